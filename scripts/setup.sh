@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# One-command set-up for the workbench: virtual environment, torch, a llama.cpp build that fits this
+# machine, the GGUF converter of the same llama.cpp version, the package itself and the embedded model.
+# Every step checks whether its result is already there, so a second run takes seconds.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+VENV=${VENV:-.venv}
+PYTHON=${PYTHON:-python3}
+TORCH_VERSION=2.13.0          # resolves to the local CPU wheel here, to PyPI's CUDA build elsewhere
+LLAMA_CPP_VERSION=0.3.36      # must match workbench/engines/llamacpp_version.py
+CACHE=${WORKBENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/workbench}
+PY="$VENV/bin/python"
+PIP="$PY -m pip --disable-pip-version-check"
+
+say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+
+# 1. virtual environment ---------------------------------------------------------------------------
+if [ ! -x "$PY" ]; then
+    say "creating virtual environment in $VENV"
+    "$PYTHON" -m venv "$VENV"
+fi
+
+# 2. torch first, pinned ---------------------------------------------------------------------------
+if ! "$PY" -c "import sys, importlib.metadata as m; sys.exit(m.version('torch').split('+')[0] != '$TORCH_VERSION')" 2>/dev/null; then
+    say "installing torch==$TORCH_VERSION"
+    $PIP install -q "torch==$TORCH_VERSION"
+fi
+
+# 3. llama-cpp-python, built for this machine ------------------------------------------------------
+if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
+    FLAVOUR=cuda
+    DEFAULT_CMAKE_ARGS="-DGGML_CUDA=on -DLLAVA_BUILD=OFF"
+else
+    FLAVOUR=cpu
+    # The native build crashes with "Illegal instruction" on VMs that report AMX but cannot run it.
+    DEFAULT_CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF -DLLAVA_BUILD=OFF"
+fi
+CMAKE_ARGS_USED=${LLAMA_CMAKE_ARGS:-$DEFAULT_CMAKE_ARGS}
+SDIST_DIR="$CACHE/src"
+SDIST="$SDIST_DIR/llama_cpp_python-$LLAMA_CPP_VERSION.tar.gz"
+STAMP="$VENV/.llama-cpp-build"
+WANT="$LLAMA_CPP_VERSION $FLAVOUR $CMAKE_ARGS_USED"
+if [ ! -f "$SDIST" ]; then
+    say "downloading the llama-cpp-python $LLAMA_CPP_VERSION source distribution (once)"
+    mkdir -p "$SDIST_DIR"
+    tmp=$(mktemp -d "$SDIST_DIR/.dl.XXXXXX")
+    $PIP download -q --no-deps --no-binary :all: "llama-cpp-python==$LLAMA_CPP_VERSION" -d "$tmp"
+    mv "$tmp"/llama_cpp_python-*.tar.gz "$SDIST"
+    rm -rf "$tmp"
+fi
+if [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ] || ! "$PY" -c "import llama_cpp" 2>/dev/null; then
+    say "building llama-cpp-python $LLAMA_CPP_VERSION for $FLAVOUR (several minutes, once)"
+    CMAKE_ARGS="$CMAKE_ARGS_USED" CMAKE_BUILD_PARALLEL_LEVEL="$(nproc 2>/dev/null || echo 2)" \
+        $PIP install -q --no-cache-dir --force-reinstall --no-deps "$SDIST"
+    printf '%s' "$WANT" > "$STAMP"
+fi
+
+# 4. the GGUF converter from the same llama.cpp version -------------------------------------------
+CONVERTER="$CACHE/converter/$LLAMA_CPP_VERSION"
+if [ ! -f "$CONVERTER/convert_hf_to_gguf.py" ] || [ ! -d "$CONVERTER/gguf-py/gguf" ] || [ ! -f "$CONVERTER/conversion/__init__.py" ]; then
+    say "unpacking llama.cpp's GGUF converter into $CONVERTER"
+    tmp=$(mktemp -d)
+    top="llama_cpp_python-$LLAMA_CPP_VERSION/vendor/llama.cpp"
+    tar -xzf "$SDIST" -C "$tmp" "$top/convert_hf_to_gguf.py" "$top/conversion" "$top/gguf-py" "$top/LICENSE"
+    mkdir -p "$(dirname "$CONVERTER")"
+    rm -rf "$CONVERTER.tmp" && mv "$tmp/$top" "$CONVERTER.tmp" && rm -rf "$CONVERTER" && mv "$CONVERTER.tmp" "$CONVERTER"
+    rm -rf "$tmp"
+fi
+
+# 5. the workbench package and its dependencies ----------------------------------------------------
+PKG_STAMP="$VENV/.workbench-install"
+PKG_WANT=$(cat pyproject.toml | sha256sum | cut -c1-16)
+if [ "$(cat "$PKG_STAMP" 2>/dev/null)" != "$PKG_WANT" ] || ! "$PY" -c "import workbench" 2>/dev/null; then
+    say "installing the workbench and its dependencies"
+    $PIP install -q -e ".[dev]"
+    "$PY" -c "import sys, importlib.metadata as m; v=m.version('torch'); sys.exit(0 if v.split('+')[0]=='$TORCH_VERSION' else f'torch changed to {v}')"
+    printf '%s' "$PKG_WANT" > "$PKG_STAMP"
+fi
+
+# 6. the embedded model ----------------------------------------------------------------------------
+WORKBENCH_CACHE="$CACHE" "$VENV/bin/workbench" setup-assets --quiet

@@ -1,0 +1,307 @@
+"""The ``workbench`` command: a thin shell over the core.
+
+Every command turns a :class:`~workbench.errors.WorkbenchError` into one line on stderr (plus a hint)
+and a non-zero exit, never a traceback. Only light modules are imported at start-up; stages import
+their heavy libraries when they run.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from workbench import __version__
+from workbench.errors import RecipeError, WorkbenchError
+
+app = typer.Typer(
+    name="workbench",
+    help="Fine-tune small chat models on benign data, one language at a time, and measure how their "
+    "safety moves in every evaluation language.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+RecipeArg = Annotated[Path, typer.Argument(help="A study recipe (TOML), e.g. recipes/demo.toml.")]
+QuickOpt = Annotated[bool, typer.Option("--quick", help="Use the recipe's [quick] profile (smaller, faster).")]
+DownloadsOpt = Annotated[bool, typer.Option("--allow-downloads", help="Allow downloading the hub resources the recipe names.")]
+
+
+def _fail(exc: WorkbenchError) -> None:
+    err = sys.stderr
+    if isinstance(exc, RecipeError):
+        for problem in exc.problems:
+            print(f"error: {problem}", file=err)
+    else:
+        print(f"error: {exc.message}", file=err)
+    if exc.hint:
+        print(f"hint: {exc.hint}", file=err)
+    raise typer.Exit(exc.exit_code)
+
+
+def friendly(func):
+    """Turn WorkbenchError (and Ctrl-C) into a clean message and exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except WorkbenchError as exc:
+            _fail(exc)
+        except KeyboardInterrupt:
+            print("interrupted; rerun the same command to continue where it stopped", file=sys.stderr)
+            raise typer.Exit(130) from None
+        except OSError as exc:
+            if exc.errno == 28:  # ENOSPC
+                _fail(WorkbenchError(f"{exc.filename or 'disk'}: no space left on device",
+                                     "free disk space (or point WORKBENCH_HOME elsewhere) and rerun"))
+            raise
+
+    return wrapper
+
+
+def _load(recipe: Path, quick: bool = False, allow_downloads: bool = False):
+    from workbench.recipe import load_recipe
+
+    return load_recipe(recipe, quick=quick, allow_downloads=allow_downloads)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"workbench {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True,
+                                                    help="Show the version and exit.")] = None,
+) -> None:
+    """Fine-tune small chat models on benign data and measure their safety in every language."""
+
+
+@app.command()
+@friendly
+def validate(recipe: RecipeArg, quick: QuickOpt = False, allow_downloads: DownloadsOpt = False) -> None:
+    """Check a recipe: one line per problem, exit code 2 when it is invalid."""
+    from workbench.plan import cells
+
+    r = _load(recipe, quick, allow_downloads)
+    n = len(cells(r))
+    print(f"{recipe}: ok - study {r.study.name!r}, {len(r.models)} model(s), {n} cells, "
+          f"fine-tune {', '.join(r.languages.finetune)}; evaluate {', '.join(r.languages.evaluate)}")
+
+
+@app.command()
+@friendly
+def plan(recipe: RecipeArg, quick: QuickOpt = False, allow_downloads: DownloadsOpt = False,
+         fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table") -> None:
+    """Show the grid of cells x stages with rough time, disk and memory estimates."""
+    from workbench import environment
+    from workbench.plan import BUILT_STAGES, STAGES, cells, estimate, stages_of
+
+    r = _load(recipe, quick, allow_downloads)
+    gpu = bool(environment.nvidia_gpus())
+    all_cells = cells(r)
+    ests = estimate(r, gpu)
+    if fmt == "json":
+        print(json.dumps({
+            "study": r.study.name, "machine": "gpu" if gpu else "cpu",
+            "cells": [{"cell": c.id, "stages": stages_of(c, r)} for c in all_cells],
+            "estimates": [e.__dict__ for e in ests],
+            "not_built": [s for s in STAGES if s not in BUILT_STAGES],
+        }, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    grid = Table(title=f"study {r.study.name}: {len(all_cells)} cells", title_justify="left")
+    grid.add_column("cell")
+    per_cell = [s for s in STAGES if s not in ("prepare", "results")]
+    for s in per_cell:
+        grid.add_column(s, justify="center")
+    for c in all_cells:
+        st = stages_of(c, r)
+        grid.add_row(c.id, *("x" if s in st else "" for s in per_cell))
+    console.print(grid)
+    est = Table(title=f"rough estimates on this machine ({'GPU' if gpu else 'CPU only'})", title_justify="left")
+    for col in ("stage", "units", "time", "disk", "memory", "built"):
+        est.add_column(col)
+    for e in ests:
+        est.add_row(e.stage, str(e.units), _dur(e.seconds), _size(e.disk_bytes),
+                    f"{_size(e.memory_bytes)} {e.memory_kind}", "yes" if e.stage in BUILT_STAGES else "not yet")
+    console.print(est)
+
+
+@app.command()
+@friendly
+def status(recipe: RecipeArg, quick: QuickOpt = False,
+           fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table") -> None:
+    """Show what is done, running, failed or pending for every cell and stage."""
+    from workbench.runner import status_grid
+
+    r = _load(recipe, quick, allow_downloads=True)
+    grid = status_grid(r)
+    if fmt == "json":
+        print(json.dumps(grid, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    colours = {"done": "green", "failed": "red", "running": "yellow", "interrupted": "magenta",
+               "pending": "white", "skipped": "cyan", "not built": "dim", "-": "dim"}
+    console = Console()
+    for stage, st in grid["study_stages"].items():
+        console.print(f"{stage}: [{colours.get(st['status'], 'white')}]{st['status']}[/]"
+                      + (f" - {st['error']}" if st.get("error") else ""))
+    table = Table(title=f"study {grid['study']}", title_justify="left")
+    table.add_column("cell")
+    stages = list(grid["cells"][0]["stages"]) if grid["cells"] else []
+    for s in stages:
+        table.add_column(s)
+    for row in grid["cells"]:
+        table.add_row(row["cell"], *(f"[{colours.get(v['status'], 'white')}]{v['status']}[/]"
+                                     for v in row["stages"].values()))
+    console.print(table)
+    console.print(f"database: {grid['database']}")
+
+
+@app.command()
+@friendly
+def run(
+    recipe: RecipeArg,
+    only: Annotated[Optional[str], typer.Option("--only", help="Comma-separated stages to run, e.g. align,finetune.")] = None,
+    cells_filter: Annotated[Optional[str], typer.Option("--cells", help="Cell ids or globs, e.g. 'gemma3-270m/es/*'.")] = None,
+    quick: QuickOpt = False,
+    allow_downloads: DownloadsOpt = False,
+    events: Annotated[Optional[str], typer.Option("--events", help="Print progress events as 'jsonl' on stdout.")] = None,
+) -> None:
+    """Run the study's stages in order, skipping work that is already complete."""
+    r = _load(recipe, quick, allow_downloads)
+    _run_and_report(r, only=only, cells_filter=cells_filter, allow_downloads=allow_downloads, events=events)
+
+
+def _run_and_report(r, *, only=None, cells_filter=None, allow_downloads=False, events=None) -> None:
+    from workbench import paths
+    from workbench.progress import Reporter
+    from workbench.runner import run_plan
+
+    with Reporter(jsonl=(events == "jsonl")) as reporter:
+        summary = run_plan(r, only=only, cells_filter=cells_filter, allow_downloads=allow_downloads,
+                           emit=reporter.emit)
+    out = sys.stderr if events == "jsonl" else sys.stdout
+    print(f"\nsummary: {summary.count('done')} done, {summary.count('skipped')} skipped (already complete), "
+          f"{summary.count('failed')} failed", file=out)
+    for o in summary.outcomes:
+        if o.status == "failed":
+            print(f"  failed  {o.stage} {o.unit}: {o.reason}", file=out)
+    not_built = [o.stage for o in summary.outcomes if o.status == "not built"]
+    if not_built:
+        print(f"  not built yet in this version: {', '.join(not_built)}", file=out)
+    print(f"database: {paths.study_db_path(r.study.name)}", file=out)
+    print(f"artifacts: {paths.study_models_dir(r.study.name)}", file=out)
+    if summary.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+@friendly
+def demo(quick: QuickOpt = False,
+         events: Annotated[Optional[str], typer.Option("--events", help="Print progress events as 'jsonl' on stdout.")] = None) -> None:
+    """Run the demo study (recipes/demo.toml) on the embedded model, offline."""
+    from workbench import assets, paths
+
+    assets.assemble_embedded_model(quiet=True)
+    recipe = paths.recipes_dir() / "demo.toml"
+    r = _load(recipe, quick)
+    print(f"demo study {r.study.name!r}{' (quick profile)' if quick else ''}: {recipe}")
+    _run_and_report(r, events=events)
+
+
+@app.command()
+@friendly
+def init(
+    name: Annotated[str, typer.Argument(help="Name of the new study (lowercase letters, digits, - and _).")],
+    directory: Annotated[Path, typer.Option("--dir", help="Where to write NAME.toml.")] = Path("recipes"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing recipe.")] = False,
+) -> None:
+    """Write a new recipe from the template, ready to edit."""
+    from workbench.recipe.templates import write_template
+
+    path = write_template(name, directory, force=force)
+    print(f"wrote {path}; edit it, then `workbench validate {path}`")
+
+
+@app.command()
+@friendly
+def doctor(fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table") -> None:
+    """Check Python, torch/CUDA, the llama.cpp build, the converter, the embedded model and disk space."""
+    from workbench.doctor import run_checks
+
+    checks = run_checks()
+    if fmt == "json":
+        print(json.dumps([c.__dict__ for c in checks], indent=2))
+    else:
+        marks = {"ok": "\033[32mok\033[0m     ", "warning": "\033[33mwarning\033[0m", "problem": "\033[31mproblem\033[0m"}
+        if not sys.stdout.isatty():
+            marks = {k: f"{k:<7}" for k in marks}
+        for c in checks:
+            print(f"{marks[c.level]}  {c.name:<14} {c.detail}")
+            if c.fix and c.level != "ok":
+                print(f"{'':9}  {'':<14} fix: {c.fix}")
+    if any(c.level == "problem" for c in checks):
+        raise typer.Exit(1)
+
+
+@app.command()
+def languages() -> None:
+    """List the language codes recipes may use."""
+    from workbench.languages import LANGUAGES, MULTIJAIL_LANGUAGES, STUDY_LANGUAGES
+
+    for lang in LANGUAGES.values():
+        tags = [t for t, s in (("study", STUDY_LANGUAGES), ("multijail", MULTIJAIL_LANGUAGES)) if lang.code in s]
+        print(f"{lang.code:<4}{lang.name:<12}{lang.native:<18}{lang.script:<11}{lang.resource:<7}{' '.join(tags)}")
+
+
+@app.command("setup-assets")
+@friendly
+def setup_assets(quiet: Annotated[bool, typer.Option("--quiet", help="Print nothing when all is in place.")] = False) -> None:
+    """Place the embedded model in the cache (run by the set-up; safe to rerun)."""
+    from workbench import assets
+
+    path = assets.assemble_embedded_model(quiet=quiet)
+    assets.converter()
+    if not quiet:
+        print(f"embedded model: {path}")
+
+
+def _dur(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    if seconds < 90:
+        return f"~{seconds:.0f} s"
+    if seconds < 5400:
+        return f"~{seconds / 60:.0f} min"
+    return f"~{seconds / 3600:.1f} h"
+
+
+def _size(n: float | None) -> str:
+    if n is None:
+        return "?"
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if n < 1000:
+            return f"~{n:.0f} {unit}"
+        n /= 1000
+    return f"~{n:.0f} PB"
+
+
+def main() -> None:
+    """Entry point of the ``workbench`` console script."""
+    app()

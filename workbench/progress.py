@@ -1,0 +1,57 @@
+"""Render the runner's progress events: rich progress bars with ETA, or JSON lines for other processes."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import Any
+
+
+class Reporter:
+    """A context manager whose ``emit`` takes runner events and shows them."""
+
+    def __init__(self, jsonl: bool = False):
+        self.jsonl = jsonl
+        self._progress = None
+        self._tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> Reporter:
+        if not self.jsonl:
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                                       TimeRemainingColumn)
+
+            self._progress = Progress(
+                TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(),
+                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), transient=False,
+            )
+            self._progress.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    def emit(self, event: dict[str, Any]) -> None:
+        if self.jsonl:
+            print(json.dumps({"time": time.time(), **event}, ensure_ascii=False), flush=True)
+            return
+        p = self._progress
+        kind, stage = event.get("event"), event.get("stage", "")
+        if kind == "stage_start":
+            self._tasks[stage] = p.add_task(stage, total=max(1, event.get("total", 1)))
+        elif kind == "progress" and stage in self._tasks and "unit" not in event:
+            p.update(self._tasks[stage], total=max(1, event.get("total", 1)), completed=event.get("done", 0))
+        elif kind in ("done", "skipped", "failed") and stage in self._tasks:
+            p.advance(self._tasks[stage])
+            if kind == "failed":
+                p.console.print(f"[red]failed[/] {stage} {event.get('unit')}: {event.get('error')}"
+                                + (f"\n  hint: {event['hint']}" if event.get("hint") else ""))
+        elif kind == "not_built":
+            p.console.print(f"[dim]{stage:<10} not built yet in this version[/]")
+        elif kind == "log":
+            p.console.print(event.get("message", ""), style="yellow" if event.get("level") == "warning" else None)
+
+
+def eprint(*args: Any) -> None:
+    print(*args, file=sys.stderr)

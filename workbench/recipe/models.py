@@ -1,0 +1,407 @@
+"""The recipe schema. Extra keys are forbidden everywhere; messages speak TOML words.
+
+A recipe describes one study: base models, fine-tune and evaluation languages, data sources, and the
+settings of each stage. ``docs/recipes.md`` documents every key.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from workbench import languages
+
+MODEL_FAMILIES = ("llama3", "qwen3", "gemma3")
+EMBEDDED_MODELS = ("gemma3-270m",)
+SHIPPED_DATASETS = ("benign", "adversarial", "alignment")
+QUANTIZATIONS = ("q4_k_m", "q5_k_m", "q6_k", "q8_0", "f16", "bf16")
+JUDGE_KINDS = ("heuristic", "llm")
+JUDGE_PRESETS = ("sorry-bench", "qwen3guard", "llama-guard", "custom")
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _check_name(value: str, what: str) -> str:
+    if not NAME_RE.match(value):
+        raise PydanticCustomError(
+            "bad_name",
+            "{what} {value!r} must be 1-64 lowercase letters, digits, '.', '_' or '-'",
+            {"what": what, "value": value},
+        )
+    return value
+
+
+def _check_language(code: str) -> str:
+    if code in languages.LANGUAGES:
+        return code
+    guess = languages.suggest(code)
+    extra = f"; did you mean {languages.describe(guess)!r}?" if guess else "; see `workbench languages`"
+    raise PydanticCustomError(
+        "unknown_language", "unknown language code {code!r}{extra}", {"code": code, "extra": extra}
+    )
+
+
+Language = Annotated[str, Field(min_length=1)]
+
+
+class StudySettings(Strict):
+    name: str
+    description: str = ""
+    allow_downloads: bool = False
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, v: str) -> str:
+        return _check_name(v, "study name")
+
+
+class ModelSpec(Strict):
+    """A base model: exactly one of ``hub``, ``path`` or ``embedded``."""
+
+    name: str
+    hub: str | None = None
+    revision: str | None = None
+    path: Path | None = None
+    embedded: str | None = None
+    family: str | None = None
+    align: bool = False
+    chat_template: str | None = None
+    enable_thinking: bool = False
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, v: str) -> str:
+        return _check_name(v, "model name")
+
+    @field_validator("family")
+    @classmethod
+    def _family(cls, v: str | None) -> str | None:
+        if v is None or v in MODEL_FAMILIES:
+            return v
+        return _unknown("family", v, MODEL_FAMILIES)
+
+    @field_validator("embedded")
+    @classmethod
+    def _embedded(cls, v: str | None) -> str | None:
+        if v is None or v in EMBEDDED_MODELS:
+            return v
+        return _unknown("embedded model", v, EMBEDDED_MODELS)
+
+    @field_validator("hub")
+    @classmethod
+    def _hub(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^[\w.-]+/[\w.-]+$", v):
+            raise PydanticCustomError(
+                "bad_hub_id", "{v!r} is not a hub id of the form 'owner/name'", {"v": v}
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ModelSpec:
+        given = [k for k in ("hub", "path", "embedded") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise PydanticCustomError(
+                "model_source",
+                "give exactly one of hub, path or embedded (got {given})",
+                {"given": ", ".join(given) or "none"},
+            )
+        if self.embedded and self.family not in (None, "gemma3"):
+            raise PydanticCustomError(
+                "family_mismatch", "the embedded model is a gemma3 model, not {f}", {"f": self.family}
+            )
+        return self
+
+
+def _unknown(what: str, value: str, known: tuple[str, ...]):
+    import difflib
+
+    close = difflib.get_close_matches(value, known, n=1, cutoff=0.5)
+    extra = f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(known)}"
+    raise PydanticCustomError(
+        "unknown_value", "unknown {what} {value!r}{extra}", {"what": what, "value": value, "extra": extra}
+    )
+
+
+class LanguageSettings(Strict):
+    finetune: list[Language] = Field(min_length=1)
+    evaluate: list[Language] = Field(min_length=1)
+
+    @field_validator("finetune", "evaluate")
+    @classmethod
+    def _known_and_unique(cls, v: list[str]) -> list[str]:
+        for code in v:
+            _check_language(code)
+        seen: set[str] = set()
+        dups = [c for c in v if c in seen or seen.add(c)]
+        if dups:
+            raise PydanticCustomError(
+                "duplicate_language", "language {c!r} is listed twice", {"c": dups[0]}
+            )
+        return v
+
+
+class DataSource(Strict):
+    """Where a data set comes from: exactly one of ``shipped``, ``hub`` or ``path``.
+
+    ``fields`` maps the workbench's column names to the source's; a value may contain ``{lang}``
+    (e.g. MultiJail keeps one column per language). ``config``, ``data_files`` and ``filters`` values
+    may contain ``{lang}`` too (one hub config, file or row subset per language). ``lang_codes`` maps workbench codes to the source's codes where they differ.
+    """
+
+    shipped: str | None = None
+    hub: str | None = None
+    config: str | None = None
+    split: str = "train"
+    revision: str | None = None
+    data_files: str | None = None
+    path: Path | None = None
+    fields: dict[str, str] = Field(default_factory=dict)
+    filters: dict[str, str] = Field(default_factory=dict)  # column = value (value may use {lang})
+    lang_codes: dict[str, str] = Field(default_factory=dict)
+    limit: int | None = Field(default=None, gt=0)
+
+    @field_validator("shipped")
+    @classmethod
+    def _shipped(cls, v: str | None) -> str | None:
+        if v is None or v in SHIPPED_DATASETS:
+            return v
+        return _unknown("shipped data set", v, SHIPPED_DATASETS)
+
+    @field_validator("lang_codes")
+    @classmethod
+    def _codes(cls, v: dict[str, str]) -> dict[str, str]:
+        for code in v:
+            _check_language(code)
+        return v
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DataSource:
+        given = [k for k in ("shipped", "hub", "path") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise PydanticCustomError(
+                "data_source",
+                "give exactly one of shipped, hub or path (got {given})",
+                {"given": ", ".join(given) or "none"},
+            )
+        if self.path is not None and self.path.suffix.lower() not in (".jsonl", ".json", ".csv", ".parquet"):
+            raise PydanticCustomError(
+                "data_format",
+                "{p} is not a JSONL, CSV or parquet file (by its suffix)",
+                {"p": str(self.path)},
+            )
+        return self
+
+
+class DataSettings(Strict):
+    benign: DataSource = DataSource(shipped="benign")
+    evaluation: DataSource = DataSource(shipped="adversarial")
+    alignment: DataSource = DataSource(shipped="alignment")
+
+
+class LoraSettings(Strict):
+    r: int = Field(default=16, gt=0)
+    alpha: float = Field(default=32, gt=0)
+    dropout: float = Field(default=0.0, ge=0, lt=1)
+    target_modules: list[str] | Literal["all-linear"] = "all-linear"
+
+
+class TrainingSettings(Strict):
+    backend: Literal["auto", "unsloth", "peft"] = "auto"
+    load_in_4bit: bool | Literal["auto"] = "auto"
+    lora: LoraSettings = LoraSettings()
+    learning_rate: float = Field(default=5e-5, gt=0, lt=1)
+    lr_scheduler: Literal["cosine", "linear", "constant"] = "cosine"
+    warmup_steps: int = Field(default=0, ge=0)
+    weight_decay: float = Field(default=0.0, ge=0)
+    epochs: list[int] = Field(default_factory=lambda: [1])
+    max_steps: int | None = Field(default=None, gt=0)
+    batch_size: int = Field(default=4, gt=0)
+    gradient_accumulation: int = Field(default=1, gt=0)
+    max_seq_length: int = Field(default=512, ge=32)
+    seeds: list[int] = Field(default_factory=lambda: [0])
+    examples_per_language: int | None = Field(default=None, gt=0)
+    save_every_steps: int = Field(default=25, gt=0)
+
+    @field_validator("epochs")
+    @classmethod
+    def _epochs(cls, v: list[int]) -> list[int]:
+        if not v:
+            raise PydanticCustomError("empty", "must list at least one epoch count", {})
+        for e in v:
+            if e <= 0:
+                raise PydanticCustomError("bad_epochs", "epoch counts must be positive (got {e})", {"e": e})
+        if len(set(v)) != len(v):
+            raise PydanticCustomError("dup", "an epoch count is listed twice", {})
+        return v
+
+    @field_validator("seeds")
+    @classmethod
+    def _seeds(cls, v: list[int]) -> list[int]:
+        if not v:
+            raise PydanticCustomError("empty", "must list at least one seed", {})
+        if any(s < 0 for s in v):
+            raise PydanticCustomError("bad_seed", "seeds must be 0 or greater", {})
+        if len(set(v)) != len(v):
+            raise PydanticCustomError("dup", "a seed is listed twice", {})
+        return v
+
+
+class AlignSettings(Strict):
+    """The ``align`` stage: SFT on the alignment mix for base models without chat behaviour."""
+
+    languages: list[Language] | None = None  # default: the evaluation languages plus English
+    learning_rate: float = Field(default=2e-4, gt=0, lt=1)
+    warmup_steps: int = Field(default=10, ge=0)
+    epochs: int = Field(default=2, gt=0)
+    max_steps: int | None = Field(default=None, gt=0)
+    batch_size: int = Field(default=4, gt=0)
+    gradient_accumulation: int = Field(default=1, gt=0)
+    lora: LoraSettings = LoraSettings()
+    seed: int = Field(default=0, ge=0)
+    examples_per_language: int | None = Field(default=None, gt=0)
+
+    @field_validator("languages")
+    @classmethod
+    def _langs(cls, v: list[str] | None) -> list[str] | None:
+        return LanguageSettings._known_and_unique(v) if v is not None else v
+
+
+class ExportSettings(Strict):
+    quantizations: list[str] = Field(default_factory=lambda: ["q4_k_m"], min_length=1)
+    keep_merged: bool = False
+    min_agreement: float = Field(default=0.95, gt=0, le=1)
+
+    @field_validator("quantizations")
+    @classmethod
+    def _quants(cls, v: list[str]) -> list[str]:
+        for q in v:
+            if q not in QUANTIZATIONS:
+                _unknown("quantization", q, QUANTIZATIONS)
+        if len(set(v)) != len(v):
+            raise PydanticCustomError("dup", "a quantization is listed twice", {})
+        return v
+
+
+class GenerationSettings(Strict):
+    max_new_tokens: int = Field(default=128, gt=0)
+    temperature: float = Field(default=0.0, ge=0)
+    top_p: float = Field(default=1.0, gt=0, le=1)
+    seed: int = Field(default=0, ge=0)
+    parallel_sequences: int | Literal["auto"] = "auto"
+    n_ctx: int | None = Field(default=None, gt=0)
+    n_gpu_layers: int | Literal["auto"] = "auto"
+    system_prompt: str | None = None
+    chat_template: str | None = None
+    quantization: str | None = None  # which exported GGUF answers (default: the first quantization)
+
+    @field_validator("parallel_sequences")
+    @classmethod
+    def _par(cls, v):
+        if isinstance(v, int) and v <= 0:
+            raise PydanticCustomError("bad_par", "must be a positive integer or \"auto\"", {})
+        return v
+
+
+class JudgeSpec(Strict):
+    name: str
+    kind: str
+    preset: str | None = None
+    model: Path | None = None
+    hub: str | None = None
+    file: str | None = None
+    template: str | None = None
+    max_new_tokens: int = Field(default=32, gt=0)
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, v: str) -> str:
+        return _check_name(v, "judge name")
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, v: str) -> str:
+        return v if v in JUDGE_KINDS else _unknown("judge kind", v, JUDGE_KINDS)
+
+    @field_validator("preset")
+    @classmethod
+    def _preset(cls, v: str | None) -> str | None:
+        return v if v is None or v in JUDGE_PRESETS else _unknown("judge preset", v, JUDGE_PRESETS)
+
+    @model_validator(mode="after")
+    def _llm_needs_preset(self) -> JudgeSpec:
+        if self.kind == "llm" and self.preset is None:
+            raise PydanticCustomError("no_preset", "an llm judge needs a preset", {})
+        if self.preset == "custom" and not self.template:
+            raise PydanticCustomError("no_template", "the custom preset needs a template", {})
+        return self
+
+
+def _default_judges() -> list[JudgeSpec]:
+    return [JudgeSpec(name="heuristic", kind="heuristic")]
+
+
+class Recipe(Strict):
+    """One study: what to fine-tune, on what, how to evaluate and judge."""
+
+    study: StudySettings
+    models: list[ModelSpec] = Field(min_length=1)
+    languages: LanguageSettings
+    data: DataSettings = DataSettings()
+    training: TrainingSettings = TrainingSettings()
+    align: AlignSettings = AlignSettings()
+    export: ExportSettings = ExportSettings()
+    generation: GenerationSettings = GenerationSettings()
+    judges: list[JudgeSpec] = Field(default_factory=_default_judges)
+    quick: dict | None = None  # a partial recipe merged over this one by --quick
+
+    _source: Path | None = PrivateAttr(default=None)
+    _toml: str = PrivateAttr(default="")
+
+    @property
+    def source(self) -> Path | None:
+        """The recipe file this was loaded from (None for a recipe built in code)."""
+        return self._source
+
+    @property
+    def toml_text(self) -> str:
+        """The recipe file's text as loaded (kept in the study's recipe snapshot)."""
+        return self._toml
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Recipe:
+        for what, names in (("model", [m.name for m in self.models]), ("judge", [j.name for j in self.judges])):
+            seen: set[str] = set()
+            for n in names:
+                if n in seen:
+                    raise PydanticCustomError("dup_name", "two {what}s are named {n!r}", {"what": what, "n": n})
+                seen.add(n)
+        return self
+
+    # -- derived views ------------------------------------------------------------------------------
+    def align_languages(self) -> list[str]:
+        """Languages of the alignment mix: the recipe's, or English plus the evaluation languages."""
+        if self.align.languages:
+            return list(self.align.languages)
+        return list(dict.fromkeys(["en", *self.languages.evaluate]))
+
+    def hub_resources(self) -> list[tuple[str, str]]:
+        """(key path, hub id) for every hub resource the recipe names."""
+        out: list[tuple[str, str]] = []
+        for i, m in enumerate(self.models):
+            if m.hub:
+                out.append((f"models[{i}].hub", m.hub))
+        for key in ("benign", "evaluation", "alignment"):
+            src = getattr(self.data, key)
+            if src.hub:
+                out.append((f"data.{key}.hub", src.hub))
+        for i, j in enumerate(self.judges):
+            if j.hub:
+                out.append((f"judges[{i}].hub", j.hub))
+        return out

@@ -1,0 +1,1 @@
+"""The stages of a study. Each module exposes ``run(ctx)``; heavy imports stay inside ``run``."""

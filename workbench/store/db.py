@@ -1,0 +1,252 @@
+"""The study database: one SQLite file per study, WAL mode, foreign keys on, migrations on open.
+
+Writers commit each unit of work (a response, a judgment, a stage run's status) in its own
+transaction, so a crash loses at most the unit in flight. Readers (the TUI, ``workbench status``)
+read while a stage writes, which WAL allows.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from workbench.errors import WorkbenchError
+from workbench.store.migrations import migrations
+
+
+def now() -> str:
+    """UTC timestamp in ISO 8601, to the millisecond."""
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+
+
+class StudyDB:
+    """A study database opened for reading and writing."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
+            self.db = sqlite_utils.Database(conn)
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self.db.execute("PRAGMA busy_timeout = 30000")
+            self.db.enable_wal()
+            migrations.apply(self.db)
+        except sqlite3.DatabaseError as exc:
+            raise WorkbenchError(
+                f"{self.path}: cannot open the study database ({exc})",
+                "the file is not a workbench study database or is damaged; move it away and rerun",
+            ) from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> StudyDB:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- study, recipe, environment ---------------------------------------------------------------
+    def ensure_study(self, name: str, description: str = "") -> int:
+        """The id of the study called ``name``, creating it if needed."""
+        row = self.db.execute("SELECT id FROM studies WHERE name = ?", [name]).fetchone()
+        if row:
+            return row[0]
+        with self.db.atomic():
+            t = now()
+            return self.db["studies"].insert(
+                {"name": name, "description": description, "created_at": t, "updated_at": t}
+            ).last_pk
+
+    def record_recipe(self, study_id: int, recipe_hash: str, toml_text: str, resolved: dict,
+                      source_path: str | None) -> None:
+        """Keep a snapshot of the recipe (once per hash) and mark it as the study's current one."""
+        with self.db.atomic():
+            if not self.db.execute("SELECT 1 FROM recipe_snapshots WHERE hash = ?", [recipe_hash]).fetchone():
+                self.db["recipe_snapshots"].insert({
+                    "hash": recipe_hash, "study_id": study_id, "source_path": source_path,
+                    "toml": toml_text, "resolved_json": _json(resolved), "recorded_at": now(),
+                })
+            self.db.execute(
+                "UPDATE studies SET current_recipe_hash = ?, updated_at = ? WHERE id = ?",
+                [recipe_hash, now(), study_id],
+            )
+
+    def record_environment(self, env: dict[str, Any]) -> int:
+        """Store a description of the software and hardware (one row per distinct one); its id."""
+        fingerprint = hashlib.sha256(_json(env).encode()).hexdigest()
+        row = self.db.execute("SELECT id FROM environments WHERE fingerprint = ?", [fingerprint]).fetchone()
+        if row:
+            return row[0]
+        with self.db.atomic():
+            return self.db["environments"].insert({
+                "fingerprint": fingerprint, "recorded_at": now(),
+                "python": env.get("python", ""), "platform": env.get("platform", ""),
+                "cpu": env.get("cpu"), "cpu_count": env.get("cpu_count"), "ram_bytes": env.get("ram_bytes"),
+                "gpu": env.get("gpu"), "vram_bytes": env.get("vram_bytes"), "cuda": env.get("cuda"),
+                "packages_json": _json(env.get("packages", {})),
+            }).last_pk
+
+    # -- cells ------------------------------------------------------------------------------------
+    def upsert_cell(self, study_id: int, cell: dict[str, Any]) -> None:
+        """Insert or update a cell (id, model, kind, finetune_lang, seed, epochs, config)."""
+        config = cell.get("config", {})
+        row = {
+            "id": cell["id"], "study_id": study_id, "model": cell["model"], "kind": cell["kind"],
+            "finetune_lang": cell.get("finetune_lang"), "seed": cell.get("seed"), "epochs": cell.get("epochs"),
+            "config_hash": cell["config_hash"], "config_json": _json(config),
+        }
+        with self.db.atomic():
+            existing = self.db.execute("SELECT 1 FROM cells WHERE id = ?", [cell["id"]]).fetchone()
+            if existing:
+                sets = ", ".join(f"{k} = ?" for k in row if k != "id")
+                self.db.execute(f"UPDATE cells SET {sets} WHERE id = ?", [*(v for k, v in row.items() if k != "id"), cell["id"]])
+            else:
+                self.db["cells"].insert({**row, "created_at": now()})
+
+    def cells(self, study_id: int) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT * FROM cells WHERE study_id = ? ORDER BY id", [study_id]))
+
+    # -- stage runs -------------------------------------------------------------------------------
+    def start_stage_run(self, study_id: int, stage: str, *, cell_id: str | None = None, unit: str = "",
+                        input_key: str | None = None, environment_id: int | None = None,
+                        recipe_hash: str | None = None, pid: int | None = None) -> int:
+        """Record that a stage started on a cell/unit; returns the run id."""
+        with self.db.atomic():
+            return self.db["stage_runs"].insert({
+                "study_id": study_id, "stage": stage, "cell_id": cell_id, "unit": unit, "status": "running",
+                "input_key": input_key, "started_at": now(), "pid": pid, "environment_id": environment_id,
+                "recipe_hash": recipe_hash, "details_json": "{}",
+            }).last_pk
+
+    def finish_stage_run(self, run_id: int, status: str, *, error: str | None = None, hint: str | None = None,
+                         details: dict | None = None) -> None:
+        """Close a stage run as done, failed or skipped."""
+        if status not in ("done", "failed", "skipped"):
+            raise ValueError(f"not a final status: {status}")
+        with self.db.atomic():
+            self.db.execute(
+                "UPDATE stage_runs SET status = ?, finished_at = ?, error = ?, hint = ?, details_json = ? WHERE id = ?",
+                [status, now(), error, hint, _json(details or {}), run_id],
+            )
+
+    def latest_stage_runs(self, study_id: int) -> list[dict[str, Any]]:
+        """The newest run of every (stage, cell, unit)."""
+        return list(self.db.query(
+            """SELECT * FROM stage_runs WHERE id IN (
+                   SELECT max(id) FROM stage_runs WHERE study_id = ? GROUP BY stage, cell_id, unit)
+               ORDER BY id""",
+            [study_id],
+        ))
+
+    def done_run(self, study_id: int, stage: str, cell_id: str | None, unit: str, input_key: str) -> dict | None:
+        """A finished run of this unit with the same inputs, if any (the skip rule of every stage)."""
+        rows = list(self.db.query(
+            """SELECT * FROM stage_runs WHERE study_id = ? AND stage = ? AND unit = ? AND input_key = ?
+                 AND status = 'done' AND cell_id IS ? ORDER BY id DESC LIMIT 1""",
+            [study_id, stage, unit, input_key, cell_id],
+        ))
+        return rows[0] if rows else None
+
+    # -- artifacts --------------------------------------------------------------------------------
+    def add_artifact(self, *, kind: str, path: str | Path, cell_id: str | None = None,
+                     stage_run_id: int | None = None, quantization: str | None = None,
+                     meta: dict | None = None, sha256: str | None = None) -> int:
+        """Record a file produced by a stage (its hash and size are computed unless given)."""
+        p = Path(path)
+        digest = sha256 or file_sha256(p)
+        with self.db.atomic():
+            existing = self.db.execute("SELECT id FROM artifacts WHERE path = ? AND sha256 = ?", [str(p), digest]).fetchone()
+            if existing:
+                return existing[0]
+            return self.db["artifacts"].insert({
+                "cell_id": cell_id, "stage_run_id": stage_run_id, "kind": kind, "path": str(p),
+                "sha256": digest, "size_bytes": p.stat().st_size, "quantization": quantization,
+                "created_at": now(), "meta_json": _json(meta or {}),
+            }).last_pk
+
+    # -- prompts ----------------------------------------------------------------------------------
+    def add_prompts(self, study_id: int, prompts: Iterable[dict[str, Any]]) -> int:
+        """Insert or refresh evaluation prompts; returns how many were written."""
+        rows = [{
+            "id": f"{p['item_id']}:{p['lang']}", "study_id": study_id, "item_id": p["item_id"], "lang": p["lang"],
+            "category": p.get("category"), "domain": p.get("domain"), "text": p["text"], "source": p["source"],
+        } for p in prompts]
+        with self.db.atomic():
+            self.db["prompts"].upsert_all(rows, pk="id")
+        return len(rows)
+
+    def prompts(self, study_id: int, lang: str | None = None) -> list[dict[str, Any]]:
+        sql, args = "SELECT * FROM prompts WHERE study_id = ?", [study_id]
+        if lang:
+            sql, args = sql + " AND lang = ?", [*args, lang]
+        return list(self.db.query(sql + " ORDER BY item_id, lang", args))
+
+    # -- responses, judgments, human labels -------------------------------------------------------
+    def add_response(self, row: dict[str, Any]) -> int | None:
+        """Commit one response. Returns its id, or None if that (prompt, cell, generation key) exists."""
+        row = {**row, "created_at": row.get("created_at") or now()}
+        if isinstance(row.get("params_json"), dict):
+            row["params_json"] = _json(row["params_json"])
+        cols = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        with self.db.atomic():
+            cur = self.db.execute(f"INSERT OR IGNORE INTO responses ({cols}) VALUES ({marks})", list(row.values()))
+            return cur.lastrowid if cur.rowcount else None
+
+    def add_judgment(self, row: dict[str, Any]) -> None:
+        """Store (or replace) the judgment of one response by one judge."""
+        row = {**row, "created_at": row.get("created_at") or now()}
+        if isinstance(row.get("evidence_json"), (dict, list)):
+            row["evidence_json"] = _json(row["evidence_json"])
+        with self.db.atomic():
+            self.db.execute(
+                f"INSERT OR REPLACE INTO judgments ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
+                list(row.values()),
+            )
+
+    def set_human_label(self, response_id: int, annotator: str, label: str, note: str = "") -> None:
+        """Save a person's label for a response (replacing that person's earlier label)."""
+        with self.db.atomic():
+            self.db.execute(
+                """INSERT INTO human_labels (response_id, annotator, label, note, created_at)
+                   VALUES (?, ?, ?, ?, ?)
+                   ON CONFLICT (response_id, annotator) DO UPDATE SET label = excluded.label,
+                       note = excluded.note, created_at = excluded.created_at""",
+                [response_id, annotator, label, note, now()],
+            )
+
+    def remove_human_label(self, response_id: int, annotator: str) -> None:
+        """Undo a label."""
+        with self.db.atomic():
+            self.db.execute("DELETE FROM human_labels WHERE response_id = ? AND annotator = ?", [response_id, annotator])
+
+    def query(self, sql: str, params: Iterable[Any] = ()) -> Iterator[dict[str, Any]]:
+        """Rows of a read query as dicts."""
+        return self.db.query(sql, list(params))
+
+
+def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
+    """The sha256 of a file, read in chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def open_study_db(path: str | Path) -> StudyDB:
+    """Open (creating and migrating if needed) the study database at ``path``."""
+    return StudyDB(path)

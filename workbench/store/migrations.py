@@ -1,0 +1,180 @@
+"""Append-only migrations of the study database. Never edit one that has shipped: add ``m00N_...``.
+
+sqlite-utils' ``Migrations`` records what was applied in ``_sqlite_migrations`` and runs each
+migration in a transaction together with that record.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("workbench")
+
+
+def _run(db, script: str) -> None:
+    """Execute a script statement by statement (``executescript`` would commit the migration's transaction)."""
+    import sqlite3
+
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            db.execute(statement)
+            statement = ""
+    if statement.strip():
+        raise ValueError(f"incomplete SQL statement in migration: {statement.strip()[:60]}")
+
+
+@migrations()
+def m001_initial(db) -> None:
+    _run(
+        db,
+        """
+        CREATE TABLE studies (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            description TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            current_recipe_hash TEXT REFERENCES recipe_snapshots(hash)
+        );
+        CREATE TABLE recipe_snapshots (
+            hash TEXT PRIMARY KEY,            -- sha256 of the validated recipe (canonical JSON)
+            study_id INTEGER NOT NULL REFERENCES studies(id),
+            source_path TEXT,
+            toml TEXT NOT NULL,               -- the recipe file as it was
+            resolved_json TEXT NOT NULL,      -- the validated recipe with defaults filled in
+            recorded_at TEXT NOT NULL
+        );
+        CREATE TABLE environments (
+            id INTEGER PRIMARY KEY,
+            fingerprint TEXT NOT NULL UNIQUE, -- sha256 of the JSON below; one row per distinct setup
+            recorded_at TEXT NOT NULL,
+            python TEXT NOT NULL,
+            platform TEXT NOT NULL,
+            cpu TEXT,
+            cpu_count INTEGER,
+            ram_bytes INTEGER,
+            gpu TEXT,
+            vram_bytes INTEGER,
+            cuda TEXT,
+            packages_json TEXT NOT NULL       -- {"torch": "2.13.0", "llama-cpp-python": ...}
+        );
+        CREATE TABLE cells (
+            id TEXT PRIMARY KEY,              -- e.g. "gemma3-270m/base", "gemma3-270m/es/s0-e3"
+            study_id INTEGER NOT NULL REFERENCES studies(id),
+            model TEXT NOT NULL,              -- the recipe's model name
+            kind TEXT NOT NULL CHECK (kind IN ('base', 'finetune')),
+            finetune_lang TEXT,               -- NULL for the base model
+            seed INTEGER,
+            epochs INTEGER,
+            config_hash TEXT NOT NULL,        -- hash of everything that determines the cell's weights
+            config_json TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            CHECK ((kind = 'base') = (finetune_lang IS NULL))
+        );
+        CREATE TABLE stage_runs (
+            id INTEGER PRIMARY KEY,
+            study_id INTEGER NOT NULL REFERENCES studies(id),
+            stage TEXT NOT NULL,              -- prepare, align, finetune, export, generate, judge, results
+            cell_id TEXT REFERENCES cells(id),
+            unit TEXT NOT NULL DEFAULT '',    -- what the run covers inside the stage (model, judge, ...)
+            status TEXT NOT NULL CHECK (status IN ('pending', 'running', 'done', 'failed', 'skipped')),
+            input_key TEXT,                   -- hash of the inputs; a done run with the same key is reused
+            started_at TEXT,
+            finished_at TEXT,
+            error TEXT,
+            hint TEXT,
+            pid INTEGER,
+            environment_id INTEGER REFERENCES environments(id),
+            recipe_hash TEXT REFERENCES recipe_snapshots(hash),
+            details_json TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX idx_stage_runs_lookup ON stage_runs(study_id, stage, cell_id, unit);
+        CREATE TABLE artifacts (
+            id INTEGER PRIMARY KEY,
+            cell_id TEXT REFERENCES cells(id),
+            stage_run_id INTEGER REFERENCES stage_runs(id),
+            kind TEXT NOT NULL,               -- adapter, gguf, merged, aligned_base, manifest, data
+            path TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            size_bytes INTEGER NOT NULL,
+            quantization TEXT,
+            created_at TEXT NOT NULL,
+            meta_json TEXT NOT NULL DEFAULT '{}',
+            UNIQUE (path, sha256)
+        );
+        CREATE INDEX idx_artifacts_cell ON artifacts(cell_id, kind);
+        CREATE TABLE prompts (
+            id TEXT PRIMARY KEY,              -- "<item id>:<lang>", e.g. "a001:es"
+            study_id INTEGER NOT NULL REFERENCES studies(id),
+            item_id TEXT NOT NULL,            -- the same item across languages
+            lang TEXT NOT NULL,
+            category TEXT,
+            domain TEXT,
+            text TEXT NOT NULL,
+            source TEXT NOT NULL              -- "shipped:adversarial", "hub:<id>", "file:<path>"
+        );
+        CREATE INDEX idx_prompts_lang ON prompts(study_id, lang, category);
+        CREATE TABLE responses (
+            id INTEGER PRIMARY KEY,
+            prompt_id TEXT NOT NULL REFERENCES prompts(id),
+            cell_id TEXT NOT NULL REFERENCES cells(id),
+            artifact_id INTEGER REFERENCES artifacts(id),   -- the GGUF that answered
+            generation_key TEXT NOT NULL,     -- hash of the generation parameters; part of the identity
+            text TEXT NOT NULL,
+            system_prompt TEXT,
+            temperature REAL NOT NULL,
+            top_p REAL NOT NULL,
+            seed INTEGER,
+            max_new_tokens INTEGER NOT NULL,
+            params_json TEXT NOT NULL,
+            prompt_tokens INTEGER NOT NULL,
+            completion_tokens INTEGER NOT NULL,
+            ttft_ms REAL,
+            tokens_per_s REAL,
+            total_ms REAL,
+            finish_reason TEXT NOT NULL CHECK (finish_reason IN ('stop', 'length', 'error')),
+            created_at TEXT NOT NULL,
+            UNIQUE (prompt_id, cell_id, generation_key)
+        );
+        CREATE INDEX idx_responses_cell ON responses(cell_id, prompt_id);
+        CREATE TABLE judgments (
+            id INTEGER PRIMARY KEY,
+            response_id INTEGER NOT NULL REFERENCES responses(id) ON DELETE CASCADE,
+            judge TEXT NOT NULL,
+            judge_key TEXT NOT NULL,          -- hash of the judge's configuration
+            label TEXT NOT NULL CHECK (label IN ('comply', 'refuse', 'unparseable')),
+            score REAL CHECK (score IS NULL OR (score >= 0 AND score <= 1)),
+            degenerate INTEGER NOT NULL DEFAULT 0,
+            off_language INTEGER NOT NULL DEFAULT 0,
+            harmful INTEGER,                  -- a harmfulness flag where the judge gives one
+            raw_output TEXT,                  -- the judge model's raw answer, kept as it was
+            evidence_json TEXT NOT NULL DEFAULT '{}',
+            created_at TEXT NOT NULL,
+            UNIQUE (response_id, judge)
+        );
+        CREATE INDEX idx_judgments_judge ON judgments(judge, label);
+        CREATE TABLE human_labels (
+            id INTEGER PRIMARY KEY,
+            response_id INTEGER NOT NULL REFERENCES responses(id) ON DELETE CASCADE,
+            annotator TEXT NOT NULL,
+            label TEXT NOT NULL CHECK (label IN ('comply', 'refuse', 'partial', 'unclear')),
+            note TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            UNIQUE (response_id, annotator)
+        );
+        CREATE INDEX idx_human_labels_annotator ON human_labels(annotator);
+
+        -- A flat view for browsing (Datasette, sqlite3): one row per response with its context.
+        CREATE VIEW response_overview AS
+            SELECT r.id AS response_id, c.model, c.finetune_lang, c.seed, c.epochs,
+                   p.lang AS eval_lang, p.category, p.item_id, p.text AS prompt, r.text AS response,
+                   r.finish_reason, r.completion_tokens, r.tokens_per_s,
+                   (SELECT group_concat(j.judge || '=' || j.label, ', ') FROM judgments j
+                     WHERE j.response_id = r.id) AS judgments,
+                   (SELECT group_concat(h.annotator || '=' || h.label, ', ') FROM human_labels h
+                     WHERE h.response_id = r.id) AS human_labels
+            FROM responses r JOIN cells c ON c.id = r.cell_id JOIN prompts p ON p.id = r.prompt_id;
+        """
+    )
