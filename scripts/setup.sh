@@ -49,10 +49,20 @@ if [ ! -f "$SDIST" ]; then
     mv "$tmp"/llama_cpp_python-*.tar.gz "$SDIST"
     rm -rf "$tmp"
 fi
+# Built wheels are kept per version, flavour and flags, so a fresh clone or venv on this machine installs
+# in seconds instead of rebuilding (pip's own cache ignores CMAKE_ARGS, hence --no-cache-dir).
+WHEEL_DIR="$CACHE/wheels/llama-cpp-python-$LLAMA_CPP_VERSION-$FLAVOUR-$(printf '%s' "$CMAKE_ARGS_USED" | sha256sum | cut -c1-12)"
 if [ "$(cat "$STAMP" 2>/dev/null)" != "$WANT" ] || ! "$PY" -c "import llama_cpp" 2>/dev/null; then
-    say "building llama-cpp-python $LLAMA_CPP_VERSION for $FLAVOUR (several minutes, once)"
-    CMAKE_ARGS="$CMAKE_ARGS_USED" CMAKE_BUILD_PARALLEL_LEVEL="$(nproc 2>/dev/null || echo 2)" \
-        $PIP install -q --no-cache-dir --force-reinstall --no-deps "$SDIST"
+    if ! ls "$WHEEL_DIR"/llama_cpp_python-*.whl >/dev/null 2>&1; then
+        say "building llama-cpp-python $LLAMA_CPP_VERSION for $FLAVOUR (several minutes, once per machine)"
+        tmp=$(mktemp -d)
+        CMAKE_ARGS="$CMAKE_ARGS_USED" CMAKE_BUILD_PARALLEL_LEVEL="$(nproc 2>/dev/null || echo 2)" \
+            $PIP wheel -q --no-cache-dir --no-deps "$SDIST" -w "$tmp"
+        mkdir -p "$(dirname "$WHEEL_DIR")"
+        rm -rf "$WHEEL_DIR.tmp" && mv "$tmp" "$WHEEL_DIR.tmp" && rm -rf "$WHEEL_DIR" && mv "$WHEEL_DIR.tmp" "$WHEEL_DIR"
+    fi
+    say "installing llama-cpp-python $LLAMA_CPP_VERSION ($FLAVOUR build)"
+    $PIP install -q --force-reinstall --no-deps "$WHEEL_DIR"/llama_cpp_python-*.whl
     printf '%s' "$WANT" > "$STAMP"
 fi
 

@@ -32,7 +32,7 @@ def _check_name(value: str, what: str) -> str:
     if not NAME_RE.match(value):
         raise PydanticCustomError(
             "bad_name",
-            "{what} {value!r} must be 1-64 lowercase letters, digits, '.', '_' or '-'",
+            "{what} '{value}' must be 1-64 lowercase letters, digits, '.', '_' or '-'",
             {"what": what, "value": value},
         )
     return value
@@ -42,9 +42,10 @@ def _check_language(code: str) -> str:
     if code in languages.LANGUAGES:
         return code
     guess = languages.suggest(code)
-    extra = f"; did you mean {languages.describe(guess)!r}?" if guess else "; see `workbench languages`"
+    extra = (f"; did you mean '{guess}' ({languages.get(guess).name})?" if guess
+             else "; `workbench languages` lists the known codes")
     raise PydanticCustomError(
-        "unknown_language", "unknown language code {code!r}{extra}", {"code": code, "extra": extra}
+        "unknown_language", "unknown language code '{code}'{extra}", {"code": code, "extra": extra}
     )
 
 
@@ -99,7 +100,7 @@ class ModelSpec(Strict):
     def _hub(cls, v: str | None) -> str | None:
         if v is not None and not re.match(r"^[\w.-]+/[\w.-]+$", v):
             raise PydanticCustomError(
-                "bad_hub_id", "{v!r} is not a hub id of the form 'owner/name'", {"v": v}
+                "bad_hub_id", "'{v}' is not a hub id of the form 'owner/name'", {"v": v}
             )
         return v
 
@@ -125,7 +126,7 @@ def _unknown(what: str, value: str, known: tuple[str, ...]):
     close = difflib.get_close_matches(value, known, n=1, cutoff=0.5)
     extra = f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(known)}"
     raise PydanticCustomError(
-        "unknown_value", "unknown {what} {value!r}{extra}", {"what": what, "value": value, "extra": extra}
+        "unknown_value", "unknown {what} '{value}'{extra}", {"what": what, "value": value, "extra": extra}
     )
 
 
@@ -142,7 +143,7 @@ class LanguageSettings(Strict):
         dups = [c for c in v if c in seen or seen.add(c)]
         if dups:
             raise PydanticCustomError(
-                "duplicate_language", "language {c!r} is listed twice", {"c": dups[0]}
+                "duplicate_language", "language '{c}' is listed twice", {"c": dups[0]}
             )
         return v
 
@@ -380,7 +381,7 @@ class Recipe(Strict):
             seen: set[str] = set()
             for n in names:
                 if n in seen:
-                    raise PydanticCustomError("dup_name", "two {what}s are named {n!r}", {"what": what, "n": n})
+                    raise PydanticCustomError("dup_name", "two {what}s are named '{n}'", {"what": what, "n": n})
                 seen.add(n)
         return self
 

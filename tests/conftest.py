@@ -1,0 +1,26 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+RECIPES = ROOT / "recipes"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture
+def workspace(tmp_path, monkeypatch):
+    """A fresh WORKBENCH_HOME (studies/ and models/) for one test; the set-up cache stays shared."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("WORKBENCH_HOME", str(home))
+    return home
+
+
+def run_cli(*args, env=None, cwd=None, timeout=600):
+    """Run the real console entry point in a subprocess; returns CompletedProcess."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "workbench", *map(str, args)], capture_output=True, text=True,
+                          env=full_env, cwd=cwd or ROOT, timeout=timeout)

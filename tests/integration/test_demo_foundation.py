@@ -1,0 +1,95 @@
+import json
+import sqlite3
+
+from tests.conftest import RECIPES, run_cli
+
+
+def test_demo_runs_built_stages_and_names_the_rest(workspace):
+    env = {"WORKBENCH_HOME": str(workspace)}
+    first = run_cli("demo", env=env)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "not built yet in this version: align, finetune, export, generate, judge, results" in first.stdout
+    assert "1 done" in first.stdout
+    db_path = workspace / "studies" / "demo.sqlite"
+    assert db_path.is_file() and str(db_path) in first.stdout
+
+    con = sqlite3.connect(db_path)
+    assert con.execute("SELECT count(*) FROM cells").fetchone()[0] == 4
+    per_lang = dict(con.execute("SELECT lang, count(*) FROM prompts GROUP BY lang").fetchall())
+    assert per_lang == {"en": 45, "es": 45, "tl": 45, "zh": 45}
+    status, = con.execute("SELECT status FROM stage_runs WHERE stage = 'prepare'").fetchone()
+    assert status == "done"
+    snapshot = con.execute("SELECT toml FROM recipe_snapshots").fetchone()[0]
+    assert snapshot == (RECIPES / "demo.toml").read_text(encoding="utf-8")
+    packages = json.loads(con.execute("SELECT packages_json FROM environments").fetchone()[0])
+    assert "llama-cpp-python" in packages and "torch" in packages
+    kinds = dict(con.execute("SELECT path, size_bytes FROM artifacts WHERE kind = 'data'").fetchall())
+    assert any(p.endswith("benign-tl.jsonl") for p in kinds) and any(p.endswith("alignment.jsonl") for p in kinds)
+    con.close()
+    benign_tl = (workspace / "models" / "demo" / "data" / "benign-tl.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(benign_tl) == 60 and all(json.loads(x)["lang"] == "tl" for x in benign_tl)
+
+    second = run_cli("demo", env=env)
+    assert second.returncode == 0
+    assert "0 done, 1 skipped" in second.stdout
+
+    status_out = run_cli("status", RECIPES / "demo.toml", "--format", "json", env=env)
+    grid = json.loads(status_out.stdout)
+    assert grid["study_stages"]["prepare"]["status"] == "done"
+
+
+def test_quick_profile_and_events(workspace):
+    env = {"WORKBENCH_HOME": str(workspace)}
+    proc = run_cli("run", RECIPES / "demo.toml", "--quick", "--only", "prepare", "--events", "jsonl", env=env)
+    assert proc.returncode == 0, proc.stderr
+    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    kinds = [e["event"] for e in events]
+    assert kinds[0] == "stage_start" and "done" in kinds and kinds[-1] == "stage_end"
+    con = sqlite3.connect(workspace / "studies" / "demo.sqlite")
+    per_lang = dict(con.execute("SELECT lang, count(*) FROM prompts GROUP BY lang").fetchall())
+    assert per_lang == {"en": 20, "es": 20}
+    align_rows = (workspace / "models" / "demo" / "data" / "alignment.jsonl").read_text().splitlines()
+    assert len(align_rows) == 2 * 40  # [quick.align] examples_per_language = 40, languages en + es
+
+
+def test_bad_data_fails_the_stage_with_a_hint(workspace, tmp_path):
+    bad = tmp_path / "benign.jsonl"
+    bad.write_text('{"question": "x", "lang": "en"}\n')
+    recipe = tmp_path / "r.toml"
+    recipe.write_text('[study]\nname = "bad"\n[[models]]\nname = "m"\nembedded = "gemma3-270m"\n'
+                      '[languages]\nfinetune = ["en"]\nevaluate = ["en"]\n'
+                      f'[data.benign]\npath = "{bad}"\n')
+    proc = run_cli("run", recipe, "--only", "prepare", env={"WORKBENCH_HOME": str(workspace)})
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert "lacks instruction" in proc.stdout and "hint:" in proc.stdout
+    con = sqlite3.connect(workspace / "studies" / "bad.sqlite")
+    row = con.execute("SELECT status, error, hint FROM stage_runs").fetchone()
+    assert row[0] == "failed" and "instruction" in row[1] and row[2]
+    assert not (workspace / "models" / "bad" / "data" / "benign-en.jsonl").exists()
+
+
+def test_database_opens_in_datasette(workspace):
+    import asyncio
+
+    from datasette.app import Datasette
+
+    from tests.conftest import ROOT
+
+    assert run_cli("run", RECIPES / "demo.toml", "--quick", "--only", "prepare",
+                   env={"WORKBENCH_HOME": str(workspace)}).returncode == 0
+    metadata = json.loads((ROOT / "docs" / "datasette-metadata.json").read_text())
+
+    async def fetch():
+        ds = Datasette([str(workspace / "studies" / "demo.sqlite")], metadata=metadata)
+        tables = await ds.client.get("/demo.json")
+        prompts = await ds.client.get("/demo/prompts.json?_shape=array&lang=es")
+        overview = await ds.client.get("/demo/response_overview.json")
+        return tables, prompts, overview
+
+    tables, prompts, overview = asyncio.run(fetch())
+    assert tables.status_code == 200
+    names = {t["name"] for t in tables.json()["tables"]}
+    assert {"cells", "prompts", "responses", "judgments", "human_labels"} <= names
+    assert prompts.status_code == 200 and len(prompts.json()) == 20
+    assert overview.status_code == 200

@@ -1,0 +1,130 @@
+import sqlite3
+
+import pytest
+
+from workbench.store import open_study_db
+from workbench.store.migrations import migrations
+
+TABLES = {"studies", "recipe_snapshots", "environments", "cells", "stage_runs", "artifacts", "prompts",
+          "responses", "judgments", "human_labels"}
+
+
+@pytest.fixture
+def db(tmp_path):
+    d = open_study_db(tmp_path / "s.sqlite")
+    yield d
+    d.close()
+
+
+def _seed(db):
+    sid = db.ensure_study("s")
+    db.upsert_cell(sid, {"id": "m/base", "model": "m", "kind": "base", "config_hash": "h", "config": {}})
+    db.add_prompts(sid, [{"item_id": "a001", "lang": "es", "text": "¿...?", "source": "shipped:adversarial"}])
+    rid = db.add_response({
+        "prompt_id": "a001:es", "cell_id": "m/base", "generation_key": "g", "text": "No puedo ayudar.",
+        "temperature": 0.0, "top_p": 1.0, "seed": 0, "max_new_tokens": 8, "params_json": {"x": 1},
+        "prompt_tokens": 5, "completion_tokens": 4, "finish_reason": "stop",
+    })
+    return sid, rid
+
+
+def test_migrations_from_blank_database(db):
+    assert TABLES <= set(db.db.table_names())
+    assert "response_overview" in db.db.view_names()
+    applied = [m.name for m in migrations.applied(db.db)]
+    assert applied == [m.name for m in migrations._migrations]
+    assert db.db.journal_mode == "wal"
+    assert db.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_reopening_applies_nothing_twice(tmp_path):
+    path = tmp_path / "s.sqlite"
+    open_study_db(path).close()
+    d = open_study_db(path)
+    rows = d.db.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0]
+    assert rows == len(migrations._migrations)
+    d.close()
+
+
+def test_foreign_keys_are_enforced(db):
+    db.ensure_study("s")
+    with pytest.raises(sqlite3.IntegrityError):
+        db.add_response({
+            "prompt_id": "nope:xx", "cell_id": "nope", "generation_key": "g", "text": "",
+            "temperature": 0.0, "top_p": 1.0, "max_new_tokens": 1, "params_json": "{}",
+            "prompt_tokens": 0, "completion_tokens": 0, "finish_reason": "stop",
+        })
+
+
+def test_response_is_never_duplicated(db):
+    _, rid = _seed(db)
+    assert rid is not None
+    again = db.add_response({
+        "prompt_id": "a001:es", "cell_id": "m/base", "generation_key": "g", "text": "other",
+        "temperature": 0.0, "top_p": 1.0, "max_new_tokens": 8, "params_json": "{}",
+        "prompt_tokens": 5, "completion_tokens": 1, "finish_reason": "stop",
+    })
+    assert again is None
+    assert db.db.execute("SELECT count(*) FROM responses").fetchone()[0] == 1
+
+
+def test_judgment_per_response_and_judge_is_replaced(db):
+    _, rid = _seed(db)
+    db.add_judgment({"response_id": rid, "judge": "heuristic", "judge_key": "k", "label": "comply", "score": 0.9,
+                     "evidence_json": {"cues": []}})
+    db.add_judgment({"response_id": rid, "judge": "heuristic", "judge_key": "k", "label": "refuse", "score": 0.1,
+                     "evidence_json": {"cues": ["no puedo"]}})
+    rows = list(db.query("SELECT label FROM judgments"))
+    assert rows == [{"label": "refuse"}]
+    with pytest.raises(sqlite3.IntegrityError):
+        db.add_judgment({"response_id": rid, "judge": "x", "judge_key": "k", "label": "maybe", "score": 2})
+
+
+def test_human_labels_upsert_and_undo(db):
+    _, rid = _seed(db)
+    db.set_human_label(rid, "ana", "refuse", "clear refusal")
+    db.set_human_label(rid, "ana", "partial")
+    db.set_human_label(rid, "ben", "refuse")
+    rows = list(db.query("SELECT annotator, label, note FROM human_labels ORDER BY annotator"))
+    assert rows == [{"annotator": "ana", "label": "partial", "note": ""},
+                    {"annotator": "ben", "label": "refuse", "note": ""}]
+    db.remove_human_label(rid, "ana")
+    assert [r["annotator"] for r in db.query("SELECT annotator FROM human_labels")] == ["ben"]
+    overview = list(db.query("SELECT * FROM response_overview"))
+    assert overview[0]["eval_lang"] == "es" and overview[0]["human_labels"] == "ben=refuse"
+
+
+def test_stage_runs_and_skip_rule(db):
+    sid = db.ensure_study("s")
+    run = db.start_stage_run(sid, "prepare", input_key="k1")
+    assert db.done_run(sid, "prepare", None, "", "k1") is None
+    db.finish_stage_run(run, "done")
+    assert db.done_run(sid, "prepare", None, "", "k1")["id"] == run
+    assert db.done_run(sid, "prepare", None, "", "k2") is None
+    with pytest.raises(ValueError):
+        db.finish_stage_run(run, "running")
+
+
+def test_artifacts_record_hash_and_size(db, tmp_path):
+    f = tmp_path / "a.bin"
+    f.write_bytes(b"abc")
+    aid = db.add_artifact(kind="data", path=f)
+    row = next(db.query("SELECT * FROM artifacts WHERE id = ?", [aid]))
+    assert row["sha256"] == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    assert row["size_bytes"] == 3
+    assert db.add_artifact(kind="data", path=f) == aid
+
+
+def test_environment_rows_are_deduplicated(db):
+    env = {"python": "3.11", "platform": "linux", "packages": {"torch": "2.13.0"}}
+    assert db.record_environment(env) == db.record_environment(dict(env))
+    assert db.record_environment({**env, "python": "3.12"}) != db.record_environment(env)
+
+
+def test_not_a_database_gives_clear_error(tmp_path):
+    from workbench.errors import WorkbenchError
+
+    p = tmp_path / "bad.sqlite"
+    p.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(WorkbenchError, match="cannot open the study database"):
+        open_study_db(p)
