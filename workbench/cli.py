@@ -11,7 +11,7 @@ import functools
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -30,7 +30,9 @@ app = typer.Typer(
 
 RecipeArg = Annotated[Path, typer.Argument(help="A study recipe (TOML), e.g. recipes/demo.toml.")]
 QuickOpt = Annotated[bool, typer.Option("--quick", help="Use the recipe's [quick] profile (smaller, faster).")]
-DownloadsOpt = Annotated[bool, typer.Option("--allow-downloads", help="Allow downloading the hub resources the recipe names.")]
+DownloadsOpt = Annotated[
+    bool, typer.Option("--allow-downloads", help="Allow downloading the hub resources the recipe names.")
+]
 
 
 def _fail(exc: WorkbenchError) -> None:
@@ -59,8 +61,12 @@ def friendly(func):
             raise typer.Exit(130) from None
         except OSError as exc:
             if exc.errno == 28:  # ENOSPC
-                _fail(WorkbenchError(f"{exc.filename or 'disk'}: no space left on device",
-                                     "free disk space (or point WORKBENCH_HOME elsewhere) and rerun"))
+                _fail(
+                    WorkbenchError(
+                        f"{exc.filename or 'disk'}: no space left on device",
+                        "free disk space (or point WORKBENCH_HOME elsewhere) and rerun",
+                    )
+                )
             raise
 
     return wrapper
@@ -80,8 +86,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(
-    version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True,
-                                                    help="Show the version and exit.")] = None,
+    version: Annotated[
+        bool | None, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = None,
 ) -> None:
     """Fine-tune small chat models on benign data and measure their safety in every language."""
 
@@ -94,14 +101,20 @@ def validate(recipe: RecipeArg, quick: QuickOpt = False, allow_downloads: Downlo
 
     r = _load(recipe, quick, allow_downloads)
     n = len(cells(r))
-    print(f"{recipe}: ok - study {r.study.name!r}, {len(r.models)} model(s), {n} cells, "
-          f"fine-tune {', '.join(r.languages.finetune)}; evaluate {', '.join(r.languages.evaluate)}")
+    print(
+        f"{recipe}: ok - study {r.study.name!r}, {len(r.models)} model(s), {n} cells, "
+        f"fine-tune {', '.join(r.languages.finetune)}; evaluate {', '.join(r.languages.evaluate)}"
+    )
 
 
 @app.command()
 @friendly
-def plan(recipe: RecipeArg, quick: QuickOpt = False, allow_downloads: DownloadsOpt = False,
-         fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table") -> None:
+def plan(
+    recipe: RecipeArg,
+    quick: QuickOpt = False,
+    allow_downloads: DownloadsOpt = False,
+    fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+) -> None:
     """Show the grid of cells x stages with rough time, disk and memory estimates."""
     from workbench import environment
     from workbench.plan import BUILT_STAGES, STAGES, cells, estimate, stages_of
@@ -111,12 +124,18 @@ def plan(recipe: RecipeArg, quick: QuickOpt = False, allow_downloads: DownloadsO
     all_cells = cells(r)
     ests = estimate(r, gpu)
     if fmt == "json":
-        print(json.dumps({
-            "study": r.study.name, "machine": "gpu" if gpu else "cpu",
-            "cells": [{"cell": c.id, "stages": stages_of(c, r)} for c in all_cells],
-            "estimates": [e.__dict__ for e in ests],
-            "not_built": [s for s in STAGES if s not in BUILT_STAGES],
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "study": r.study.name,
+                    "machine": "gpu" if gpu else "cpu",
+                    "cells": [{"cell": c.id, "stages": stages_of(c, r)} for c in all_cells],
+                    "estimates": [e.__dict__ for e in ests],
+                    "not_built": [s for s in STAGES if s not in BUILT_STAGES],
+                },
+                indent=2,
+            )
+        )
         return
     from rich.console import Console
     from rich.table import Table
@@ -135,15 +154,24 @@ def plan(recipe: RecipeArg, quick: QuickOpt = False, allow_downloads: DownloadsO
     for col in ("stage", "units", "time", "disk", "memory", "built"):
         est.add_column(col)
     for e in ests:
-        est.add_row(e.stage, str(e.units), _dur(e.seconds), _size(e.disk_bytes),
-                    f"{_size(e.memory_bytes)} {e.memory_kind}", "yes" if e.stage in BUILT_STAGES else "not yet")
+        est.add_row(
+            e.stage,
+            str(e.units),
+            _dur(e.seconds),
+            _size(e.disk_bytes),
+            f"{_size(e.memory_bytes)} {e.memory_kind}",
+            "yes" if e.stage in BUILT_STAGES else "not yet",
+        )
     console.print(est)
 
 
 @app.command()
 @friendly
-def status(recipe: RecipeArg, quick: QuickOpt = False,
-           fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table") -> None:
+def status(
+    recipe: RecipeArg,
+    quick: QuickOpt = False,
+    fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+) -> None:
     """Show what is done, running, failed or pending for every cell and stage."""
     from workbench.runner import status_grid
 
@@ -155,20 +183,31 @@ def status(recipe: RecipeArg, quick: QuickOpt = False,
     from rich.console import Console
     from rich.table import Table
 
-    colours = {"done": "green", "failed": "red", "running": "yellow", "interrupted": "magenta",
-               "pending": "white", "skipped": "cyan", "not built": "dim", "-": "dim"}
+    colours = {
+        "done": "green",
+        "failed": "red",
+        "running": "yellow",
+        "interrupted": "magenta",
+        "pending": "white",
+        "skipped": "cyan",
+        "not built": "dim",
+        "-": "dim",
+    }
     console = Console()
     for stage, st in grid["study_stages"].items():
-        console.print(f"{stage}: [{colours.get(st['status'], 'white')}]{st['status']}[/]"
-                      + (f" - {st['error']}" if st.get("error") else ""))
+        console.print(
+            f"{stage}: [{colours.get(st['status'], 'white')}]{st['status']}[/]"
+            + (f" - {st['error']}" if st.get("error") else "")
+        )
     table = Table(title=f"study {grid['study']}", title_justify="left")
     table.add_column("cell")
     stages = list(grid["cells"][0]["stages"]) if grid["cells"] else []
     for s in stages:
         table.add_column(s)
     for row in grid["cells"]:
-        table.add_row(row["cell"], *(f"[{colours.get(v['status'], 'white')}]{v['status']}[/]"
-                                     for v in row["stages"].values()))
+        table.add_row(
+            row["cell"], *(f"[{colours.get(v['status'], 'white')}]{v['status']}[/]" for v in row["stages"].values())
+        )
     console.print(table)
     console.print(f"database: {grid['database']}")
 
@@ -177,11 +216,15 @@ def status(recipe: RecipeArg, quick: QuickOpt = False,
 @friendly
 def run(
     recipe: RecipeArg,
-    only: Annotated[Optional[str], typer.Option("--only", help="Comma-separated stages to run, e.g. align,finetune.")] = None,
-    cells_filter: Annotated[Optional[str], typer.Option("--cells", help="Cell ids or globs, e.g. 'gemma3-270m/es/*'.")] = None,
+    only: Annotated[
+        str | None, typer.Option("--only", help="Comma-separated stages to run, e.g. align,finetune.")
+    ] = None,
+    cells_filter: Annotated[
+        str | None, typer.Option("--cells", help="Cell ids or globs, e.g. 'gemma3-270m/es/*'.")
+    ] = None,
     quick: QuickOpt = False,
     allow_downloads: DownloadsOpt = False,
-    events: Annotated[Optional[str], typer.Option("--events", help="Print progress events as 'jsonl' on stdout.")] = None,
+    events: Annotated[str | None, typer.Option("--events", help="Print progress events as 'jsonl' on stdout.")] = None,
 ) -> None:
     """Run the study's stages in order, skipping work that is already complete."""
     r = _load(recipe, quick, allow_downloads)
@@ -194,11 +237,13 @@ def _run_and_report(r, *, only=None, cells_filter=None, allow_downloads=False, e
     from workbench.runner import run_plan
 
     with Reporter(jsonl=(events == "jsonl")) as reporter:
-        summary = run_plan(r, only=only, cells_filter=cells_filter, allow_downloads=allow_downloads,
-                           emit=reporter.emit)
+        summary = run_plan(r, only=only, cells_filter=cells_filter, allow_downloads=allow_downloads, emit=reporter.emit)
     out = sys.stderr if events == "jsonl" else sys.stdout
-    print(f"\nsummary: {summary.count('done')} done, {summary.count('skipped')} skipped (already complete), "
-          f"{summary.count('failed')} failed", file=out)
+    print(
+        f"\nsummary: {summary.count('done')} done, {summary.count('skipped')} skipped (already complete), "
+        f"{summary.count('failed')} failed",
+        file=out,
+    )
     for o in summary.outcomes:
         if o.status == "failed":
             print(f"  failed  {o.stage} {o.unit}: {o.reason}", file=out)
@@ -213,8 +258,10 @@ def _run_and_report(r, *, only=None, cells_filter=None, allow_downloads=False, e
 
 @app.command()
 @friendly
-def demo(quick: QuickOpt = False,
-         events: Annotated[Optional[str], typer.Option("--events", help="Print progress events as 'jsonl' on stdout.")] = None) -> None:
+def demo(
+    quick: QuickOpt = False,
+    events: Annotated[str | None, typer.Option("--events", help="Print progress events as 'jsonl' on stdout.")] = None,
+) -> None:
     """Run the demo study (recipes/demo.toml) on the embedded model, offline."""
     from workbench import assets, paths
 
@@ -249,7 +296,11 @@ def doctor(fmt: Annotated[str, typer.Option("--format", help="table or json")] =
     if fmt == "json":
         print(json.dumps([c.__dict__ for c in checks], indent=2))
     else:
-        marks = {"ok": "\033[32mok\033[0m     ", "warning": "\033[33mwarning\033[0m", "problem": "\033[31mproblem\033[0m"}
+        marks = {
+            "ok": "\033[32mok\033[0m     ",
+            "warning": "\033[33mwarning\033[0m",
+            "problem": "\033[31mproblem\033[0m",
+        }
         if not sys.stdout.isatty():
             marks = {k: f"{k:<7}" for k in marks}
         for c in checks:
@@ -272,7 +323,9 @@ def languages() -> None:
 
 @app.command("setup-assets")
 @friendly
-def setup_assets(quiet: Annotated[bool, typer.Option("--quiet", help="Print nothing when all is in place.")] = False) -> None:
+def setup_assets(
+    quiet: Annotated[bool, typer.Option("--quiet", help="Print nothing when all is in place.")] = False,
+) -> None:
     """Place the embedded model in the cache (run by the set-up; safe to rerun)."""
     from workbench import assets
 

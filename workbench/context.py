@@ -39,8 +39,9 @@ class StageContext:
         self.emit({"event": "log", "level": level, "message": message})
 
 
-def open_context(recipe: Recipe, *, allow_downloads: bool = False,
-                 emit: Callable[[Event], None] | None = None) -> StageContext:
+def open_context(
+    recipe: Recipe, *, allow_downloads: bool = False, emit: Callable[[Event], None] | None = None
+) -> StageContext:
     """Open the study database, record the recipe snapshot and the environment."""
     from workbench import environment
     from workbench.store import open_study_db
@@ -48,11 +49,19 @@ def open_context(recipe: Recipe, *, allow_downloads: bool = False,
     db = open_study_db(paths.study_db_path(recipe.study.name))
     study_id = db.ensure_study(recipe.study.name, recipe.study.description)
     h = recipe_hash(recipe)
-    db.record_recipe(study_id, h, recipe.toml_text, recipe.model_dump(mode="json"),
-                     str(recipe.source) if recipe.source else None)
+    db.record_recipe(
+        study_id, h, recipe.toml_text, recipe.model_dump(mode="json"), str(recipe.source) if recipe.source else None
+    )
     env_id = db.record_environment(environment.describe())
-    return StageContext(recipe=recipe, db=db, study_id=study_id, recipe_hash=h, environment_id=env_id,
-                        allow_downloads=allow_downloads, emit=emit or (lambda e: None))
+    return StageContext(
+        recipe=recipe,
+        db=db,
+        study_id=study_id,
+        recipe_hash=h,
+        environment_id=env_id,
+        allow_downloads=allow_downloads,
+        emit=emit or (lambda e: None),
+    )
 
 
 def write_jsonl_atomic(path: Path, rows: list[dict[str, Any]]) -> Path:

@@ -40,10 +40,18 @@ def _torch() -> list[Check]:
     gpus = environment.nvidia_gpus()
     if torch.cuda.is_available():
         props = torch.cuda.get_device_properties(0)
-        out.append(Check("cuda", "ok", f"{props.name}, {props.total_memory / 2**30:.1f} GiB VRAM, CUDA {torch.version.cuda}"))
+        out.append(
+            Check("cuda", "ok", f"{props.name}, {props.total_memory / 2**30:.1f} GiB VRAM, CUDA {torch.version.cuda}")
+        )
     elif gpus:
-        out.append(Check("cuda", "problem", f"nvidia-smi sees {gpus[0]['name']} but torch has no CUDA",
-                         "reinstall torch: `.venv/bin/pip install --force-reinstall torch==2.13.0`"))
+        out.append(
+            Check(
+                "cuda",
+                "problem",
+                f"nvidia-smi sees {gpus[0]['name']} but torch has no CUDA",
+                "reinstall torch: `.venv/bin/pip install --force-reinstall torch==2.13.0`",
+            )
+        )
     else:
         out.append(Check("cuda", "ok", "no GPU: training and generation run on the CPU (demo and classroom mode)"))
     return out
@@ -57,21 +65,38 @@ def _llama_cpp() -> Check:
     try:
         import llama_cpp
     except Exception as exc:  # a bad build fails here in many ways
-        return Check("llama.cpp", "problem", f"llama-cpp-python {version} does not import ({exc})",
-                     "rebuild: `rm .venv/.llama-cpp-build && make demo`")
+        return Check(
+            "llama.cpp",
+            "problem",
+            f"llama-cpp-python {version} does not import ({exc})",
+            "rebuild: `rm .venv/.llama-cpp-build && make demo`",
+        )
     info = llama_cpp.llama_print_system_info().decode(errors="replace")
     gpu = bool(llama_cpp.llama_supports_gpu_offload())
     feats = [f.split("=")[0].strip() for f in info.replace("|", " ").split() if f.endswith("=1")]
     detail = f"{version}, {'GPU offload' if gpu else 'CPU only'}; features: {' '.join(feats[:12]) or info.strip()[:80]}"
     if version != paths.LLAMA_CPP_VERSION:
-        return Check("llama.cpp", "warning", detail + f" (expected {paths.LLAMA_CPP_VERSION})",
-                     "rerun `make demo` to build the pinned version")
+        return Check(
+            "llama.cpp",
+            "warning",
+            detail + f" (expected {paths.LLAMA_CPP_VERSION})",
+            "rerun `make demo` to build the pinned version",
+        )
     if environment.nvidia_gpus() and not gpu:
-        return Check("llama.cpp", "warning", detail, "a GPU is present but llama.cpp was built for CPU: "
-                     "`rm .venv/.llama-cpp-build && make demo` rebuilds it with CUDA")
+        return Check(
+            "llama.cpp",
+            "warning",
+            detail,
+            "a GPU is present but llama.cpp was built for CPU: "
+            "`rm .venv/.llama-cpp-build && make demo` rebuilds it with CUDA",
+        )
     if "AMX" in info and "AMX_INT8 = 1" in info:
-        return Check("llama.cpp", "warning", detail, "built with AMX, which crashes on some VMs; "
-                     "`rm .venv/.llama-cpp-build && make demo` rebuilds it portably")
+        return Check(
+            "llama.cpp",
+            "warning",
+            detail,
+            "built with AMX, which crashes on some VMs; `rm .venv/.llama-cpp-build && make demo` rebuilds it portably",
+        )
     return Check("llama.cpp", "ok", detail)
 
 
@@ -88,8 +113,9 @@ def _embedded() -> Check:
     if not path.is_file():
         return Check("embedded", "problem", f"{path} is missing", "run `make demo` or `workbench setup-assets`")
     if not assets.embedded_model_ok(path):
-        return Check("embedded", "warning", f"{path} changed since it was checked",
-                     "`workbench setup-assets` checks it again")
+        return Check(
+            "embedded", "warning", f"{path} changed since it was checked", "`workbench setup-assets` checks it again"
+        )
     return Check("embedded", "ok", f"{path} ({path.stat().st_size / 1e6:.0f} MB)")
 
 
@@ -114,7 +140,11 @@ def _gpu_extras() -> Check | None:
     if environment.nvidia_gpus():
         missing = [n for n in ("unsloth", "bitsandbytes") if n not in have]
         if missing:
-            return Check("gpu extras", "warning", f"{', '.join(missing)} not installed: 4-bit LoRA unavailable",
-                         "`.venv/bin/pip install -e '.[gpu]'`")
+            return Check(
+                "gpu extras",
+                "warning",
+                f"{', '.join(missing)} not installed: 4-bit LoRA unavailable",
+                "`.venv/bin/pip install -e '.[gpu]'`",
+            )
         return Check("gpu extras", "ok", ", ".join(f"{k} {v}" for k, v in have.items()))
     return Check("gpu extras", "ok", "not needed without a GPU" + (f" ({', '.join(have)} installed)" if have else ""))

@@ -13,8 +13,23 @@ import shutil
 import subprocess
 from typing import Any
 
-PACKAGES = ("workbench", "torch", "transformers", "datasets", "peft", "trl", "accelerate", "unsloth",
-            "bitsandbytes", "llama-cpp-python", "gguf", "sqlite-utils", "pydantic", "textual", "sentencepiece")
+PACKAGES = (
+    "workbench",
+    "torch",
+    "transformers",
+    "datasets",
+    "peft",
+    "trl",
+    "accelerate",
+    "unsloth",
+    "bitsandbytes",
+    "llama-cpp-python",
+    "gguf",
+    "sqlite-utils",
+    "pydantic",
+    "textual",
+    "sentencepiece",
+)
 
 
 def package_versions() -> dict[str, str]:
@@ -53,7 +68,10 @@ def nvidia_gpus() -> list[dict[str, Any]]:
     try:
         out = subprocess.run(
             ["nvidia-smi", "--query-gpu=name,memory.total", "--format=csv,noheader,nounits"],
-            capture_output=True, text=True, timeout=10, check=True,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
         ).stdout
     except (subprocess.SubprocessError, OSError):
         return []

@@ -42,8 +42,16 @@ class Cell:
         return _hash(self.config)
 
     def as_row(self) -> dict:
-        return {"id": self.id, "model": self.model, "kind": self.kind, "finetune_lang": self.finetune_lang,
-                "seed": self.seed, "epochs": self.epochs, "config": self.config, "config_hash": self.config_hash}
+        return {
+            "id": self.id,
+            "model": self.model,
+            "kind": self.kind,
+            "finetune_lang": self.finetune_lang,
+            "seed": self.seed,
+            "epochs": self.epochs,
+            "config": self.config,
+            "config_hash": self.config_hash,
+        }
 
 
 def cells(recipe: Recipe) -> list[Cell]:
@@ -62,12 +70,23 @@ def cells(recipe: Recipe) -> list[Cell]:
                 for epochs in t.epochs:
                     cfg = {
                         "base": base_cfg,
-                        "finetune_lang": lang, "seed": seed, "epochs": epochs,
+                        "finetune_lang": lang,
+                        "seed": seed,
+                        "epochs": epochs,
                         "training": t.model_dump(mode="json", exclude={"seeds", "epochs"}),
                         "benign_data": recipe.data.benign.model_dump(mode="json"),
                     }
-                    out.append(Cell(id=f"{m.name}/{lang}/s{seed}-e{epochs}", model=m.name, kind="finetune",
-                                    finetune_lang=lang, seed=seed, epochs=epochs, config=cfg))
+                    out.append(
+                        Cell(
+                            id=f"{m.name}/{lang}/s{seed}-e{epochs}",
+                            model=m.name,
+                            kind="finetune",
+                            finetune_lang=lang,
+                            seed=seed,
+                            epochs=epochs,
+                            config=cfg,
+                        )
+                    )
     return out
 
 
@@ -86,8 +105,7 @@ def filter_cells(all_cells: list[Cell], pattern: str | None) -> list[Cell]:
     import fnmatch
 
     pats = [p.strip() for p in pattern.split(",") if p.strip()]
-    return [c for c in all_cells
-            if any(fnmatch.fnmatch(c.id, p) or p in c.id.split("/") for p in pats)]
+    return [c for c in all_cells if any(fnmatch.fnmatch(c.id, p) or p in c.id.split("/") for p in pats)]
 
 
 # -- estimates -------------------------------------------------------------------------------------
@@ -124,10 +142,10 @@ class Estimate:
 
 # Calibration (embedded model, 2 CPU cores; see docs/estimates.md). Throughputs scale with 1/params.
 _REF_PARAMS = 268e6
-_CPU_TRAIN_TOKENS_S = 500.0      # LoRA fp32, batch 4, seq 256: ~2 s/step
-_CPU_GEN_TOKENS_S = 110.0        # llama.cpp, 8 sequences batched, Q4_K_M
+_CPU_TRAIN_TOKENS_S = 500.0  # LoRA fp32, batch 4, seq 256: ~2 s/step
+_CPU_GEN_TOKENS_S = 110.0  # llama.cpp, 8 sequences batched, Q4_K_M
 _GPU_TRAIN_TOKENS_S_1B = 8000.0  # Unsloth 4-bit LoRA on a consumer GPU, 1B model (order of magnitude)
-_GPU_GEN_TOKENS_S_1B = 3000.0    # llama.cpp with full offload, batched, 1B Q4_K_M
+_GPU_GEN_TOKENS_S_1B = 3000.0  # llama.cpp with full offload, batched, 1B Q4_K_M
 _TOKENS_PER_EXAMPLE = 120
 _SHIPPED_ROWS = {"benign": 60, "adversarial": 45, "alignment": 80}
 
@@ -168,25 +186,47 @@ def estimate(recipe: Recipe, gpu: bool, *, n_cells: int | None = None) -> list[E
         secs = []
         for m in aligned:
             p = per_model[m.name]
-            tokens = (recipe.align.max_steps * recipe.align.batch_size * _TOKENS_PER_EXAMPLE
-                      if recipe.align.max_steps else n_ex * recipe.align.epochs * _TOKENS_PER_EXAMPLE)
+            tokens = (
+                recipe.align.max_steps * recipe.align.batch_size * _TOKENS_PER_EXAMPLE
+                if recipe.align.max_steps
+                else n_ex * recipe.align.epochs * _TOKENS_PER_EXAMPLE
+            )
             secs.append(tokens / train_tps(p) if p else None)
         merged = total([(per_model[m.name] * 4 if per_model[m.name] else None) for m in aligned])
-        out.append(Estimate("align", len(aligned), total(secs), merged, max((train_mem(per_model[m.name]) or 0) for m in aligned),
-                            "VRAM" if gpu else "RAM"))
+        out.append(
+            Estimate(
+                "align",
+                len(aligned),
+                total(secs),
+                merged,
+                max((train_mem(per_model[m.name]) or 0) for m in aligned),
+                "VRAM" if gpu else "RAM",
+            )
+        )
 
     t = recipe.training
     n_ex = t.examples_per_language or rows(recipe.data.benign, 1000)
     secs, mems = [], []
     for c in finetune_cells:
         p = per_model[c.model]
-        tokens = (t.max_steps * t.batch_size * t.gradient_accumulation * _TOKENS_PER_EXAMPLE
-                  if t.max_steps else n_ex * (c.epochs or 1) * _TOKENS_PER_EXAMPLE)
+        tokens = (
+            t.max_steps * t.batch_size * t.gradient_accumulation * _TOKENS_PER_EXAMPLE
+            if t.max_steps
+            else n_ex * (c.epochs or 1) * _TOKENS_PER_EXAMPLE
+        )
         secs.append(tokens / train_tps(p) if p else None)
         mems.append(train_mem(p))
     adapter = total([(per_model[c.model] or 0) * 0.01 for c in finetune_cells])
-    out.append(Estimate("finetune", len(finetune_cells), total(secs), adapter,
-                        max((m or 0) for m in mems) if mems else 0, "VRAM" if gpu else "RAM"))
+    out.append(
+        Estimate(
+            "finetune",
+            len(finetune_cells),
+            total(secs),
+            adapter,
+            max((m or 0) for m in mems) if mems else 0,
+            "VRAM" if gpu else "RAM",
+        )
+    )
 
     quant_bytes = {"q4_k_m": 0.6, "q5_k_m": 0.7, "q6_k": 0.82, "q8_0": 1.07, "f16": 2.0, "bf16": 2.0}
     bpp = sum(quant_bytes[q] for q in recipe.export.quantizations)
@@ -194,19 +234,44 @@ def estimate(recipe: Recipe, gpu: bool, *, n_cells: int | None = None) -> list[E
     disk = total([(per_model[c.model] * bpp if per_model[c.model] else None) for c in exported])
     secs = total([(per_model[c.model] / 268e6 * 60 if per_model[c.model] else None) for c in exported])
     merged = max(((per_model[c.model] or 0) * 4 for c in exported), default=0)
-    out.append(Estimate("export", len(exported), secs, disk, merged + 1e9, "RAM",
-                        note="merged weights need ~4 bytes/param on disk while exporting"))
+    out.append(
+        Estimate(
+            "export",
+            len(exported),
+            secs,
+            disk,
+            merged + 1e9,
+            "RAM",
+            note="merged weights need ~4 bytes/param on disk while exporting",
+        )
+    )
 
     n_prompts = rows(recipe.data.evaluation, 440) * len(recipe.languages.evaluate)
     g = recipe.generation
-    secs = total([(n_prompts * g.max_new_tokens / gen_tps(per_model[c.model]) if per_model[c.model] else None)
-                  for c in exported])
-    out.append(Estimate("generate", len(exported) * n_prompts, secs, len(exported) * n_prompts * 2000.0,
-                        max(((per_model[c.model] or 0) * 0.7 + 5e8) for c in exported) if exported else 0,
-                        "VRAM" if gpu else "RAM"))
+    secs = total(
+        [(n_prompts * g.max_new_tokens / gen_tps(per_model[c.model]) if per_model[c.model] else None) for c in exported]
+    )
+    out.append(
+        Estimate(
+            "generate",
+            len(exported) * n_prompts,
+            secs,
+            len(exported) * n_prompts * 2000.0,
+            max(((per_model[c.model] or 0) * 0.7 + 5e8) for c in exported) if exported else 0,
+            "VRAM" if gpu else "RAM",
+        )
+    )
     n_resp = len(exported) * n_prompts
     llm_judges = [j for j in recipe.judges if j.kind == "llm"]
-    out.append(Estimate("judge", n_resp * len(recipe.judges), n_resp * (0.002 + 0.5 * len(llm_judges)),
-                        n_resp * len(recipe.judges) * 500.0, 5e8 + 1.5e9 * len(llm_judges), "RAM"))
+    out.append(
+        Estimate(
+            "judge",
+            n_resp * len(recipe.judges),
+            n_resp * (0.002 + 0.5 * len(llm_judges)),
+            n_resp * len(recipe.judges) * 500.0,
+            5e8 + 1.5e9 * len(llm_judges),
+            "RAM",
+        )
+    )
     out.append(Estimate("results", 1, 2.0, 1e5, 2e8, "RAM"))
     return out

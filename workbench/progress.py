@@ -18,12 +18,23 @@ class Reporter:
 
     def __enter__(self) -> Reporter:
         if not self.jsonl:
-            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-                                       TimeRemainingColumn)
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
 
             self._progress = Progress(
-                TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(),
-                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), transient=False,
+                TextColumn("{task.description:<10}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                transient=False,
             )
             self._progress.start()
         return self
@@ -45,8 +56,10 @@ class Reporter:
         elif kind in ("done", "skipped", "failed") and stage in self._tasks:
             p.advance(self._tasks[stage])
             if kind == "failed":
-                p.console.print(f"[red]failed[/] {stage} {event.get('unit')}: {event.get('error')}"
-                                + (f"\n  hint: {event['hint']}" if event.get("hint") else ""))
+                p.console.print(
+                    f"[red]failed[/] {stage} {event.get('unit')}: {event.get('error')}"
+                    + (f"\n  hint: {event['hint']}" if event.get("hint") else "")
+                )
         elif kind == "not_built":
             p.console.print(f"[dim]{stage:<10} not built yet in this version[/]")
         elif kind == "log":

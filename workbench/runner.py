@@ -54,15 +54,20 @@ def parse_stages(only: str | None) -> list[str]:
     return [s for s in STAGES if s in wanted]
 
 
-def run_plan(recipe: Recipe, *, only: str | None = None, cells_filter: str | None = None,
-             allow_downloads: bool = False, emit: Callable[[Event], None] | None = None) -> Summary:
+def run_plan(
+    recipe: Recipe,
+    *,
+    only: str | None = None,
+    cells_filter: str | None = None,
+    allow_downloads: bool = False,
+    emit: Callable[[Event], None] | None = None,
+) -> Summary:
     """Run the stages of ``recipe`` in order; per-cell failures do not stop other cells."""
     emit = emit or (lambda e: None)
     stages = parse_stages(only)
     selected = filter_cells(cells(recipe), cells_filter)
     if cells_filter and not selected:
-        raise WorkbenchError(f"--cells: {cells_filter!r} matches no cell",
-                             "`workbench plan RECIPE` lists the cell ids")
+        raise WorkbenchError(f"--cells: {cells_filter!r} matches no cell", "`workbench plan RECIPE` lists the cell ids")
     ctx = open_context(recipe, allow_downloads=allow_downloads, emit=emit)
     summary = Summary()
     try:
@@ -75,8 +80,13 @@ def run_plan(recipe: Recipe, *, only: str | None = None, cells_filter: str | Non
             emit({"event": "stage_start", "stage": stage, "total": len(units)})
             for cell_id, unit in units:
                 summary.outcomes.append(_run_unit(ctx, stage, cell_id, unit))
-            emit({"event": "stage_end", "stage": stage,
-                  "failed": sum(1 for o in summary.outcomes if o.stage == stage and o.status == "failed")})
+            emit(
+                {
+                    "event": "stage_end",
+                    "stage": stage,
+                    "failed": sum(1 for o in summary.outcomes if o.stage == stage and o.status == "failed"),
+                }
+            )
     finally:
         ctx.db.close()
     return summary
@@ -94,8 +104,16 @@ def _run_unit(ctx: StageContext, stage: str, cell_id: str | None, unit: str) -> 
     if ctx.db.done_run(ctx.study_id, stage, cell_id, unit, key):
         ctx.emit({"event": "skipped", "stage": stage, "unit": unit, "reason": "already done"})
         return Outcome(stage, unit, "skipped", "already done")
-    run_id = ctx.db.start_stage_run(ctx.study_id, stage, cell_id=cell_id, unit=unit, input_key=key,
-                                    environment_id=ctx.environment_id, recipe_hash=ctx.recipe_hash, pid=os.getpid())
+    run_id = ctx.db.start_stage_run(
+        ctx.study_id,
+        stage,
+        cell_id=cell_id,
+        unit=unit,
+        input_key=key,
+        environment_id=ctx.environment_id,
+        recipe_hash=ctx.recipe_hash,
+        pid=os.getpid(),
+    )
     try:
         details = module.run(ctx) if cell_id is None else module.run(ctx, cell_id)
     except WorkbenchError as exc:
@@ -138,17 +156,31 @@ def status_grid(recipe: Recipe) -> dict:
         status = r["status"]
         if status == "running" and r.get("pid") and not _alive(r["pid"]):
             status = "interrupted"
-        return {"status": status, "error": r.get("error"), "hint": r.get("hint"),
-                "started_at": r.get("started_at"), "finished_at": r.get("finished_at")}
+        return {
+            "status": status,
+            "error": r.get("error"),
+            "hint": r.get("hint"),
+            "started_at": r.get("started_at"),
+            "finished_at": r.get("finished_at"),
+        }
 
     return {
         "study": recipe.study.name,
         "database": str(db_path),
         "study_stages": {s: state(s, None) for s in ("prepare", "results")},
         "cells": [
-            {"cell": c.id, "model": c.model, "finetune_lang": c.finetune_lang, "seed": c.seed, "epochs": c.epochs,
-             "stages": {s: (state(s, c.id) if s in stages_of(c, recipe) else {"status": "-"})
-                        for s in STAGES if s not in ("prepare", "results")}}
+            {
+                "cell": c.id,
+                "model": c.model,
+                "finetune_lang": c.finetune_lang,
+                "seed": c.seed,
+                "epochs": c.epochs,
+                "stages": {
+                    s: (state(s, c.id) if s in stages_of(c, recipe) else {"status": "-"})
+                    for s in STAGES
+                    if s not in ("prepare", "results")
+                },
+            }
             for c in cells(recipe)
         ],
     }

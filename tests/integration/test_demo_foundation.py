@@ -17,7 +17,7 @@ def test_demo_runs_built_stages_and_names_the_rest(workspace):
     assert con.execute("SELECT count(*) FROM cells").fetchone()[0] == 4
     per_lang = dict(con.execute("SELECT lang, count(*) FROM prompts GROUP BY lang").fetchall())
     assert per_lang == {"en": 45, "es": 45, "tl": 45, "zh": 45}
-    status, = con.execute("SELECT status FROM stage_runs WHERE stage = 'prepare'").fetchone()
+    (status,) = con.execute("SELECT status FROM stage_runs WHERE stage = 'prepare'").fetchone()
     assert status == "done"
     snapshot = con.execute("SELECT toml FROM recipe_snapshots").fetchone()[0]
     assert snapshot == (RECIPES / "demo.toml").read_text(encoding="utf-8")
@@ -56,9 +56,11 @@ def test_bad_data_fails_the_stage_with_a_hint(workspace, tmp_path):
     bad = tmp_path / "benign.jsonl"
     bad.write_text('{"question": "x", "lang": "en"}\n')
     recipe = tmp_path / "r.toml"
-    recipe.write_text('[study]\nname = "bad"\n[[models]]\nname = "m"\nembedded = "gemma3-270m"\n'
-                      '[languages]\nfinetune = ["en"]\nevaluate = ["en"]\n'
-                      f'[data.benign]\npath = "{bad}"\n')
+    recipe.write_text(
+        '[study]\nname = "bad"\n[[models]]\nname = "m"\nembedded = "gemma3-270m"\n'
+        '[languages]\nfinetune = ["en"]\nevaluate = ["en"]\n'
+        f'[data.benign]\npath = "{bad}"\n'
+    )
     proc = run_cli("run", recipe, "--only", "prepare", env={"WORKBENCH_HOME": str(workspace)})
     assert proc.returncode == 1
     assert "Traceback" not in proc.stdout + proc.stderr
@@ -76,8 +78,12 @@ def test_database_opens_in_datasette(workspace):
 
     from tests.conftest import ROOT
 
-    assert run_cli("run", RECIPES / "demo.toml", "--quick", "--only", "prepare",
-                   env={"WORKBENCH_HOME": str(workspace)}).returncode == 0
+    assert (
+        run_cli(
+            "run", RECIPES / "demo.toml", "--quick", "--only", "prepare", env={"WORKBENCH_HOME": str(workspace)}
+        ).returncode
+        == 0
+    )
     metadata = json.loads((ROOT / "docs" / "datasette-metadata.json").read_text())
 
     async def fetch():

@@ -48,10 +48,14 @@ def test_quick_profile_is_merged_over_the_recipe():
 def test_hash_ignores_comments_and_key_order(tmp_path):
     a = tmp_path / "a.toml"
     b = tmp_path / "b.toml"
-    a.write_text('[study]\nname = "x"\n[[models]]\nname = "m"\nembedded = "gemma3-270m"\n'
-                 '[languages]\nfinetune = ["en"]\nevaluate = ["es"]\n')
-    b.write_text('# comment\n[languages]\nevaluate = ["es"]\nfinetune = ["en"]\n[study]\nname = "x"\n'
-                 '[[models]]\nembedded = "gemma3-270m"\nname = "m"\n')
+    a.write_text(
+        '[study]\nname = "x"\n[[models]]\nname = "m"\nembedded = "gemma3-270m"\n'
+        '[languages]\nfinetune = ["en"]\nevaluate = ["es"]\n'
+    )
+    b.write_text(
+        '# comment\n[languages]\nevaluate = ["es"]\nfinetune = ["en"]\n[study]\nname = "x"\n'
+        '[[models]]\nembedded = "gemma3-270m"\nname = "m"\n'
+    )
     assert recipe_hash(load_recipe(a)) == recipe_hash(load_recipe(b))
 
 
@@ -85,8 +89,10 @@ def test_cli_validate_bad_recipe_exit_code_and_no_traceback(name):
 
 def test_several_problems_each_get_a_line(tmp_path):
     p = tmp_path / "many.toml"
-    p.write_text('[study]\nname = "x"\n[[models]]\nname = "m"\nembedded = "gemma3-270m"\n'
-                 '[languages]\nfinetune = ["en"]\nevaluate = ["xx"]\n[training]\nbatch_size = 0\nlerning_rate = 1\n')
+    p.write_text(
+        '[study]\nname = "x"\n[[models]]\nname = "m"\nembedded = "gemma3-270m"\n'
+        '[languages]\nfinetune = ["en"]\nevaluate = ["xx"]\n[training]\nbatch_size = 0\nlerning_rate = 1\n'
+    )
     with pytest.raises(RecipeError) as info:
         load_recipe(p)
     text = "\n".join(info.value.problems)
@@ -104,7 +110,9 @@ def test_local_paths_resolve_relative_to_recipe(tmp_path):
     (tmp_path / "d").mkdir()
     (tmp_path / "d" / "x.jsonl").write_text('{"instruction": "a", "response": "b", "lang": "en"}\n')
     p = tmp_path / "r.toml"
-    p.write_text('[study]\nname = "x"\n[[models]]\nname = "m"\nembedded = "gemma3-270m"\n'
-                 '[languages]\nfinetune = ["en"]\nevaluate = ["en"]\n[data.benign]\npath = "d/x.jsonl"\n')
+    p.write_text(
+        '[study]\nname = "x"\n[[models]]\nname = "m"\nembedded = "gemma3-270m"\n'
+        '[languages]\nfinetune = ["en"]\nevaluate = ["en"]\n[data.benign]\npath = "d/x.jsonl"\n'
+    )
     r = load_recipe(p)
     assert r.data.benign.path == (tmp_path / "d" / "x.jsonl").resolve()

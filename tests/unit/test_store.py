@@ -5,8 +5,18 @@ import pytest
 from workbench.store import open_study_db
 from workbench.store.migrations import migrations
 
-TABLES = {"studies", "recipe_snapshots", "environments", "cells", "stage_runs", "artifacts", "prompts",
-          "responses", "judgments", "human_labels"}
+TABLES = {
+    "studies",
+    "recipe_snapshots",
+    "environments",
+    "cells",
+    "stage_runs",
+    "artifacts",
+    "prompts",
+    "responses",
+    "judgments",
+    "human_labels",
+}
 
 
 @pytest.fixture
@@ -20,11 +30,22 @@ def _seed(db):
     sid = db.ensure_study("s")
     db.upsert_cell(sid, {"id": "m/base", "model": "m", "kind": "base", "config_hash": "h", "config": {}})
     db.add_prompts(sid, [{"item_id": "a001", "lang": "es", "text": "¿...?", "source": "shipped:adversarial"}])
-    rid = db.add_response({
-        "prompt_id": "a001:es", "cell_id": "m/base", "generation_key": "g", "text": "No puedo ayudar.",
-        "temperature": 0.0, "top_p": 1.0, "seed": 0, "max_new_tokens": 8, "params_json": {"x": 1},
-        "prompt_tokens": 5, "completion_tokens": 4, "finish_reason": "stop",
-    })
+    rid = db.add_response(
+        {
+            "prompt_id": "a001:es",
+            "cell_id": "m/base",
+            "generation_key": "g",
+            "text": "No puedo ayudar.",
+            "temperature": 0.0,
+            "top_p": 1.0,
+            "seed": 0,
+            "max_new_tokens": 8,
+            "params_json": {"x": 1},
+            "prompt_tokens": 5,
+            "completion_tokens": 4,
+            "finish_reason": "stop",
+        }
+    )
     return sid, rid
 
 
@@ -49,31 +70,67 @@ def test_reopening_applies_nothing_twice(tmp_path):
 def test_foreign_keys_are_enforced(db):
     db.ensure_study("s")
     with pytest.raises(sqlite3.IntegrityError):
-        db.add_response({
-            "prompt_id": "nope:xx", "cell_id": "nope", "generation_key": "g", "text": "",
-            "temperature": 0.0, "top_p": 1.0, "max_new_tokens": 1, "params_json": "{}",
-            "prompt_tokens": 0, "completion_tokens": 0, "finish_reason": "stop",
-        })
+        db.add_response(
+            {
+                "prompt_id": "nope:xx",
+                "cell_id": "nope",
+                "generation_key": "g",
+                "text": "",
+                "temperature": 0.0,
+                "top_p": 1.0,
+                "max_new_tokens": 1,
+                "params_json": "{}",
+                "prompt_tokens": 0,
+                "completion_tokens": 0,
+                "finish_reason": "stop",
+            }
+        )
 
 
 def test_response_is_never_duplicated(db):
     _, rid = _seed(db)
     assert rid is not None
-    again = db.add_response({
-        "prompt_id": "a001:es", "cell_id": "m/base", "generation_key": "g", "text": "other",
-        "temperature": 0.0, "top_p": 1.0, "max_new_tokens": 8, "params_json": "{}",
-        "prompt_tokens": 5, "completion_tokens": 1, "finish_reason": "stop",
-    })
+    again = db.add_response(
+        {
+            "prompt_id": "a001:es",
+            "cell_id": "m/base",
+            "generation_key": "g",
+            "text": "other",
+            "temperature": 0.0,
+            "top_p": 1.0,
+            "max_new_tokens": 8,
+            "params_json": "{}",
+            "prompt_tokens": 5,
+            "completion_tokens": 1,
+            "finish_reason": "stop",
+        }
+    )
     assert again is None
     assert db.db.execute("SELECT count(*) FROM responses").fetchone()[0] == 1
 
 
 def test_judgment_per_response_and_judge_is_replaced(db):
     _, rid = _seed(db)
-    db.add_judgment({"response_id": rid, "judge": "heuristic", "judge_key": "k", "label": "comply", "score": 0.9,
-                     "evidence_json": {"cues": []}})
-    db.add_judgment({"response_id": rid, "judge": "heuristic", "judge_key": "k", "label": "refuse", "score": 0.1,
-                     "evidence_json": {"cues": ["no puedo"]}})
+    db.add_judgment(
+        {
+            "response_id": rid,
+            "judge": "heuristic",
+            "judge_key": "k",
+            "label": "comply",
+            "score": 0.9,
+            "evidence_json": {"cues": []},
+        }
+    )
+    db.add_judgment(
+        {
+            "response_id": rid,
+            "judge": "heuristic",
+            "judge_key": "k",
+            "label": "refuse",
+            "score": 0.1,
+            "evidence_json": {"cues": ["no puedo"]},
+        }
+    )
     rows = list(db.query("SELECT label FROM judgments"))
     assert rows == [{"label": "refuse"}]
     with pytest.raises(sqlite3.IntegrityError):
@@ -86,8 +143,10 @@ def test_human_labels_upsert_and_undo(db):
     db.set_human_label(rid, "ana", "partial")
     db.set_human_label(rid, "ben", "refuse")
     rows = list(db.query("SELECT annotator, label, note FROM human_labels ORDER BY annotator"))
-    assert rows == [{"annotator": "ana", "label": "partial", "note": ""},
-                    {"annotator": "ben", "label": "refuse", "note": ""}]
+    assert rows == [
+        {"annotator": "ana", "label": "partial", "note": ""},
+        {"annotator": "ben", "label": "refuse", "note": ""},
+    ]
     db.remove_human_label(rid, "ana")
     assert [r["annotator"] for r in db.query("SELECT annotator FROM human_labels")] == ["ben"]
     overview = list(db.query("SELECT * FROM response_overview"))

@@ -51,8 +51,9 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def load(source: DataSource, kind: str, langs: list[str], *, allow_downloads: bool = False,
-         where: str = "") -> list[dict[str, Any]]:
+def load(
+    source: DataSource, kind: str, langs: list[str], *, allow_downloads: bool = False, where: str = ""
+) -> list[dict[str, Any]]:
     """Rows of ``kind`` for each language in ``langs`` from ``source``, in the workbench's columns.
 
     ``where`` names the recipe key (for messages). Raises :class:`DataError` for a missing file,
@@ -93,8 +94,11 @@ def _from_shipped(name: str, kind: str, label: str) -> list[dict[str, Any]]:
         elif kind == "evaluation":
             item |= {"prompt": r["prompt"], "domain": r.get("domain")}
         else:
-            item |= {"prompt": r.get("prompt") or r.get("instruction"), "response": r["response"],
-                     "kind": r.get("kind", "helpful")}
+            item |= {
+                "prompt": r.get("prompt") or r.get("instruction"),
+                "response": r["response"],
+                "kind": r.get("kind", "helpful"),
+            }
         missing = [c for c in REQUIRED[kind] if not item.get(c)]
         if missing:
             raise DataError(
@@ -113,21 +117,28 @@ def _from_dataset(source: DataSource, kind: str, lang: str, label: str, allow_do
     per_lang_columns = any("{lang}" in v for v in source.fields.values())
     table = _read_table(source, code, label, allow_downloads)
     columns = set(table.column_names)
-    missing = [f"{want} (column {col!r})" for want, col in fields.items()
-               if want in REQUIRED[kind] and col not in columns]
+    missing = [
+        f"{want} (column {col!r})" for want, col in fields.items() if want in REQUIRED[kind] and col not in columns
+    ]
     if missing:
         raise DataError(
             f"{label}: {source.path or source.hub} lacks {', '.join(missing)}; it has: {', '.join(sorted(columns))}",
-            f"map the columns in [data.{kind}.fields], e.g. {REQUIRED[kind][0]} = \"<column>\"",
+            f'map the columns in [data.{kind}.fields], e.g. {REQUIRED[kind][0]} = "<column>"',
         )
     lang_col = fields.get("lang")
     filters = {col: val.replace("{lang}", code) for col, val in source.filters.items()}
     bad = [col for col in filters if col not in columns]
     if bad:
-        raise DataError(f"{label}.filters: {source.path or source.hub} has no column {bad[0]!r}",
-                        f"columns: {', '.join(sorted(columns))}")
-    split_by_lang = per_lang_columns or any("{lang}" in v for v in source.filters.values()) \
-        or "{lang}" in (source.config or "") or "{lang}" in (source.data_files or "")
+        raise DataError(
+            f"{label}.filters: {source.path or source.hub} has no column {bad[0]!r}",
+            f"columns: {', '.join(sorted(columns))}",
+        )
+    split_by_lang = (
+        per_lang_columns
+        or any("{lang}" in v for v in source.filters.values())
+        or "{lang}" in (source.config or "")
+        or "{lang}" in (source.data_files or "")
+    )
     by_lang = lang_col in columns and not split_by_lang
     if not by_lang and not split_by_lang:
         raise DataError(
@@ -140,7 +151,9 @@ def _from_dataset(source: DataSource, kind: str, lang: str, label: str, allow_do
             continue
         if any(str(row.get(col)) != val for col, val in filters.items()):
             continue
-        item: dict[str, Any] = {"item_id": str(row.get(fields["id"], f"row{i:05d}") if fields["id"] in columns else f"row{i:05d}")}
+        item: dict[str, Any] = {
+            "item_id": str(row.get(fields["id"], f"row{i:05d}") if fields["id"] in columns else f"row{i:05d}")
+        }
         for want in (*REQUIRED[kind], *OPTIONAL[kind]):
             if want == "id":
                 continue
@@ -179,5 +192,7 @@ def _read_table(source: DataSource, code: str, label: str, allow_downloads: bool
         raise
     except Exception as exc:  # datasets raises many kinds; the user needs what and where
         what = source.path or source.hub
-        raise DataError(f"{label}: cannot read {what}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}",
-                        "check the file format, or the hub id, config and split") from None
+        raise DataError(
+            f"{label}: cannot read {what}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}",
+            "check the file format, or the hub id, config and split",
+        ) from None

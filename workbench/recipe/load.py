@@ -54,7 +54,9 @@ def load_recipe(
     path = Path(path)
     shown = str(path)
     if not path.is_file():
-        raise RecipeError(shown, [f"{shown}: no such recipe file"], "check the path; `workbench init NAME` writes a new recipe")
+        raise RecipeError(
+            shown, [f"{shown}: no such recipe file"], "check the path; `workbench init NAME` writes a new recipe"
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
@@ -166,8 +168,13 @@ def _infer_family(m, path: Path | None) -> str | None:
     if m.embedded:
         return "gemma3"
     name = (m.hub or (path.name if path else "")).lower().replace("_", "-")
-    for needle, family in (("llama-3", "llama3"), ("llama3", "llama3"), ("qwen3", "qwen3"),
-                           ("gemma-3", "gemma3"), ("gemma3", "gemma3")):
+    for needle, family in (
+        ("llama-3", "llama3"),
+        ("llama3", "llama3"),
+        ("qwen3", "qwen3"),
+        ("gemma-3", "gemma3"),
+        ("gemma3", "gemma3"),
+    ):
         if needle in name:
             return family
     if path is not None and (path / "config.json").is_file():
@@ -198,8 +205,12 @@ def format_validation_error(shown: str, exc: ValidationError) -> list[str]:
         elif kind in _TYPE_WORDS:
             msg = f"{_TYPE_WORDS[kind]} (got {_short(err.get('input'))})"
         elif kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
-            words = {"greater_than": "greater than", "greater_than_equal": "at least",
-                     "less_than": "less than", "less_than_equal": "at most"}[kind]
+            words = {
+                "greater_than": "greater than",
+                "greater_than_equal": "at least",
+                "less_than": "less than",
+                "less_than_equal": "at most",
+            }[kind]
             bound = next(iter(err.get("ctx", {}).values()), "?")
             msg = f"must be {words} {bound} (got {_short(err.get('input'))})"
         elif kind == "too_short":

@@ -42,8 +42,11 @@ def _check_language(code: str) -> str:
     if code in languages.LANGUAGES:
         return code
     guess = languages.suggest(code)
-    extra = (f"; did you mean '{guess}' ({languages.get(guess).name})?" if guess
-             else "; `workbench languages` lists the known codes")
+    extra = (
+        f"; did you mean '{guess}' ({languages.get(guess).name})?"
+        if guess
+        else "; `workbench languages` lists the known codes"
+    )
     raise PydanticCustomError(
         "unknown_language", "unknown language code '{code}'{extra}", {"code": code, "extra": extra}
     )
@@ -99,9 +102,7 @@ class ModelSpec(Strict):
     @classmethod
     def _hub(cls, v: str | None) -> str | None:
         if v is not None and not re.match(r"^[\w.-]+/[\w.-]+$", v):
-            raise PydanticCustomError(
-                "bad_hub_id", "'{v}' is not a hub id of the form 'owner/name'", {"v": v}
-            )
+            raise PydanticCustomError("bad_hub_id", "'{v}' is not a hub id of the form 'owner/name'", {"v": v})
         return v
 
     @model_validator(mode="after")
@@ -142,9 +143,7 @@ class LanguageSettings(Strict):
         seen: set[str] = set()
         dups = [c for c in v if c in seen or seen.add(c)]
         if dups:
-            raise PydanticCustomError(
-                "duplicate_language", "language '{c}' is listed twice", {"c": dups[0]}
-            )
+            raise PydanticCustomError("duplicate_language", "language '{c}' is listed twice", {"c": dups[0]})
         return v
 
 
@@ -153,7 +152,8 @@ class DataSource(Strict):
 
     ``fields`` maps the workbench's column names to the source's; a value may contain ``{lang}``
     (e.g. MultiJail keeps one column per language). ``config``, ``data_files`` and ``filters`` values
-    may contain ``{lang}`` too (one hub config, file or row subset per language). ``lang_codes`` maps workbench codes to the source's codes where they differ.
+    may contain ``{lang}`` too (one hub config, file or row subset per language). ``lang_codes`` maps
+    workbench codes to the source's codes where they differ.
     """
 
     shipped: str | None = None
@@ -306,7 +306,7 @@ class GenerationSettings(Strict):
     @classmethod
     def _par(cls, v):
         if isinstance(v, int) and v <= 0:
-            raise PydanticCustomError("bad_par", "must be a positive integer or \"auto\"", {})
+            raise PydanticCustomError("bad_par", 'must be a positive integer or "auto"', {})
         return v
 
 

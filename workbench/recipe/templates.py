@@ -18,8 +18,10 @@ def template_text(name: str) -> str:
 def write_template(name: str, directory: Path, *, force: bool = False) -> Path:
     """Write ``directory/name.toml``; refuses to overwrite unless ``force``."""
     if not NAME_RE.match(name):
-        err = WorkbenchError(f"study name {name!r}: use 1-64 lowercase letters, digits, '.', '_' or '-'",
-                             "e.g. `workbench init my-study`")
+        err = WorkbenchError(
+            f"study name {name!r}: use 1-64 lowercase letters, digits, '.', '_' or '-'",
+            "e.g. `workbench init my-study`",
+        )
         err.exit_code = 2
         raise err
     path = Path(directory) / f"{name}.toml"

@@ -19,7 +19,8 @@ def input_key(ctx: StageContext) -> str:
     r = ctx.recipe
     blob = {
         "data": r.data.model_dump(mode="json"),
-        "finetune": r.languages.finetune, "evaluate": r.languages.evaluate,
+        "finetune": r.languages.finetune,
+        "evaluate": r.languages.evaluate,
         "align": r.align_languages() if any(m.align for m in r.models) else [],
         "examples_per_language": r.training.examples_per_language,
         "align_examples_per_language": r.align.examples_per_language,
@@ -41,8 +42,9 @@ def run(ctx: StageContext) -> dict:
     steps = 2 + any(m.align for m in r.models)
     ctx.emit({"event": "progress", "stage": "prepare", "done": 0, "total": steps})
 
-    benign = data.load(r.data.benign, "benign", r.languages.finetune, allow_downloads=ctx.allow_downloads,
-                       where="data.benign")
+    benign = data.load(
+        r.data.benign, "benign", r.languages.finetune, allow_downloads=ctx.allow_downloads, where="data.benign"
+    )
     for lang in r.languages.finetune:
         rows = [x for x in benign if x["lang"] == lang][: r.training.examples_per_language]
         path = write_jsonl_atomic(out_dir / f"benign-{lang}.jsonl", rows)
@@ -50,8 +52,13 @@ def run(ctx: StageContext) -> dict:
         counts.setdefault("benign", {})[lang] = len(rows)
     ctx.emit({"event": "progress", "stage": "prepare", "done": 1, "total": steps})
 
-    prompts = data.load(r.data.evaluation, "evaluation", r.languages.evaluate,
-                        allow_downloads=ctx.allow_downloads, where="data.evaluation")
+    prompts = data.load(
+        r.data.evaluation,
+        "evaluation",
+        r.languages.evaluate,
+        allow_downloads=ctx.allow_downloads,
+        where="data.evaluation",
+    )
     ctx.db.add_prompts(ctx.study_id, [{**p, "text": p["prompt"]} for p in prompts])
     for p in prompts:
         counts.setdefault("evaluation", {}).setdefault(p["lang"], 0)
@@ -60,8 +67,9 @@ def run(ctx: StageContext) -> dict:
 
     if any(m.align for m in r.models):
         langs = r.align_languages()
-        rows = data.load(r.data.alignment, "alignment", langs, allow_downloads=ctx.allow_downloads,
-                         where="data.alignment")
+        rows = data.load(
+            r.data.alignment, "alignment", langs, allow_downloads=ctx.allow_downloads, where="data.alignment"
+        )
         if r.align.examples_per_language:
             kept = []
             for lang in langs:

@@ -23,7 +23,7 @@ from workbench.store.migrations import migrations
 
 def now() -> str:
     """UTC timestamp in ISO 8601, to the millisecond."""
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds")
 
 
 def _json(value: Any) -> str:
@@ -66,19 +66,28 @@ class StudyDB:
             return row[0]
         with self.db.atomic():
             t = now()
-            return self.db["studies"].insert(
-                {"name": name, "description": description, "created_at": t, "updated_at": t}
-            ).last_pk
+            return (
+                self.db["studies"]
+                .insert({"name": name, "description": description, "created_at": t, "updated_at": t})
+                .last_pk
+            )
 
-    def record_recipe(self, study_id: int, recipe_hash: str, toml_text: str, resolved: dict,
-                      source_path: str | None) -> None:
+    def record_recipe(
+        self, study_id: int, recipe_hash: str, toml_text: str, resolved: dict, source_path: str | None
+    ) -> None:
         """Keep a snapshot of the recipe (once per hash) and mark it as the study's current one."""
         with self.db.atomic():
             if not self.db.execute("SELECT 1 FROM recipe_snapshots WHERE hash = ?", [recipe_hash]).fetchone():
-                self.db["recipe_snapshots"].insert({
-                    "hash": recipe_hash, "study_id": study_id, "source_path": source_path,
-                    "toml": toml_text, "resolved_json": _json(resolved), "recorded_at": now(),
-                })
+                self.db["recipe_snapshots"].insert(
+                    {
+                        "hash": recipe_hash,
+                        "study_id": study_id,
+                        "source_path": source_path,
+                        "toml": toml_text,
+                        "resolved_json": _json(resolved),
+                        "recorded_at": now(),
+                    }
+                )
             self.db.execute(
                 "UPDATE studies SET current_recipe_hash = ?, updated_at = ? WHERE id = ?",
                 [recipe_hash, now(), study_id],
@@ -91,28 +100,48 @@ class StudyDB:
         if row:
             return row[0]
         with self.db.atomic():
-            return self.db["environments"].insert({
-                "fingerprint": fingerprint, "recorded_at": now(),
-                "python": env.get("python", ""), "platform": env.get("platform", ""),
-                "cpu": env.get("cpu"), "cpu_count": env.get("cpu_count"), "ram_bytes": env.get("ram_bytes"),
-                "gpu": env.get("gpu"), "vram_bytes": env.get("vram_bytes"), "cuda": env.get("cuda"),
-                "packages_json": _json(env.get("packages", {})),
-            }).last_pk
+            return (
+                self.db["environments"]
+                .insert(
+                    {
+                        "fingerprint": fingerprint,
+                        "recorded_at": now(),
+                        "python": env.get("python", ""),
+                        "platform": env.get("platform", ""),
+                        "cpu": env.get("cpu"),
+                        "cpu_count": env.get("cpu_count"),
+                        "ram_bytes": env.get("ram_bytes"),
+                        "gpu": env.get("gpu"),
+                        "vram_bytes": env.get("vram_bytes"),
+                        "cuda": env.get("cuda"),
+                        "packages_json": _json(env.get("packages", {})),
+                    }
+                )
+                .last_pk
+            )
 
     # -- cells ------------------------------------------------------------------------------------
     def upsert_cell(self, study_id: int, cell: dict[str, Any]) -> None:
         """Insert or update a cell (id, model, kind, finetune_lang, seed, epochs, config)."""
         config = cell.get("config", {})
         row = {
-            "id": cell["id"], "study_id": study_id, "model": cell["model"], "kind": cell["kind"],
-            "finetune_lang": cell.get("finetune_lang"), "seed": cell.get("seed"), "epochs": cell.get("epochs"),
-            "config_hash": cell["config_hash"], "config_json": _json(config),
+            "id": cell["id"],
+            "study_id": study_id,
+            "model": cell["model"],
+            "kind": cell["kind"],
+            "finetune_lang": cell.get("finetune_lang"),
+            "seed": cell.get("seed"),
+            "epochs": cell.get("epochs"),
+            "config_hash": cell["config_hash"],
+            "config_json": _json(config),
         }
         with self.db.atomic():
             existing = self.db.execute("SELECT 1 FROM cells WHERE id = ?", [cell["id"]]).fetchone()
             if existing:
                 sets = ", ".join(f"{k} = ?" for k in row if k != "id")
-                self.db.execute(f"UPDATE cells SET {sets} WHERE id = ?", [*(v for k, v in row.items() if k != "id"), cell["id"]])
+                self.db.execute(
+                    f"UPDATE cells SET {sets} WHERE id = ?", [*(v for k, v in row.items() if k != "id"), cell["id"]]
+                )
             else:
                 self.db["cells"].insert({**row, "created_at": now()})
 
@@ -120,19 +149,49 @@ class StudyDB:
         return list(self.db.query("SELECT * FROM cells WHERE study_id = ? ORDER BY id", [study_id]))
 
     # -- stage runs -------------------------------------------------------------------------------
-    def start_stage_run(self, study_id: int, stage: str, *, cell_id: str | None = None, unit: str = "",
-                        input_key: str | None = None, environment_id: int | None = None,
-                        recipe_hash: str | None = None, pid: int | None = None) -> int:
+    def start_stage_run(
+        self,
+        study_id: int,
+        stage: str,
+        *,
+        cell_id: str | None = None,
+        unit: str = "",
+        input_key: str | None = None,
+        environment_id: int | None = None,
+        recipe_hash: str | None = None,
+        pid: int | None = None,
+    ) -> int:
         """Record that a stage started on a cell/unit; returns the run id."""
         with self.db.atomic():
-            return self.db["stage_runs"].insert({
-                "study_id": study_id, "stage": stage, "cell_id": cell_id, "unit": unit, "status": "running",
-                "input_key": input_key, "started_at": now(), "pid": pid, "environment_id": environment_id,
-                "recipe_hash": recipe_hash, "details_json": "{}",
-            }).last_pk
+            return (
+                self.db["stage_runs"]
+                .insert(
+                    {
+                        "study_id": study_id,
+                        "stage": stage,
+                        "cell_id": cell_id,
+                        "unit": unit,
+                        "status": "running",
+                        "input_key": input_key,
+                        "started_at": now(),
+                        "pid": pid,
+                        "environment_id": environment_id,
+                        "recipe_hash": recipe_hash,
+                        "details_json": "{}",
+                    }
+                )
+                .last_pk
+            )
 
-    def finish_stage_run(self, run_id: int, status: str, *, error: str | None = None, hint: str | None = None,
-                         details: dict | None = None) -> None:
+    def finish_stage_run(
+        self,
+        run_id: int,
+        status: str,
+        *,
+        error: str | None = None,
+        hint: str | None = None,
+        details: dict | None = None,
+    ) -> None:
         """Close a stage run as done, failed or skipped."""
         if status not in ("done", "failed", "skipped"):
             raise ValueError(f"not a final status: {status}")
@@ -144,46 +203,81 @@ class StudyDB:
 
     def latest_stage_runs(self, study_id: int) -> list[dict[str, Any]]:
         """The newest run of every (stage, cell, unit)."""
-        return list(self.db.query(
-            """SELECT * FROM stage_runs WHERE id IN (
+        return list(
+            self.db.query(
+                """SELECT * FROM stage_runs WHERE id IN (
                    SELECT max(id) FROM stage_runs WHERE study_id = ? GROUP BY stage, cell_id, unit)
                ORDER BY id""",
-            [study_id],
-        ))
+                [study_id],
+            )
+        )
 
     def done_run(self, study_id: int, stage: str, cell_id: str | None, unit: str, input_key: str) -> dict | None:
         """A finished run of this unit with the same inputs, if any (the skip rule of every stage)."""
-        rows = list(self.db.query(
-            """SELECT * FROM stage_runs WHERE study_id = ? AND stage = ? AND unit = ? AND input_key = ?
+        rows = list(
+            self.db.query(
+                """SELECT * FROM stage_runs WHERE study_id = ? AND stage = ? AND unit = ? AND input_key = ?
                  AND status = 'done' AND cell_id IS ? ORDER BY id DESC LIMIT 1""",
-            [study_id, stage, unit, input_key, cell_id],
-        ))
+                [study_id, stage, unit, input_key, cell_id],
+            )
+        )
         return rows[0] if rows else None
 
     # -- artifacts --------------------------------------------------------------------------------
-    def add_artifact(self, *, kind: str, path: str | Path, cell_id: str | None = None,
-                     stage_run_id: int | None = None, quantization: str | None = None,
-                     meta: dict | None = None, sha256: str | None = None) -> int:
+    def add_artifact(
+        self,
+        *,
+        kind: str,
+        path: str | Path,
+        cell_id: str | None = None,
+        stage_run_id: int | None = None,
+        quantization: str | None = None,
+        meta: dict | None = None,
+        sha256: str | None = None,
+    ) -> int:
         """Record a file produced by a stage (its hash and size are computed unless given)."""
         p = Path(path)
         digest = sha256 or file_sha256(p)
         with self.db.atomic():
-            existing = self.db.execute("SELECT id FROM artifacts WHERE path = ? AND sha256 = ?", [str(p), digest]).fetchone()
+            existing = self.db.execute(
+                "SELECT id FROM artifacts WHERE path = ? AND sha256 = ?", [str(p), digest]
+            ).fetchone()
             if existing:
                 return existing[0]
-            return self.db["artifacts"].insert({
-                "cell_id": cell_id, "stage_run_id": stage_run_id, "kind": kind, "path": str(p),
-                "sha256": digest, "size_bytes": p.stat().st_size, "quantization": quantization,
-                "created_at": now(), "meta_json": _json(meta or {}),
-            }).last_pk
+            return (
+                self.db["artifacts"]
+                .insert(
+                    {
+                        "cell_id": cell_id,
+                        "stage_run_id": stage_run_id,
+                        "kind": kind,
+                        "path": str(p),
+                        "sha256": digest,
+                        "size_bytes": p.stat().st_size,
+                        "quantization": quantization,
+                        "created_at": now(),
+                        "meta_json": _json(meta or {}),
+                    }
+                )
+                .last_pk
+            )
 
     # -- prompts ----------------------------------------------------------------------------------
     def add_prompts(self, study_id: int, prompts: Iterable[dict[str, Any]]) -> int:
         """Insert or refresh evaluation prompts; returns how many were written."""
-        rows = [{
-            "id": f"{p['item_id']}:{p['lang']}", "study_id": study_id, "item_id": p["item_id"], "lang": p["lang"],
-            "category": p.get("category"), "domain": p.get("domain"), "text": p["text"], "source": p["source"],
-        } for p in prompts]
+        rows = [
+            {
+                "id": f"{p['item_id']}:{p['lang']}",
+                "study_id": study_id,
+                "item_id": p["item_id"],
+                "lang": p["lang"],
+                "category": p.get("category"),
+                "domain": p.get("domain"),
+                "text": p["text"],
+                "source": p["source"],
+            }
+            for p in prompts
+        ]
         with self.db.atomic():
             self.db["prompts"].upsert_all(rows, pk="id")
         return len(rows)
@@ -231,7 +325,9 @@ class StudyDB:
     def remove_human_label(self, response_id: int, annotator: str) -> None:
         """Undo a label."""
         with self.db.atomic():
-            self.db.execute("DELETE FROM human_labels WHERE response_id = ? AND annotator = ?", [response_id, annotator])
+            self.db.execute(
+                "DELETE FROM human_labels WHERE response_id = ? AND annotator = ?", [response_id, annotator]
+            )
 
     def query(self, sql: str, params: Iterable[Any] = ()) -> Iterator[dict[str, Any]]:
         """Rows of a read query as dicts."""

@@ -176,5 +176,5 @@ def m001_initial(db) -> None:
                    (SELECT group_concat(h.annotator || '=' || h.label, ', ') FROM human_labels h
                      WHERE h.response_id = r.id) AS human_labels
             FROM responses r JOIN cells c ON c.id = r.cell_id JOIN prompts p ON p.id = r.prompt_id;
-        """
+        """,
     )
