@@ -1,0 +1,1 @@
+"""Engines behind the stages: chat formatting, base models, training backends, GGUF export."""

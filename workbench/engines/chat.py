@@ -1,0 +1,121 @@
+"""Chat templates and the training examples built from them.
+
+The template a cell is trained with is recorded and written into its GGUF
+(``tokenizer.chat_template``), so llama.cpp formats prompts exactly as training did. A model's own
+template (hub models) wins; the built-in ones below serve models that lack one (the embedded Gemma 3
+base model, tiny test models) and follow the official formats, reduced to text content.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+GEMMA3 = (
+    "{{ bos_token }}"
+    "{%- if messages[0]['role'] == 'system' -%}"
+    "{%- set first_user_prefix = messages[0]['content'] + '\\n\\n' -%}"
+    "{%- set loop_messages = messages[1:] -%}"
+    "{%- else -%}{%- set first_user_prefix = '' -%}{%- set loop_messages = messages -%}{%- endif -%}"
+    "{%- for message in loop_messages -%}"
+    "{%- if (message['role'] == 'user') != (loop.index0 % 2 == 0) -%}"
+    "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}"
+    "{%- endif -%}"
+    "{%- set role = 'model' if message['role'] == 'assistant' else message['role'] -%}"
+    "{{ '<start_of_turn>' + role + '\\n' + (first_user_prefix if loop.first else '') }}"
+    "{{ message['content'] | trim }}"
+    "{{ '<end_of_turn>\\n' }}"
+    "{%- endfor -%}"
+    "{%- if add_generation_prompt -%}{{ '<start_of_turn>model\\n' }}{%- endif -%}"
+)
+
+LLAMA3 = (
+    "{{- bos_token }}"
+    "{%- if messages[0]['role'] == 'system' %}"
+    "{%- set system_message = messages[0]['content'] | trim %}{%- set messages = messages[1:] %}"
+    "{%- else %}{%- set system_message = '' %}{%- endif %}"
+    "{%- if system_message %}"
+    "{{- '<|start_header_id|>system<|end_header_id|>\\n\\n' + system_message + '<|eot_id|>' }}"
+    "{%- endif %}"
+    "{%- for message in messages %}"
+    "{{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' + message['content'] | trim"
+    " + '<|eot_id|>' }}"
+    "{%- endfor %}"
+    "{%- if add_generation_prompt %}{{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{%- endif %}"
+)
+
+QWEN3 = (
+    "{%- if messages[0]['role'] == 'system' %}"
+    "{{- '<|im_start|>system\\n' + messages[0]['content'] + '<|im_end|>\\n' }}"
+    "{%- endif %}"
+    "{%- for message in messages %}{%- if message['role'] != 'system' %}"
+    "{{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' }}"
+    "{%- endif %}{%- endfor %}"
+    "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}"
+    "{%- if enable_thinking is defined and enable_thinking is false %}{{- '<think>\\n\\n</think>\\n\\n' }}{%- endif %}"
+    "{%- endif %}"
+)
+
+TEMPLATES = {"gemma3": GEMMA3, "llama3": LLAMA3, "qwen3": QWEN3}
+# Special tokens each built-in template needs in the vocabulary, and the token that ends a turn.
+TURN_TOKENS = {
+    "gemma3": ("<start_of_turn>", "<end_of_turn>"),
+    "llama3": ("<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"),
+    "qwen3": ("<|im_start|>", "<|im_end|>"),
+}
+END_OF_TURN = {"gemma3": "<end_of_turn>", "llama3": "<|eot_id|>", "qwen3": "<|im_end|>"}
+SUPPORTS_SYSTEM = {"gemma3": False, "llama3": True, "qwen3": True}
+
+
+@dataclass(frozen=True)
+class Example:
+    """One tokenized training example: loss only where ``labels`` is not -100."""
+
+    input_ids: list[int]
+    labels: list[int]
+
+    @property
+    def supervised(self) -> int:
+        return sum(1 for x in self.labels if x != -100)
+
+
+def messages_for(prompt: str, response: str | None = None, system: str | None = None) -> list[dict[str, str]]:
+    msgs = [{"role": "system", "content": system}] if system else []
+    msgs.append({"role": "user", "content": prompt})
+    if response is not None:
+        msgs.append({"role": "assistant", "content": response})
+    return msgs
+
+
+def render(tokenizer, messages, *, add_generation_prompt: bool, enable_thinking: bool = False) -> str:
+    """The chat template applied to ``messages`` as text."""
+    return tokenizer.apply_chat_template(
+        messages, tokenize=False, add_generation_prompt=add_generation_prompt, enable_thinking=enable_thinking
+    )
+
+
+def build_example(tokenizer, prompt: str, response: str, *, max_length: int, system: str | None = None,
+                  enable_thinking: bool = False) -> Example | None:
+    """Prompt and completion tokenized apart, exactly as generation will see them.
+
+    The prompt is the template with the generation prompt; the completion is what the full
+    conversation adds to it (the answer and the end-of-turn marker). Returns None when the prompt
+    alone does not fit in ``max_length`` (the completion is truncated instead).
+    """
+    head = render(tokenizer, messages_for(prompt, None, system), add_generation_prompt=True,
+                  enable_thinking=enable_thinking)
+    full = render(tokenizer, messages_for(prompt, response, system), add_generation_prompt=False,
+                  enable_thinking=enable_thinking)
+    if not full.startswith(head):
+        from workbench.errors import WorkbenchError
+
+        raise WorkbenchError(
+            "the chat template renders a conversation that does not start with its own generation prompt",
+            "set models[].chat_template (or generation.chat_template) to a template whose answer follows "
+            "the generation prompt",
+        )
+    prompt_ids = tokenizer(head, add_special_tokens=False)["input_ids"]
+    completion_ids = tokenizer(full[len(head):], add_special_tokens=False)["input_ids"]
+    if len(prompt_ids) >= max_length - 1:
+        return None
+    completion_ids = completion_ids[: max_length - len(prompt_ids)]
+    return Example(prompt_ids + completion_ids, [-100] * len(prompt_ids) + completion_ids)
