@@ -18,7 +18,7 @@ from workbench.recipe.models import ModelSpec, Recipe
 
 STAGES = ("prepare", "align", "finetune", "export", "generate", "judge", "results")
 # Stages this version implements; the others are planned and reported as "not built yet".
-BUILT_STAGES = frozenset({"prepare"})
+BUILT_STAGES = frozenset({"prepare", "align", "finetune", "export"})
 
 EMBEDDED_PARAMS = {"gemma3-270m": 268e6}
 

@@ -65,9 +65,15 @@ def run_plan(
     """Run the stages of ``recipe`` in order; per-cell failures do not stop other cells."""
     emit = emit or (lambda e: None)
     stages = parse_stages(only)
+    if "prepare" not in stages and any(s in BUILT_STAGES for s in stages if s != "results"):
+        stages.insert(0, "prepare")  # cheap, skipped when done, and every model stage reads its output
     selected = filter_cells(cells(recipe), cells_filter)
     if cells_filter and not selected:
         raise WorkbenchError(f"--cells: {cells_filter!r} matches no cell", "`workbench plan RECIPE` lists the cell ids")
+    # Library progress bars (transformers, gguf, hub) would fight with ours; their work shows as our events.
+    for var in ("TQDM_DISABLE", "HF_HUB_DISABLE_PROGRESS_BARS", "TRANSFORMERS_NO_ADVISORY_WARNINGS"):
+        os.environ.setdefault(var, "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     ctx = open_context(recipe, allow_downloads=allow_downloads, emit=emit)
     summary = Summary()
     try:

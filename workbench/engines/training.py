@@ -1,0 +1,335 @@
+"""LoRA training behind one interface, with the same data, template, masking and hyperparameters on
+every backend.
+
+Backends load the model and attach the adapter; the loop is shared:
+
+- ``unsloth``: ``FastLanguageModel`` (4-bit QLoRA on CUDA; Unsloth's CPU fallback elsewhere);
+- ``peft``: transformers + peft (4-bit through bitsandbytes on CUDA when asked).
+
+The loop computes the output head only on supervised (assistant) positions: on a 262k-token
+vocabulary the head dominates a step, and prompt positions carry no loss anyway. Checkpoints are
+safetensors + JSON (no pickle), written atomically every ``save_every_steps``; a rerun resumes from the
+last one when the training key matches. Seeds fix data order, LoRA initialisation and dropout.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from workbench.engines import chat
+from workbench.engines.basemodel import BaseModel
+from workbench.errors import WorkbenchError
+
+
+@dataclass
+class TrainConfig:
+    learning_rate: float
+    epochs: int
+    batch_size: int
+    seed: int
+    max_seq_length: int
+    lora_r: int
+    lora_alpha: float
+    lora_dropout: float
+    target_modules: list[str] | str = "all-linear"
+    max_steps: int | None = None
+    gradient_accumulation: int = 1
+    lr_scheduler: str = "cosine"
+    warmup_steps: int = 0
+    weight_decay: float = 0.0
+    save_every_steps: int = 25
+    backend: str = "auto"
+    load_in_4bit: bool | str = "auto"
+    system_prompt: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TrainResult:
+    steps: int
+    examples: int
+    supervised_tokens: int
+    final_loss: float
+    seconds: float
+    tokens_per_s: float
+    backend: str
+    peak_rss_bytes: int | None
+    resumed_from: int | None
+
+
+def oom_error(exc: BaseException, cfg: TrainConfig) -> WorkbenchError:
+    """Out-of-memory as a message with concrete suggestions."""
+    where = "GPU" if "CUDA" in str(exc) or "cuda" in str(exc) else "host"
+    return WorkbenchError(
+        f"out of {where} memory while training (batch {cfg.batch_size}, max length {cfg.max_seq_length})",
+        f"try training.batch_size = {max(1, cfg.batch_size // 2)} with gradient_accumulation = "
+        f"{cfg.gradient_accumulation * 2}, a shorter max_seq_length, or load_in_4bit = true on a GPU",
+    )
+
+
+def pick_backend(requested: str) -> str:
+    import torch
+
+    if requested != "auto":
+        return requested
+    if torch.cuda.is_available():
+        try:
+            import importlib.util
+
+            if importlib.util.find_spec("unsloth"):
+                return "unsloth"
+        except (ImportError, ValueError):
+            pass
+    return "peft"
+
+
+def load_for_training(base: BaseModel, cfg: TrainConfig):
+    """(model with a fresh LoRA adapter, tokenizer, backend name)."""
+    import torch
+
+    backend = pick_backend(cfg.backend)
+    cuda = torch.cuda.is_available()
+    four_bit = cuda and cfg.load_in_4bit in (True, "auto")
+    torch.manual_seed(cfg.seed)
+    targets = cfg.target_modules
+    if backend == "unsloth":
+        try:
+            from unsloth import FastLanguageModel
+        except ImportError:
+            raise WorkbenchError("training.backend = \"unsloth\" but Unsloth is not installed",
+                                 "`.venv/bin/pip install -e '.[gpu]'`, or set training.backend = \"peft\"") from None
+        model, tokenizer = FastLanguageModel.from_pretrained(
+            model_name=str(base.hf_dir), max_seq_length=cfg.max_seq_length, load_in_4bit=four_bit, dtype=None)
+        if targets == "all-linear":
+            targets = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+        model = FastLanguageModel.get_peft_model(
+            model, r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
+            target_modules=targets, random_state=cfg.seed, use_gradient_checkpointing="unsloth" if cuda else False)
+    elif backend == "peft":
+        from peft import LoraConfig, get_peft_model
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        kwargs: dict[str, Any] = {"dtype": torch.bfloat16 if cuda else torch.float32}
+        if four_bit:
+            from transformers import BitsAndBytesConfig
+
+            kwargs["quantization_config"] = BitsAndBytesConfig(
+                load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.bfloat16)
+            kwargs["device_map"] = {"": 0}
+        tokenizer = AutoTokenizer.from_pretrained(base.hf_dir)
+        model = AutoModelForCausalLM.from_pretrained(base.hf_dir, **kwargs)
+        if cuda and not four_bit:
+            model = model.to("cuda")
+        torch.manual_seed(cfg.seed)
+        model = get_peft_model(model, LoraConfig(
+            r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout, target_modules=targets,
+            task_type="CAUSAL_LM", bias="none"))
+    else:
+        raise WorkbenchError(f"unknown training backend {backend!r}", "use auto, unsloth or peft")
+    tokenizer.chat_template = base.chat_template
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return model, tokenizer, backend
+
+
+def build_examples(tokenizer, records: list[dict], cfg: TrainConfig, enable_thinking: bool = False):
+    examples = []
+    for r in records:
+        ex = chat.build_example(tokenizer, r["prompt"], r["response"], max_length=cfg.max_seq_length,
+                                system=cfg.system_prompt, enable_thinking=enable_thinking)
+        if ex is not None and ex.supervised > 0:
+            examples.append(ex)
+    if not examples:
+        raise WorkbenchError("no training example fits in max_seq_length", "raise training.max_seq_length")
+    return examples
+
+
+def supervised_loss(model, input_ids, attention_mask, labels):
+    """Cross-entropy over supervised positions, applying the output head only there."""
+    import torch
+
+    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
+    decoder = inner.get_decoder() if hasattr(inner, "get_decoder") else inner.model
+    hidden = decoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+    target = labels[:, 1:]
+    mask = target != -100
+    h = hidden[:, :-1][mask]
+    logits = inner.lm_head(h).float()
+    cap = getattr(inner.config, "final_logit_softcapping", None)
+    if cap:
+        logits = torch.tanh(logits / cap) * cap
+    return torch.nn.functional.cross_entropy(logits, target[mask])
+
+
+def _batches(n: int, cfg: TrainConfig, epoch: int) -> list[list[int]]:
+    order = list(range(n))
+    random.Random(cfg.seed * 1000 + epoch).shuffle(order)
+    return [order[i:i + cfg.batch_size] for i in range(0, n, cfg.batch_size)]
+
+
+def _collate(examples, idx, pad_id, device):
+    import torch
+
+    longest = max(len(examples[i].input_ids) for i in idx)
+    ids = torch.full((len(idx), longest), pad_id, dtype=torch.long)
+    labels = torch.full((len(idx), longest), -100, dtype=torch.long)
+    mask = torch.zeros((len(idx), longest), dtype=torch.long)
+    for row, i in enumerate(idx):
+        ex = examples[i]
+        ids[row, :len(ex.input_ids)] = torch.tensor(ex.input_ids)
+        labels[row, :len(ex.labels)] = torch.tensor(ex.labels)
+        mask[row, :len(ex.input_ids)] = 1
+    return ids.to(device), mask.to(device), labels.to(device)
+
+
+def train(base: BaseModel, records: list[dict], cfg: TrainConfig, out_dir: Path, *, key: str,
+          emit: Callable[[dict], None] = lambda e: None) -> TrainResult:
+    """Train a LoRA adapter on ``records`` (prompt/response) and save it to ``out_dir/adapter``.
+
+    ``key`` identifies the training inputs; a checkpoint in ``out_dir/checkpoint`` with the same key is
+    resumed from, one with another key is discarded.
+    """
+    import torch
+    from transformers import get_scheduler
+
+    random.seed(cfg.seed)
+    torch.manual_seed(cfg.seed)
+    try:
+        model, tokenizer, backend = load_for_training(base, cfg)
+    except torch.OutOfMemoryError as exc:
+        raise oom_error(exc, cfg) from None
+    examples = build_examples(tokenizer, records, cfg, base.enable_thinking)
+    device = next(p for p in model.parameters()).device
+    per_epoch = math.ceil(math.ceil(len(examples) / cfg.batch_size) / cfg.gradient_accumulation)
+    total = cfg.max_steps or per_epoch * cfg.epochs
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
+    scheduler = get_scheduler(cfg.lr_scheduler, optimizer, num_warmup_steps=cfg.warmup_steps,
+                              num_training_steps=total)
+    ckpt = out_dir / "checkpoint"
+    start = _load_checkpoint(ckpt, key, model, optimizer, scheduler)
+    if start:
+        emit({"event": "log", "level": "info", "message": f"resuming from step {start}/{total}"})
+    micro = [(epoch, b) for epoch in range(cfg.epochs + (total // max(per_epoch, 1)) + 1)
+             for b in _batches(len(examples), cfg, epoch)]
+    pad = tokenizer.pad_token_id
+    model.train()
+    t0, tokens, last_loss, step = time.time(), 0, float("nan"), start
+    cursor = start * cfg.gradient_accumulation
+    try:
+        while step < total:
+            optimizer.zero_grad(set_to_none=True)
+            step_loss = 0.0
+            for _ in range(cfg.gradient_accumulation):
+                _, idx = micro[cursor]
+                cursor += 1
+                ids, mask, labels = _collate(examples, idx, pad, device)
+                loss = supervised_loss(model, ids, mask, labels) / cfg.gradient_accumulation
+                loss.backward()
+                step_loss += loss.item()
+                tokens += int(mask.sum())
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            optimizer.step()
+            scheduler.step()
+            step += 1
+            last_loss = step_loss
+            elapsed = time.time() - t0
+            done = step - start
+            emit({"event": "train_step", "step": step, "total": total, "loss": round(step_loss, 4),
+                  "lr": scheduler.get_last_lr()[0], "tokens_per_s": round(tokens / max(elapsed, 1e-9), 1),
+                  "elapsed": round(elapsed, 1), "eta": round(elapsed / done * (total - step), 1)})
+            if step % cfg.save_every_steps == 0 and step < total:
+                _save_checkpoint(ckpt, key, step, model, optimizer, scheduler)
+    except torch.OutOfMemoryError as exc:
+        raise oom_error(exc, cfg) from None
+    except MemoryError as exc:
+        raise oom_error(exc, cfg) from None
+    adapter = out_dir / "adapter"
+    tmp = out_dir / f".adapter.tmp{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp)
+    (tmp / "chat_template.jinja").write_text(base.chat_template, encoding="utf-8")
+    shutil.rmtree(adapter, ignore_errors=True)
+    os.replace(tmp, adapter)
+    shutil.rmtree(ckpt, ignore_errors=True)
+    elapsed = time.time() - t0
+    result = TrainResult(step, len(examples), sum(e.supervised for e in examples), last_loss, elapsed,
+                         tokens / max(elapsed, 1e-9), backend, _peak_rss(), start or None)
+    (out_dir / "training.json").write_text(json.dumps({"config": asdict(cfg), "result": asdict(result), "key": key},
+                                                      indent=1, default=str))
+    return result
+
+
+def _save_checkpoint(ckpt: Path, key: str, step: int, model, optimizer, scheduler) -> None:
+    import torch
+    from peft import get_peft_model_state_dict
+    from safetensors.torch import save_file
+
+    tmp = ckpt.with_name(ckpt.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    save_file({k: v.detach().cpu().contiguous() for k, v in get_peft_model_state_dict(model).items()},
+              tmp / "adapter.safetensors")
+    state = optimizer.state_dict()
+    tensors, scalars = {}, {}
+    for pid, st in state["state"].items():
+        for name, value in st.items():
+            if torch.is_tensor(value):
+                tensors[f"{pid}.{name}"] = value.detach().cpu().contiguous()
+            else:
+                scalars[f"{pid}.{name}"] = value
+    tensors["rng.torch"] = torch.get_rng_state()
+    save_file(tensors, tmp / "optimizer.safetensors")
+    (tmp / "state.json").write_text(json.dumps({
+        "key": key, "step": step, "param_groups": state["param_groups"], "scalars": scalars,
+        "scheduler": {k: v for k, v in scheduler.state_dict().items() if k != "lr_lambdas"},
+        "python_random": list(random.getstate()[1]),
+    }, default=str))
+    shutil.rmtree(ckpt, ignore_errors=True)
+    os.replace(tmp, ckpt)
+
+
+def _load_checkpoint(ckpt: Path, key: str, model, optimizer, scheduler) -> int:
+    import torch
+    from peft import set_peft_model_state_dict
+    from safetensors.torch import load_file
+
+    meta_path = ckpt / "state.json"
+    if not meta_path.is_file():
+        return 0
+    meta = json.loads(meta_path.read_text())
+    if meta.get("key") != key:
+        shutil.rmtree(ckpt, ignore_errors=True)
+        return 0
+    set_peft_model_state_dict(model, load_file(ckpt / "adapter.safetensors"))
+    tensors = load_file(ckpt / "optimizer.safetensors")
+    torch.set_rng_state(tensors.pop("rng.torch"))
+    state: dict[int, dict] = {}
+    for name, value in tensors.items():
+        pid, field_name = name.split(".", 1)
+        state.setdefault(int(pid), {})[field_name] = value
+    for name, value in meta["scalars"].items():
+        pid, field_name = name.split(".", 1)
+        state.setdefault(int(pid), {})[field_name] = value
+    optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+    for _ in range(meta["step"]):
+        scheduler.step()
+    return int(meta["step"])
+
+
+def _peak_rss() -> int | None:
+    try:
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    except (ImportError, OSError):
+        return None
