@@ -47,7 +47,11 @@ QWEN3 = (
     "{%- if messages[0]['role'] == 'system' %}"
     "{{- '<|im_start|>system\\n' + messages[0]['content'] + '<|im_end|>\\n' }}"
     "{%- endif %}"
-    "{%- for message in messages %}{%- if message['role'] != 'system' %}"
+    "{%- for message in messages %}"
+    "{%- if message['role'] == 'assistant' and loop.last %}"
+    # as Qwen3's own template: the last answer carries an (empty) think block
+    "{{- '<|im_start|>assistant\\n<think>\\n\\n</think>\\n\\n' + message['content'] + '<|im_end|>\\n' }}"
+    "{%- elif message['role'] != 'system' %}"
     "{{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' }}"
     "{%- endif %}{%- endfor %}"
     "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}"
