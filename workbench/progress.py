@@ -64,8 +64,12 @@ class Reporter:
             unit = f"{stage} {event.get('unit', '')}"
             if unit not in self._tasks:
                 self._tasks[unit] = p.add_task(f"  {event.get('unit', '')}", total=event["total"])
-            p.update(self._tasks[unit], completed=event["step"], total=event["total"],
-                     description=f"  {event.get('unit', '')} loss {event['loss']:.3f} {event['tokens_per_s']:.0f} tok/s")
+            p.update(
+                self._tasks[unit],
+                completed=event["step"],
+                total=event["total"],
+                description=f"  {event.get('unit', '')} loss {event['loss']:.3f} {event['tokens_per_s']:.0f} tok/s",
+            )
         elif kind == "not_built":
             p.console.print(f"[dim]{stage:<10} not built yet in this version[/]")
         elif kind == "log":

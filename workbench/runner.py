@@ -129,14 +129,31 @@ def _run_unit(ctx: StageContext, stage: str, cell_id: str | None, unit: str) -> 
     except KeyboardInterrupt:
         ctx.db.finish_stage_run(run_id, "failed", error="interrupted", hint="rerun to continue")
         raise
-    except Exception as exc:  # a bug or an unexpected library error: keep it, let other cells go on
-        msg = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-        ctx.db.finish_stage_run(run_id, "failed", error=msg, hint="this looks like a bug; the log has details")
-        ctx.emit({"event": "failed", "stage": stage, "unit": unit, "error": msg, "hint": None})
+    except OSError as exc:
+        if exc.errno != 28:  # ENOSPC; other OS errors are reported like any unexpected error below
+            return _unexpected(ctx, run_id, stage, unit, exc)
+        msg = f"no space left on device while writing {exc.filename or ctx.models_dir}"
+        hint = "free disk space (or point WORKBENCH_HOME elsewhere) and rerun; finished work is kept"
+        ctx.db.finish_stage_run(run_id, "failed", error=msg, hint=hint)
+        ctx.emit({"event": "failed", "stage": stage, "unit": unit, "error": msg, "hint": hint})
         return Outcome(stage, unit, "failed", msg)
+    except Exception as exc:  # a bug or an unexpected library error: keep it, let other cells go on
+        return _unexpected(ctx, run_id, stage, unit, exc)
     ctx.db.finish_stage_run(run_id, "done", details=details if isinstance(details, dict) else {})
     ctx.emit({"event": "done", "stage": stage, "unit": unit})
     return Outcome(stage, unit, "done")
+
+
+def _unexpected(ctx: StageContext, run_id: int, stage: str, unit: str, exc: BaseException) -> Outcome:
+    import traceback
+
+    msg = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    hint = "unexpected error: the stage run's details keep the traceback; please report it"
+    ctx.db.finish_stage_run(
+        run_id, "failed", error=msg, hint=hint, details={"traceback": traceback.format_exc(limit=20)}
+    )
+    ctx.emit({"event": "failed", "stage": stage, "unit": unit, "error": msg, "hint": hint})
+    return Outcome(stage, unit, "failed", msg)
 
 
 def status_grid(recipe: Recipe) -> dict:

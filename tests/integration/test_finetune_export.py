@@ -100,12 +100,18 @@ def test_broken_export_wrong_tokenizer_fails_the_gate(tiny, tmp_path):
     from workbench.engines.basemodel import BaseModel
     from workbench.errors import WorkbenchError
 
-    donor = export.export_cell(BaseModel("d", "llama3", tiny["llama3"], chat.TEMPLATES["llama3"]), None,
-                               tmp_path / "donor", "donor", ["f16"], keep_merged=False, min_agreement=0.95)
+    donor = export.export_cell(
+        BaseModel("d", "llama3", tiny["llama3"], chat.TEMPLATES["llama3"]),
+        None,
+        tmp_path / "donor",
+        "donor",
+        ["f16"],
+        keep_merged=False,
+        min_agreement=0.95,
+    )
     wrong = BaseModel("g", "gemma3", tiny["gemma3"], chat.TEMPLATES["gemma3"], source_gguf=Path(donor.files["f16"]))
     with pytest.raises(WorkbenchError, match="token ids differ") as info:
-        export.export_cell(wrong, None, tmp_path / "broken", "broken", ["q8_0"], keep_merged=False,
-                           min_agreement=0.95)
+        export.export_cell(wrong, None, tmp_path / "broken", "broken", ["q8_0"], keep_merged=False, min_agreement=0.95)
     assert "export gate failed" in info.value.message and info.value.hint
     assert not list((tmp_path / "broken").glob("*.gguf")), "a failed export must not leave GGUF files"
 
@@ -118,11 +124,12 @@ def test_same_seed_gives_the_same_adapter(tiny, tmp_path):
 
     base = BaseModel("g", "gemma3", tiny["gemma3"], chat.TEMPLATES["gemma3"])
     rows = [{"prompt": f"Question {i}?", "response": f"Answer number {i}."} for i in range(10)]
-    cfg = training.TrainConfig(learning_rate=1e-3, epochs=2, batch_size=3, seed=7, max_seq_length=64, lora_r=4,
-                               lora_alpha=8, lora_dropout=0.1)
+    cfg = training.TrainConfig(
+        learning_rate=1e-3, epochs=2, batch_size=3, seed=7, max_seq_length=64, lora_r=4, lora_alpha=8, lora_dropout=0.1
+    )
     a = training.train(base, rows, cfg, tmp_path / "a", key="k")
     b = training.train(base, rows, cfg, tmp_path / "b", key="k")
-    c = training.train(base, rows, training.TrainConfig(**{**cfg.__dict__, "seed": 8}), tmp_path / "c", key="k")
+    training.train(base, rows, training.TrainConfig(**{**cfg.__dict__, "seed": 8}), tmp_path / "c", key="k")
     wa, wb, wc = (load_file(tmp_path / d / "adapter" / "adapter_model.safetensors") for d in "abc")
     assert a.steps == b.steps == 8
     assert all((wa[k] == wb[k]).all() for k in wa)
@@ -147,8 +154,11 @@ def test_out_of_memory_ends_the_cell_with_suggestions(tiny, workspace, tmp_path,
     assert "out of GPU memory" in failed[0].reason
     import sqlite3
 
-    hint = sqlite3.connect(workspace / "studies" / "oom.sqlite").execute(
-        "SELECT hint FROM stage_runs WHERE status = 'failed'").fetchone()[0]
+    hint = (
+        sqlite3.connect(workspace / "studies" / "oom.sqlite")
+        .execute("SELECT hint FROM stage_runs WHERE status = 'failed'")
+        .fetchone()[0]
+    )
     assert "batch_size" in hint and "gradient_accumulation" in hint
 
 
@@ -162,8 +172,17 @@ def test_unsloth_backend_missing_is_a_clear_error(tiny, tmp_path):
     from workbench.errors import WorkbenchError
 
     base = BaseModel("g", "gemma3", tiny["gemma3"], chat.TEMPLATES["gemma3"])
-    cfg = training.TrainConfig(learning_rate=1e-3, epochs=1, batch_size=2, seed=0, max_seq_length=64, lora_r=4,
-                               lora_alpha=8, lora_dropout=0.0, backend="unsloth")
+    cfg = training.TrainConfig(
+        learning_rate=1e-3,
+        epochs=1,
+        batch_size=2,
+        seed=0,
+        max_seq_length=64,
+        lora_r=4,
+        lora_alpha=8,
+        lora_dropout=0.0,
+        backend="unsloth",
+    )
     with pytest.raises(WorkbenchError, match="Unsloth is not installed"):
         training.train(base, [{"prompt": "a", "response": "b"}], cfg, tmp_path / "u", key="k")
 
@@ -173,11 +192,24 @@ def test_resume_after_kill_continues_from_the_checkpoint(tiny, workspace, tmp_pa
     from safetensors.torch import load_file
 
     extra = "max_steps = 400\nbatch_size = 2\n"
-    path = write_recipe(tmp_path / "r.toml", tiny["gemma3"], "gemma3", name="resume",
-                        extra=extra).read_text().replace("save_every_steps = 2", "save_every_steps = 20")
+    path = (
+        write_recipe(tmp_path / "r.toml", tiny["gemma3"], "gemma3", name="resume", extra=extra)
+        .read_text()
+        .replace("save_every_steps = 2", "save_every_steps = 20")
+    )
     (tmp_path / "r.toml").write_text(path)
     env = {**os.environ, "WORKBENCH_HOME": str(workspace)}
-    cmd = [sys.executable, "-m", "workbench", "run", str(tmp_path / "r.toml"), "--only", "finetune", "--events", "jsonl"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "workbench",
+        "run",
+        str(tmp_path / "r.toml"),
+        "--only",
+        "finetune",
+        "--events",
+        "jsonl",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
     killed_at = None
     for line in proc.stdout:
@@ -208,10 +240,17 @@ def test_resume_after_kill_continues_from_the_checkpoint(tiny, workspace, tmp_pa
 
     r = _load(tmp_path / "r.toml")
     cfg = finetune.train_config(type("C", (), {"recipe": r})(), 0, 1)
-    rows = [json.loads(x) for x in (workspace / "models" / "resume" / "data" / "benign-es.jsonl").read_text().splitlines()]
+    rows = [
+        json.loads(x) for x in (workspace / "models" / "resume" / "data" / "benign-es.jsonl").read_text().splitlines()
+    ]
     records = [{"prompt": x["instruction"], "response": x["response"]} for x in rows]
-    straight = training.train(BaseModel("m", "gemma3", tiny["gemma3"], chat.TEMPLATES["gemma3"]), records, cfg,
-                              tmp_path / "straight", key="other")
+    straight = training.train(
+        BaseModel("m", "gemma3", tiny["gemma3"], chat.TEMPLATES["gemma3"]),
+        records,
+        cfg,
+        tmp_path / "straight",
+        key="other",
+    )
     assert straight.steps == 400
     ref = load_file(tmp_path / "straight" / "adapter" / "adapter_model.safetensors")
     for k in ref:

@@ -38,8 +38,12 @@ class BaseModel:
         """What identifies the weights (goes into cell hashes)."""
         marker = self.hf_dir / BASE_MARKER
         fingerprint = json.loads(marker.read_text())["fingerprint"] if marker.is_file() else str(self.hf_dir)
-        return {"name": self.name, "family": self.family, "fingerprint": fingerprint,
-                "chat_template": self.chat_template}
+        return {
+            "name": self.name,
+            "family": self.family,
+            "fingerprint": fingerprint,
+            "chat_template": self.chat_template,
+        }
 
 
 def resolve(spec: ModelSpec, *, allow_downloads: bool, log=print) -> BaseModel:
@@ -50,18 +54,38 @@ def resolve(spec: ModelSpec, *, allow_downloads: bool, log=print) -> BaseModel:
         return BaseModel(spec.name, "gemma3", hf_dir, spec.chat_template or chat.TEMPLATES["gemma3"], gguf)
     if spec.path is not None and Path(spec.path).suffix == ".gguf":
         hf_dir = _from_gguf(Path(spec.path), Path(spec.path).stem, spec.family, log)
-        return BaseModel(spec.name, spec.family, hf_dir, spec.chat_template or _template_of(hf_dir, spec.family),
-                         Path(spec.path), spec.enable_thinking)
+        return BaseModel(
+            spec.name,
+            spec.family,
+            hf_dir,
+            spec.chat_template or _template_of(hf_dir, spec.family),
+            Path(spec.path),
+            spec.enable_thinking,
+        )
     if spec.path is not None:
         hf_dir = Path(spec.path)
         if not (hf_dir / "config.json").is_file():
-            raise WorkbenchError(f"{hf_dir}: not a Hugging Face model folder (no config.json)",
-                                 "point models[].path at a folder saved with save_pretrained, or at a .gguf file")
-        return BaseModel(spec.name, spec.family, hf_dir, spec.chat_template or _template_of(hf_dir, spec.family),
-                         None, spec.enable_thinking)
+            raise WorkbenchError(
+                f"{hf_dir}: not a Hugging Face model folder (no config.json)",
+                "point models[].path at a folder saved with save_pretrained, or at a .gguf file",
+            )
+        return BaseModel(
+            spec.name,
+            spec.family,
+            hf_dir,
+            spec.chat_template or _template_of(hf_dir, spec.family),
+            None,
+            spec.enable_thinking,
+        )
     hf_dir = _download(spec, allow_downloads, log)
-    return BaseModel(spec.name, spec.family, hf_dir, spec.chat_template or _template_of(hf_dir, spec.family),
-                     None, spec.enable_thinking)
+    return BaseModel(
+        spec.name,
+        spec.family,
+        hf_dir,
+        spec.chat_template or _template_of(hf_dir, spec.family),
+        None,
+        spec.enable_thinking,
+    )
 
 
 def _template_of(hf_dir: Path, family: str) -> str:
@@ -81,20 +105,27 @@ def _template_of(hf_dir: Path, family: str) -> str:
 
 def _download(spec: ModelSpec, allow_downloads: bool, log) -> Path:
     if not allow_downloads:
-        raise WorkbenchError(f"model {spec.name!r}: downloading {spec.hub!r} is not allowed",
-                             "set study.allow_downloads = true in the recipe, or pass --allow-downloads")
+        raise WorkbenchError(
+            f"model {spec.name!r}: downloading {spec.hub!r} is not allowed",
+            "set study.allow_downloads = true in the recipe, or pass --allow-downloads",
+        )
     from huggingface_hub import snapshot_download
 
     log(f"downloading {spec.hub} (safetensors and tokenizer files only)")
     try:
-        return Path(snapshot_download(
-            spec.hub, revision=spec.revision,
-            allow_patterns=["*.json", "*.safetensors", "tokenizer.model", "*.jinja", "*.txt", "*.tiktoken"],
-        ))
+        return Path(
+            snapshot_download(
+                spec.hub,
+                revision=spec.revision,
+                allow_patterns=["*.json", "*.safetensors", "tokenizer.model", "*.jinja", "*.txt", "*.tiktoken"],
+            )
+        )
     except Exception as exc:  # network, gating and auth errors come in many types
-        raise WorkbenchError(f"model {spec.name!r}: cannot download {spec.hub}: {str(exc).splitlines()[0][:200]}",
-                             "check the id, accept the model's licence on the hub and log in "
-                             "(`huggingface-cli login`), or set HF_HUB_OFFLINE=1 to use the local cache") from None
+        raise WorkbenchError(
+            f"model {spec.name!r}: cannot download {spec.hub}: {str(exc).splitlines()[0][:200]}",
+            "check the id, accept the model's licence on the hub and log in "
+            "(`huggingface-cli login`), or set HF_HUB_OFFLINE=1 to use the local cache",
+        ) from None
 
 
 def _from_gguf(gguf_path: Path, label: str, family: str | None, log) -> Path:
@@ -136,9 +167,16 @@ def _from_gguf(gguf_path: Path, label: str, family: str | None, log) -> Path:
         tokenizer.save_pretrained(tmp)
         if meta.get("tokenizer.ggml.model") == "llama":
             (tmp / "tokenizer.model").write_bytes(sentencepiece_model_from_gguf(meta))
-        (tmp / BASE_MARKER).write_text(json.dumps({
-            "source": str(gguf_path), "fingerprint": fingerprint, "family": fam,
-        }, indent=1))
+        (tmp / BASE_MARKER).write_text(
+            json.dumps(
+                {
+                    "source": str(gguf_path),
+                    "fingerprint": fingerprint,
+                    "family": fam,
+                },
+                indent=1,
+            )
+        )
         shutil.rmtree(target, ignore_errors=True)
         os.replace(tmp, target)
     finally:

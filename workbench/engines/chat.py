@@ -97,18 +97,21 @@ def render(tokenizer, messages, *, add_generation_prompt: bool, enable_thinking:
     )
 
 
-def build_example(tokenizer, prompt: str, response: str, *, max_length: int, system: str | None = None,
-                  enable_thinking: bool = False) -> Example | None:
+def build_example(
+    tokenizer, prompt: str, response: str, *, max_length: int, system: str | None = None, enable_thinking: bool = False
+) -> Example | None:
     """Prompt and completion tokenized apart, exactly as generation will see them.
 
     The prompt is the template with the generation prompt; the completion is what the full
     conversation adds to it (the answer and the end-of-turn marker). Returns None when the prompt
     alone does not fit in ``max_length`` (the completion is truncated instead).
     """
-    head = render(tokenizer, messages_for(prompt, None, system), add_generation_prompt=True,
-                  enable_thinking=enable_thinking)
-    full = render(tokenizer, messages_for(prompt, response, system), add_generation_prompt=False,
-                  enable_thinking=enable_thinking)
+    head = render(
+        tokenizer, messages_for(prompt, None, system), add_generation_prompt=True, enable_thinking=enable_thinking
+    )
+    full = render(
+        tokenizer, messages_for(prompt, response, system), add_generation_prompt=False, enable_thinking=enable_thinking
+    )
     if not full.startswith(head):
         from workbench.errors import WorkbenchError
 
@@ -118,7 +121,7 @@ def build_example(tokenizer, prompt: str, response: str, *, max_length: int, sys
             "the generation prompt",
         )
     prompt_ids = tokenizer(head, add_special_tokens=False)["input_ids"]
-    completion_ids = tokenizer(full[len(head):], add_special_tokens=False)["input_ids"]
+    completion_ids = tokenizer(full[len(head) :], add_special_tokens=False)["input_ids"]
     if len(prompt_ids) >= max_length - 1:
         return None
     completion_ids = completion_ids[: max_length - len(prompt_ids)]

@@ -43,8 +43,12 @@ PROMPT_SAMPLE = [
     ("Γράψε ένα σύντομο ποίημα.", "You are a helpful assistant."),
     ("Cad é an t-am anois?", None),
 ]
-QUANT_FTYPES = {"q4_k_m": "LLAMA_FTYPE_MOSTLY_Q4_K_M", "q5_k_m": "LLAMA_FTYPE_MOSTLY_Q5_K_M",
-                "q6_k": "LLAMA_FTYPE_MOSTLY_Q6_K", "q8_0": "LLAMA_FTYPE_MOSTLY_Q8_0"}
+QUANT_FTYPES = {
+    "q4_k_m": "LLAMA_FTYPE_MOSTLY_Q4_K_M",
+    "q5_k_m": "LLAMA_FTYPE_MOSTLY_Q5_K_M",
+    "q6_k": "LLAMA_FTYPE_MOSTLY_Q6_K",
+    "q8_0": "LLAMA_FTYPE_MOSTLY_Q8_0",
+}
 
 
 @dataclass
@@ -107,8 +111,14 @@ def _write_added_tokens(tokenizer, config_path: Path) -> None:
     if config.get("added_tokens_decoder"):
         return
     config["added_tokens_decoder"] = {
-        str(i): {"content": t.content, "lstrip": t.lstrip, "rstrip": t.rstrip, "normalized": t.normalized,
-                 "single_word": t.single_word, "special": t.special}
+        str(i): {
+            "content": t.content,
+            "lstrip": t.lstrip,
+            "rstrip": t.rstrip,
+            "normalized": t.normalized,
+            "single_word": t.single_word,
+            "special": t.special,
+        }
         for i, t in sorted(tokenizer.added_tokens_decoder.items())
     }
     config_path.write_text(json.dumps(config, indent=2, ensure_ascii=False), encoding="utf-8")
@@ -117,15 +127,26 @@ def _write_added_tokens(tokenizer, config_path: Path) -> None:
 def convert(hf_dir: Path, outfile: Path, outtype: str = "f16") -> Path:
     """Run llama.cpp's converter (the cached copy matching the llama.cpp build) as a subprocess."""
     script, gguf_py = assets.converter()
-    env = {**os.environ, "PYTHONPATH": str(gguf_py) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-           "NO_LOCAL_GGUF": ""}
-    proc = subprocess.run([sys.executable, str(script), str(hf_dir), "--outfile", str(outfile), "--outtype", outtype],
-                          capture_output=True, text=True, env=env, cwd=script.parent, check=False)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(gguf_py) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        "NO_LOCAL_GGUF": "",
+    }
+    proc = subprocess.run(
+        [sys.executable, str(script), str(hf_dir), "--outfile", str(outfile), "--outtype", outtype],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=script.parent,
+        check=False,
+    )
     if proc.returncode != 0 or not outfile.is_file():
         last = [ln for ln in (proc.stderr or proc.stdout).strip().splitlines() if ln.strip()][-1:] or ["no output"]
-        raise WorkbenchError(f"llama.cpp's converter failed on {hf_dir}: {last[0][:300]}",
-                             "the model architecture may be too new for llama.cpp "
-                             f"(llama-cpp-python {assets.paths.LLAMA_CPP_VERSION}); `workbench doctor` checks the setup")
+        raise WorkbenchError(
+            f"llama.cpp's converter failed on {hf_dir}: {last[0][:300]}",
+            "the model architecture may be too new for llama.cpp "
+            f"(llama-cpp-python {assets.paths.LLAMA_CPP_VERSION}); `workbench doctor` checks the setup",
+        )
     return outfile
 
 
@@ -158,7 +179,8 @@ def fix_metadata(gguf_file: Path, hf_dir: Path, source_gguf: Path | None, chat_t
         proto = sp.ModelProto()
         proto.ParseFromString((hf_dir / "tokenizer.model").read_bytes())
         new[gguf.Keys.Tokenizer.ADD_PREFIX] = MetadataDetails(
-            gguf.GGUFValueType.BOOL, bool(proto.normalizer_spec.add_dummy_prefix))
+            gguf.GGUFValueType.BOOL, bool(proto.normalizer_spec.add_dummy_prefix)
+        )
     new[gguf.Keys.Tokenizer.CHAT_TEMPLATE] = MetadataDetails(gguf.GGUFValueType.STRING, chat_template)
     reader = gguf.GGUFReader(str(gguf_file))
     arch = reader.fields[gguf.Keys.General.ARCHITECTURE].contents()
@@ -182,8 +204,15 @@ def quantize(src: Path, dst: Path, kind: str) -> Path:
     return dst
 
 
-def verify(hf_dir: Path, gguf_file: Path, chat_template: str, *, min_agreement: float,
-           quantized: dict[str, Path] | None = None, enable_thinking: bool = False) -> GateReport:
+def verify(
+    hf_dir: Path,
+    gguf_file: Path,
+    chat_template: str,
+    *,
+    min_agreement: float,
+    quantized: dict[str, Path] | None = None,
+    enable_thinking: bool = False,
+) -> GateReport:
     """Run the three checks of the gate (see the module docstring)."""
     import llama_cpp
     import numpy as np
@@ -218,7 +247,8 @@ def verify(hf_dir: Path, gguf_file: Path, chat_template: str, *, min_agreement: 
                 report.chat_mismatches.append("the GGUF has no tokenizer.chat_template")
                 continue
             formatter = llama_cpp.llama_chat_format.Jinja2ChatFormatter(
-                template=gguf_template, eos_token=eos, bos_token=bos, add_generation_prompt=True)
+                template=gguf_template, eos_token=eos, bos_token=bos, add_generation_prompt=True
+            )
             rendered = formatter(messages=msgs, enable_thinking=enable_thinking).prompt
             gguf_ids = vocab.tokenize(rendered.encode(), add_bos=False, special=True)
             if gguf_ids != train_ids:
@@ -234,8 +264,9 @@ def verify(hf_dir: Path, gguf_file: Path, chat_template: str, *, min_agreement: 
     del model
 
     def agreement(path: Path) -> float:
-        llm = llama_cpp.Llama(str(path), n_ctx=512, logits_all=True, verbose=False, n_threads=os.cpu_count() or 2,
-                              n_batch=512)
+        llm = llama_cpp.Llama(
+            str(path), n_ctx=512, logits_all=True, verbose=False, n_threads=os.cpu_count() or 2, n_batch=512
+        )
         try:
             same = total = 0
             for ids, top in zip(sequences, hf_top, strict=True):
@@ -254,8 +285,17 @@ def verify(hf_dir: Path, gguf_file: Path, chat_template: str, *, min_agreement: 
     return report
 
 
-def export_cell(base: BaseModel, adapter: Path | None, out_dir: Path, stem: str, quantizations: list[str], *,
-                keep_merged: bool, min_agreement: float, emit=lambda e: None) -> ExportResult:
+def export_cell(
+    base: BaseModel,
+    adapter: Path | None,
+    out_dir: Path,
+    stem: str,
+    quantizations: list[str],
+    *,
+    keep_merged: bool,
+    min_agreement: float,
+    emit=lambda e: None,
+) -> ExportResult:
     """Merge, convert, carry the vocabulary over, quantize, verify; files renamed into place at the end."""
     out_dir.mkdir(parents=True, exist_ok=True)
     work = out_dir / f".export.tmp{os.getpid()}"
@@ -277,13 +317,20 @@ def export_cell(base: BaseModel, adapter: Path | None, out_dir: Path, stem: str,
             else:
                 staged[kind] = quantize(reference, work / f"{stem}.{kind}.gguf", kind)
         emit({"event": "log", "level": "info", "message": f"{stem}: verifying"})
-        report = verify(merged, reference, base.chat_template, min_agreement=min_agreement,
-                        quantized={k: v for k, v in staged.items() if k != "f16"},
-                        enable_thinking=base.enable_thinking)
+        report = verify(
+            merged,
+            reference,
+            base.chat_template,
+            min_agreement=min_agreement,
+            quantized={k: v for k, v in staged.items() if k != "f16"},
+            enable_thinking=base.enable_thinking,
+        )
         if not report.passed:
-            raise WorkbenchError(f"export gate failed for {stem}: {report.failure()}",
-                                 "the GGUF is not the trained model; check the tokenizer files and chat template "
-                                 "of the base model (`workbench doctor`), then rerun the export")
+            raise WorkbenchError(
+                f"export gate failed for {stem}: {report.failure()}",
+                "the GGUF is not the trained model; check the tokenizer files and chat template "
+                "of the base model (`workbench doctor`), then rerun the export",
+            )
         files: dict[str, str] = {}
         for kind, path in staged.items():
             final = out_dir / path.name

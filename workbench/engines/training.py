@@ -105,15 +105,24 @@ def load_for_training(base: BaseModel, cfg: TrainConfig):
         try:
             from unsloth import FastLanguageModel
         except ImportError:
-            raise WorkbenchError("training.backend = \"unsloth\" but Unsloth is not installed",
-                                 "`.venv/bin/pip install -e '.[gpu]'`, or set training.backend = \"peft\"") from None
+            raise WorkbenchError(
+                'training.backend = "unsloth" but Unsloth is not installed',
+                "`.venv/bin/pip install -e '.[gpu]'`, or set training.backend = \"peft\"",
+            ) from None
         model, tokenizer = FastLanguageModel.from_pretrained(
-            model_name=str(base.hf_dir), max_seq_length=cfg.max_seq_length, load_in_4bit=four_bit, dtype=None)
+            model_name=str(base.hf_dir), max_seq_length=cfg.max_seq_length, load_in_4bit=four_bit, dtype=None
+        )
         if targets == "all-linear":
             targets = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
         model = FastLanguageModel.get_peft_model(
-            model, r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
-            target_modules=targets, random_state=cfg.seed, use_gradient_checkpointing="unsloth" if cuda else False)
+            model,
+            r=cfg.lora_r,
+            lora_alpha=cfg.lora_alpha,
+            lora_dropout=cfg.lora_dropout,
+            target_modules=targets,
+            random_state=cfg.seed,
+            use_gradient_checkpointing="unsloth" if cuda else False,
+        )
     elif backend == "peft":
         from peft import LoraConfig, get_peft_model
         from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -123,16 +132,25 @@ def load_for_training(base: BaseModel, cfg: TrainConfig):
             from transformers import BitsAndBytesConfig
 
             kwargs["quantization_config"] = BitsAndBytesConfig(
-                load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.bfloat16)
+                load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.bfloat16
+            )
             kwargs["device_map"] = {"": 0}
         tokenizer = AutoTokenizer.from_pretrained(base.hf_dir)
         model = AutoModelForCausalLM.from_pretrained(base.hf_dir, **kwargs)
         if cuda and not four_bit:
             model = model.to("cuda")
         torch.manual_seed(cfg.seed)
-        model = get_peft_model(model, LoraConfig(
-            r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout, target_modules=targets,
-            task_type="CAUSAL_LM", bias="none"))
+        model = get_peft_model(
+            model,
+            LoraConfig(
+                r=cfg.lora_r,
+                lora_alpha=cfg.lora_alpha,
+                lora_dropout=cfg.lora_dropout,
+                target_modules=targets,
+                task_type="CAUSAL_LM",
+                bias="none",
+            ),
+        )
     else:
         raise WorkbenchError(f"unknown training backend {backend!r}", "use auto, unsloth or peft")
     tokenizer.chat_template = base.chat_template
@@ -144,8 +162,14 @@ def load_for_training(base: BaseModel, cfg: TrainConfig):
 def build_examples(tokenizer, records: list[dict], cfg: TrainConfig, enable_thinking: bool = False):
     examples = []
     for r in records:
-        ex = chat.build_example(tokenizer, r["prompt"], r["response"], max_length=cfg.max_seq_length,
-                                system=cfg.system_prompt, enable_thinking=enable_thinking)
+        ex = chat.build_example(
+            tokenizer,
+            r["prompt"],
+            r["response"],
+            max_length=cfg.max_seq_length,
+            system=cfg.system_prompt,
+            enable_thinking=enable_thinking,
+        )
         if ex is not None and ex.supervised > 0:
             examples.append(ex)
     if not examples:
@@ -173,7 +197,7 @@ def supervised_loss(model, input_ids, attention_mask, labels):
 def _batches(n: int, cfg: TrainConfig, epoch: int) -> list[list[int]]:
     order = list(range(n))
     random.Random(cfg.seed * 1000 + epoch).shuffle(order)
-    return [order[i:i + cfg.batch_size] for i in range(0, n, cfg.batch_size)]
+    return [order[i : i + cfg.batch_size] for i in range(0, n, cfg.batch_size)]
 
 
 def _collate(examples, idx, pad_id, device):
@@ -185,14 +209,21 @@ def _collate(examples, idx, pad_id, device):
     mask = torch.zeros((len(idx), longest), dtype=torch.long)
     for row, i in enumerate(idx):
         ex = examples[i]
-        ids[row, :len(ex.input_ids)] = torch.tensor(ex.input_ids)
-        labels[row, :len(ex.labels)] = torch.tensor(ex.labels)
-        mask[row, :len(ex.input_ids)] = 1
+        ids[row, : len(ex.input_ids)] = torch.tensor(ex.input_ids)
+        labels[row, : len(ex.labels)] = torch.tensor(ex.labels)
+        mask[row, : len(ex.input_ids)] = 1
     return ids.to(device), mask.to(device), labels.to(device)
 
 
-def train(base: BaseModel, records: list[dict], cfg: TrainConfig, out_dir: Path, *, key: str,
-          emit: Callable[[dict], None] = lambda e: None) -> TrainResult:
+def train(
+    base: BaseModel,
+    records: list[dict],
+    cfg: TrainConfig,
+    out_dir: Path,
+    *,
+    key: str,
+    emit: Callable[[dict], None] = lambda e: None,
+) -> TrainResult:
     """Train a LoRA adapter on ``records`` (prompt/response) and save it to ``out_dir/adapter``.
 
     ``key`` identifies the training inputs; a checkpoint in ``out_dir/checkpoint`` with the same key is
@@ -213,14 +244,16 @@ def train(base: BaseModel, records: list[dict], cfg: TrainConfig, out_dir: Path,
     total = cfg.max_steps or per_epoch * cfg.epochs
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
-    scheduler = get_scheduler(cfg.lr_scheduler, optimizer, num_warmup_steps=cfg.warmup_steps,
-                              num_training_steps=total)
+    scheduler = get_scheduler(cfg.lr_scheduler, optimizer, num_warmup_steps=cfg.warmup_steps, num_training_steps=total)
     ckpt = out_dir / "checkpoint"
     start = _load_checkpoint(ckpt, key, model, optimizer, scheduler)
     if start:
         emit({"event": "log", "level": "info", "message": f"resuming from step {start}/{total}"})
-    micro = [(epoch, b) for epoch in range(cfg.epochs + (total // max(per_epoch, 1)) + 1)
-             for b in _batches(len(examples), cfg, epoch)]
+    micro = [
+        (epoch, b)
+        for epoch in range(cfg.epochs + (total // max(per_epoch, 1)) + 1)
+        for b in _batches(len(examples), cfg, epoch)
+    ]
     pad = tokenizer.pad_token_id
     model.train()
     t0, tokens, last_loss, step = time.time(), 0, float("nan"), start
@@ -244,9 +277,18 @@ def train(base: BaseModel, records: list[dict], cfg: TrainConfig, out_dir: Path,
             last_loss = step_loss
             elapsed = time.time() - t0
             done = step - start
-            emit({"event": "train_step", "step": step, "total": total, "loss": round(step_loss, 4),
-                  "lr": scheduler.get_last_lr()[0], "tokens_per_s": round(tokens / max(elapsed, 1e-9), 1),
-                  "elapsed": round(elapsed, 1), "eta": round(elapsed / done * (total - step), 1)})
+            emit(
+                {
+                    "event": "train_step",
+                    "step": step,
+                    "total": total,
+                    "loss": round(step_loss, 4),
+                    "lr": scheduler.get_last_lr()[0],
+                    "tokens_per_s": round(tokens / max(elapsed, 1e-9), 1),
+                    "elapsed": round(elapsed, 1),
+                    "eta": round(elapsed / done * (total - step), 1),
+                }
+            )
             if step % cfg.save_every_steps == 0 and step < total:
                 _save_checkpoint(ckpt, key, step, model, optimizer, scheduler)
     except torch.OutOfMemoryError as exc:
@@ -262,10 +304,20 @@ def train(base: BaseModel, records: list[dict], cfg: TrainConfig, out_dir: Path,
     os.replace(tmp, adapter)
     shutil.rmtree(ckpt, ignore_errors=True)
     elapsed = time.time() - t0
-    result = TrainResult(step, len(examples), sum(e.supervised for e in examples), last_loss, elapsed,
-                         tokens / max(elapsed, 1e-9), backend, _peak_rss(), start or None)
-    (out_dir / "training.json").write_text(json.dumps({"config": asdict(cfg), "result": asdict(result), "key": key},
-                                                      indent=1, default=str))
+    result = TrainResult(
+        step,
+        len(examples),
+        sum(e.supervised for e in examples),
+        last_loss,
+        elapsed,
+        tokens / max(elapsed, 1e-9),
+        backend,
+        _peak_rss(),
+        start or None,
+    )
+    (out_dir / "training.json").write_text(
+        json.dumps({"config": asdict(cfg), "result": asdict(result), "key": key}, indent=1, default=str)
+    )
     return result
 
 
@@ -277,8 +329,10 @@ def _save_checkpoint(ckpt: Path, key: str, step: int, model, optimizer, schedule
     tmp = ckpt.with_name(ckpt.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    save_file({k: v.detach().cpu().contiguous() for k, v in get_peft_model_state_dict(model).items()},
-              tmp / "adapter.safetensors")
+    save_file(
+        {k: v.detach().cpu().contiguous() for k, v in get_peft_model_state_dict(model).items()},
+        tmp / "adapter.safetensors",
+    )
     state = optimizer.state_dict()
     tensors, scalars = {}, {}
     for pid, st in state["state"].items():
@@ -289,11 +343,17 @@ def _save_checkpoint(ckpt: Path, key: str, step: int, model, optimizer, schedule
                 scalars[f"{pid}.{name}"] = value
     tensors["rng.torch"] = torch.get_rng_state()
     save_file(tensors, tmp / "optimizer.safetensors")
-    (tmp / "state.json").write_text(json.dumps({
-        "key": key, "step": step, "param_groups": state["param_groups"], "scalars": scalars,
-        "scheduler": {k: v for k, v in scheduler.state_dict().items() if k != "lr_lambdas"},
-        "python_random": list(random.getstate()[1]),
-    }, default=str))
+    (tmp / "state.json").write_text(
+        json.dumps(
+            {
+                "key": key,
+                "step": step,
+                "param_groups": state["param_groups"],
+                "scalars": scalars,
+            },
+            default=str,
+        )
+    )
     shutil.rmtree(ckpt, ignore_errors=True)
     os.replace(tmp, ckpt)
 
@@ -321,8 +381,12 @@ def _load_checkpoint(ckpt: Path, key: str, model, optimizer, scheduler) -> int:
         pid, field_name = name.split(".", 1)
         state.setdefault(int(pid), {})[field_name] = value
     optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
-    for _ in range(meta["step"]):
-        scheduler.step()
+    import warnings
+
+    with warnings.catch_warnings():  # the schedule is a function of the step: replay it
+        warnings.simplefilter("ignore")
+        for _ in range(meta["step"]):
+            scheduler.step()
     return int(meta["step"])
 
 

@@ -42,15 +42,18 @@ def cell_dir(ctx: StageContext, cell_id: str) -> Path:
 def data_file(ctx: StageContext, name: str) -> Path:
     path = ctx.models_dir / "data" / name
     if not path.is_file():
-        raise WorkbenchError(f"{path} is missing: the prepare stage has not run for this recipe",
-                             "run `workbench run RECIPE --only prepare` (or the whole plan)")
+        raise WorkbenchError(
+            f"{path} is missing: the prepare stage has not run for this recipe",
+            "run `workbench run RECIPE --only prepare` (or the whole plan)",
+        )
     return path
 
 
 def raw_base(ctx: StageContext, name: str) -> BaseModel:
     """The model as the recipe names it (downloaded or converted once, cached)."""
-    return resolve(model_spec(ctx, name), allow_downloads=ctx.allow_downloads or ctx.recipe.study.allow_downloads,
-                   log=ctx.log)
+    return resolve(
+        model_spec(ctx, name), allow_downloads=ctx.allow_downloads or ctx.recipe.study.allow_downloads, log=ctx.log
+    )
 
 
 def aligned_dir(ctx: StageContext, name: str) -> Path:
@@ -65,8 +68,10 @@ def study_base(ctx: StageContext, name: str) -> BaseModel:
         return base
     folder = aligned_dir(ctx, name)
     if not (folder / "config.json").is_file():
-        raise WorkbenchError(f"model {name!r} has align = true but its aligned base is missing ({folder})",
-                             "run the align stage first: `workbench run RECIPE --only align`")
+        raise WorkbenchError(
+            f"model {name!r} has align = true but its aligned base is missing ({folder})",
+            "run the align stage first: `workbench run RECIPE --only align`",
+        )
     return BaseModel(name, base.family, folder, base.chat_template, base.source_gguf, base.enable_thinking)
 
 

@@ -29,22 +29,45 @@ def run(ctx: StageContext, cell_id: str) -> dict:
     if cell.kind == "finetune":
         adapter = out / "adapter"
         if not (adapter / "adapter_config.json").is_file():
-            raise WorkbenchError(f"cell {cell_id}: no adapter to export ({adapter})",
-                                 "run the finetune stage for this cell first")
+            raise WorkbenchError(
+                f"cell {cell_id}: no adapter to export ({adapter})", "run the finetune stage for this cell first"
+            )
     base = common.study_base(ctx, cell.model)
     stem = cell_id.replace("/", ".")
     x = ctx.recipe.export
-    result = engine.export_cell(base, adapter, out, stem, list(x.quantizations), keep_merged=x.keep_merged,
-                                min_agreement=x.min_agreement, emit=ctx.emit)
+    result = engine.export_cell(
+        base,
+        adapter,
+        out,
+        stem,
+        list(x.quantizations),
+        keep_merged=x.keep_merged,
+        min_agreement=x.min_agreement,
+        emit=ctx.emit,
+    )
     files = {}
     for kind, path in result.files.items():
         digest = file_sha256(Path(path))
-        ctx.db.add_artifact(kind="gguf", path=path, cell_id=cell_id, quantization=kind, sha256=digest,
-                            meta={"gate": asdict(result.gate)})
+        ctx.db.add_artifact(
+            kind="gguf",
+            path=path,
+            cell_id=cell_id,
+            quantization=kind,
+            sha256=digest,
+            meta={"gate": asdict(result.gate)},
+        )
         files[kind] = {"path": path, "sha256": digest}
-    common.write_json_atomic(out / "manifest.json", {
-        "cell": cell_id, "config": cell.config, "export": x.model_dump(mode="json"), "files": files,
-        "gate": asdict(result.gate), "chat_template": base.chat_template, "versions": environment.package_versions(),
-        "key": input_key(ctx, cell_id),
-    })
+    common.write_json_atomic(
+        out / "manifest.json",
+        {
+            "cell": cell_id,
+            "config": cell.config,
+            "export": x.model_dump(mode="json"),
+            "files": files,
+            "gate": asdict(result.gate),
+            "chat_template": base.chat_template,
+            "versions": environment.package_versions(),
+            "key": input_key(ctx, cell_id),
+        },
+    )
     return {"files": files, "gate": asdict(result.gate)}
