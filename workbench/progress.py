@@ -11,10 +11,12 @@ from typing import Any
 class Reporter:
     """A context manager whose ``emit`` takes runner events and shows them."""
 
-    def __init__(self, jsonl: bool = False):
+    def __init__(self, jsonl: bool = False, plain_interval_s: float = 30.0):
         self.jsonl = jsonl
         self._progress = None
         self._tasks: dict[str, Any] = {}
+        self._plain_interval = plain_interval_s
+        self._last_plain: dict[str, float] = {}
 
     def __enter__(self) -> Reporter:
         if not self.jsonl:
@@ -62,6 +64,7 @@ class Reporter:
                 )
         elif kind == "train_step":
             unit = f"{stage} {event.get('unit', '')}"
+            self._plain_line(unit, event)
             if unit not in self._tasks:
                 self._tasks[unit] = p.add_task(f"  {event.get('unit', '')}", total=event["total"])
             p.update(
@@ -74,6 +77,19 @@ class Reporter:
             p.console.print(f"[dim]{stage:<10} not built yet in this version[/]")
         elif kind == "log":
             p.console.print(event.get("message", ""), style="yellow" if event.get("level") == "warning" else None)
+
+
+    def _plain_line(self, key: str, event: dict[str, Any]) -> None:
+        """Without a terminal (CI logs, pipes) the bars do not redraw: print a line now and then."""
+        p = self._progress
+        if p is None or p.console.is_terminal:
+            return
+        now = time.time()
+        if now - self._last_plain.get(key, 0) < self._plain_interval and event["step"] != event["total"]:
+            return
+        self._last_plain[key] = now
+        p.console.print(f"{key}: step {event['step']}/{event['total']} loss {event['loss']:.3f} "
+                        f"{event['tokens_per_s']:.0f} tok/s elapsed {event['elapsed']:.0f} s eta {event['eta']:.0f} s")
 
 
 def eprint(*args: Any) -> None:
