@@ -142,11 +142,11 @@ class Estimate:
 
 # Calibration (embedded model, 2 CPU cores; see docs/estimates.md). Throughputs scale with 1/params.
 _REF_PARAMS = 268e6
-_CPU_TRAIN_TOKENS_S = 500.0  # LoRA fp32, batch 4, seq 256: ~2 s/step
+_CPU_TRAIN_TOKENS_S = 85.0  # LoRA fp32, batch 4 (~95 tokens/example): ~4.5 s/step, measured on the demo
 _CPU_GEN_TOKENS_S = 110.0  # llama.cpp, 8 sequences batched, Q4_K_M
 _GPU_TRAIN_TOKENS_S_1B = 8000.0  # Unsloth 4-bit LoRA on a consumer GPU, 1B model (order of magnitude)
 _GPU_GEN_TOKENS_S_1B = 3000.0  # llama.cpp with full offload, batched, 1B Q4_K_M
-_TOKENS_PER_EXAMPLE = 120
+_TOKENS_PER_EXAMPLE = 95  # shipped data in the Gemma 3 tokenizer, with the chat template
 _SHIPPED_ROWS = {"benign": 60, "adversarial": 45, "alignment": 80}
 
 
@@ -180,7 +180,7 @@ def estimate(recipe: Recipe, gpu: bool, *, n_cells: int | None = None) -> list[E
 
     aligned = [m for m in recipe.models if m.align]
     if aligned:
-        n_ex = rows(recipe.data.alignment, 80) * 2 * len(recipe.align_languages())
+        n_ex = rows(recipe.data.alignment, 80) * len(recipe.align_languages())
         if recipe.align.examples_per_language:
             n_ex = recipe.align.examples_per_language * len(recipe.align_languages())
         secs = []

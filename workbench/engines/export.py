@@ -331,6 +331,12 @@ def export_cell(
                 "the GGUF is not the trained model; check the tokenizer files and chat template "
                 "of the base model (`workbench doctor`), then rerun the export",
             )
+        for kind, value in report.agreement_quantized.items():
+            if value < 0.8:
+                emit({"event": "log", "level": "warning",
+                      "message": f"{stem}: {kind} agrees with the merged model on only {value:.0%} of greedy "
+                                 "next tokens; a small model may lose its fine-tuning at this precision "
+                                 "(try q8_0)"})
         files: dict[str, str] = {}
         for kind, path in staged.items():
             final = out_dir / path.name
