@@ -74,6 +74,9 @@ def run_plan(
     for var in ("TQDM_DISABLE", "HF_HUB_DISABLE_PROGRESS_BARS", "TRANSFORMERS_NO_ADVISORY_WARNINGS"):
         os.environ.setdefault(var, "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    import warnings
+
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"(transformers|peft)\.")
     ctx = open_context(recipe, allow_downloads=allow_downloads, emit=emit)
     summary = Summary()
     try:
