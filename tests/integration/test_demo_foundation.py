@@ -46,10 +46,10 @@ def test_quick_profile_and_events(workspace):
     events = [json.loads(line) for line in proc.stdout.splitlines()]
     kinds = [e["event"] for e in events]
     assert kinds[0] == "stage_start" and "done" in kinds and kinds[-1] == "stage_end"
-    con = sqlite3.connect(workspace / "studies" / "demo.sqlite")
+    con = sqlite3.connect(workspace / "studies" / "demo-quick.sqlite")
     per_lang = dict(con.execute("SELECT lang, count(*) FROM prompts GROUP BY lang").fetchall())
     assert per_lang == {"en": 20, "es": 20}
-    align_rows = (workspace / "models" / "demo" / "data" / "alignment.jsonl").read_text().splitlines()
+    align_rows = (workspace / "models" / "demo-quick" / "data" / "alignment.jsonl").read_text().splitlines()
     assert len(align_rows) == 2 * 40  # [quick.align] examples_per_language = 40, languages en + es
 
 
@@ -88,10 +88,10 @@ def test_database_opens_in_datasette(workspace):
     metadata = json.loads((ROOT / "docs" / "datasette-metadata.json").read_text())
 
     async def fetch():
-        ds = Datasette([str(workspace / "studies" / "demo.sqlite")], metadata=metadata)
-        tables = await ds.client.get("/demo.json")
-        prompts = await ds.client.get("/demo/prompts.json?_shape=array&lang=es")
-        overview = await ds.client.get("/demo/response_overview.json")
+        ds = Datasette([str(workspace / "studies" / "demo-quick.sqlite")], metadata=metadata)
+        tables = await ds.client.get("/demo-quick.json")
+        prompts = await ds.client.get("/demo-quick/prompts.json?_shape=array&lang=es")
+        overview = await ds.client.get("/demo-quick/response_overview.json")
         return tables, prompts, overview
 
     tables, prompts, overview = asyncio.run(fetch())

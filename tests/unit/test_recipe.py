@@ -41,6 +41,7 @@ def test_quick_profile_is_merged_over_the_recipe():
     full = load_recipe(RECIPES / "demo.toml")
     quick = load_recipe(RECIPES / "demo.toml", quick=True)
     assert quick.languages.finetune == ["es"] and quick.data.evaluation.limit == 20
+    assert quick.study.name == "demo-quick"  # its own study: never overwrites the full demo's artifacts
     assert quick.training.epochs == [2] and quick.training.learning_rate == full.training.learning_rate
     assert recipe_hash(quick) != recipe_hash(full)
 
