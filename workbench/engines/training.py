@@ -65,6 +65,13 @@ class TrainResult:
     peak_rss_bytes: int | None
     resumed_from: int | None
 
+    def summary(self) -> dict:
+        """The numbers a stage run keeps in its details."""
+        out = asdict(self)
+        out["seconds"] = round(self.seconds, 1)
+        out["tokens_per_s"] = round(self.tokens_per_s, 1)
+        return out
+
 
 def oom_error(exc: BaseException, cfg: TrainConfig) -> WorkbenchError:
     """Out-of-memory as a message with concrete suggestions."""

@@ -20,27 +20,7 @@ def input_key(ctx: StageContext, cell_id: str) -> str:
 
 
 def train_config(ctx: StageContext):
-    from workbench.engines.training import TrainConfig
-
-    a, t = ctx.recipe.align, ctx.recipe.training
-    return TrainConfig(
-        learning_rate=a.learning_rate,
-        epochs=a.epochs,
-        max_steps=a.max_steps,
-        batch_size=a.batch_size,
-        gradient_accumulation=a.gradient_accumulation,
-        seed=a.seed,
-        max_seq_length=t.max_seq_length,
-        lora_r=a.lora.r,
-        lora_alpha=a.lora.alpha,
-        lora_dropout=a.lora.dropout,
-        target_modules=a.lora.target_modules,
-        warmup_steps=a.warmup_steps,
-        lr_scheduler="cosine",
-        save_every_steps=t.save_every_steps,
-        backend=t.backend,
-        load_in_4bit=t.load_in_4bit,
-    )
+    return common.train_config(ctx, ctx.recipe.align, seed=ctx.recipe.align.seed, epochs=ctx.recipe.align.epochs)
 
 
 def run(ctx: StageContext, cell_id: str) -> dict:
@@ -68,13 +48,4 @@ def run(ctx: StageContext, cell_id: str) -> dict:
         kind="adapter", path=work / "adapter" / "adapter_model.safetensors", cell_id=cell_id, meta={"stage": "align"}
     )
     ctx.db.add_artifact(kind="aligned_base", path=target / "model.safetensors", cell_id=cell_id, meta={"key": key})
-    return {
-        "steps": result.steps,
-        "examples": result.examples,
-        "final_loss": result.final_loss,
-        "seconds": round(result.seconds, 1),
-        "tokens_per_s": round(result.tokens_per_s, 1),
-        "backend": result.backend,
-        "peak_rss_bytes": result.peak_rss_bytes,
-        "resumed_from": result.resumed_from,
-    }
+    return result.summary()

@@ -85,6 +85,33 @@ def base_key(ctx: StageContext, name: str) -> dict:
     return key
 
 
+def train_config(ctx: StageContext, settings, *, seed: int, epochs: int):
+    """A TrainConfig from ``[training]`` or ``[align]`` settings (both share the LoRA and loop keys);
+    sequence length, checkpoint interval and backend always come from ``[training]``."""
+    from workbench.engines.training import TrainConfig
+
+    t = ctx.recipe.training
+    return TrainConfig(
+        learning_rate=settings.learning_rate,
+        epochs=epochs,
+        max_steps=settings.max_steps,
+        batch_size=settings.batch_size,
+        gradient_accumulation=settings.gradient_accumulation,
+        seed=seed,
+        max_seq_length=t.max_seq_length,
+        lora_r=settings.lora.r,
+        lora_alpha=settings.lora.alpha,
+        lora_dropout=settings.lora.dropout,
+        target_modules=settings.lora.target_modules,
+        warmup_steps=settings.warmup_steps,
+        lr_scheduler=getattr(settings, "lr_scheduler", "cosine"),
+        weight_decay=getattr(settings, "weight_decay", 0.0),
+        save_every_steps=t.save_every_steps,
+        backend=t.backend,
+        load_in_4bit=t.load_in_4bit,
+    )
+
+
 def write_json_atomic(path: Path, obj) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")

@@ -23,28 +23,7 @@ def input_key(ctx: StageContext, cell_id: str) -> str:
 
 
 def train_config(ctx: StageContext, seed: int, epochs: int):
-    from workbench.engines.training import TrainConfig
-
-    t = ctx.recipe.training
-    return TrainConfig(
-        learning_rate=t.learning_rate,
-        epochs=epochs,
-        max_steps=t.max_steps,
-        batch_size=t.batch_size,
-        gradient_accumulation=t.gradient_accumulation,
-        seed=seed,
-        max_seq_length=t.max_seq_length,
-        lora_r=t.lora.r,
-        lora_alpha=t.lora.alpha,
-        lora_dropout=t.lora.dropout,
-        target_modules=t.lora.target_modules,
-        warmup_steps=t.warmup_steps,
-        lr_scheduler=t.lr_scheduler,
-        weight_decay=t.weight_decay,
-        save_every_steps=t.save_every_steps,
-        backend=t.backend,
-        load_in_4bit=t.load_in_4bit,
-    )
+    return common.train_config(ctx, ctx.recipe.training, seed=seed, epochs=epochs)
 
 
 def run(ctx: StageContext, cell_id: str) -> dict:
@@ -69,13 +48,4 @@ def run(ctx: StageContext, cell_id: str) -> dict:
         cell_id=cell_id,
         meta={"steps": result.steps, "final_loss": result.final_loss},
     )
-    return {
-        "steps": result.steps,
-        "examples": result.examples,
-        "final_loss": result.final_loss,
-        "seconds": round(result.seconds, 1),
-        "tokens_per_s": round(result.tokens_per_s, 1),
-        "backend": result.backend,
-        "peak_rss_bytes": result.peak_rss_bytes,
-        "resumed_from": result.resumed_from,
-    }
+    return result.summary()
