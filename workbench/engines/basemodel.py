@@ -48,44 +48,25 @@ class BaseModel:
 
 def resolve(spec: ModelSpec, *, allow_downloads: bool, log=print) -> BaseModel:
     """The base model of a recipe entry as a local HF folder (preparing it when needed)."""
+    source_gguf = None
+    family = spec.family or "gemma3"  # the loader infers hub and folder families; the embedded one is gemma3
     if spec.embedded:
-        gguf = assets.embedded_model()
-        hf_dir = _from_gguf(gguf, f"{spec.embedded}", spec.family or "gemma3", log)
-        return BaseModel(spec.name, "gemma3", hf_dir, spec.chat_template or chat.TEMPLATES["gemma3"], gguf)
-    if spec.path is not None and Path(spec.path).suffix == ".gguf":
-        hf_dir = _from_gguf(Path(spec.path), Path(spec.path).stem, spec.family, log)
-        return BaseModel(
-            spec.name,
-            spec.family,
-            hf_dir,
-            spec.chat_template or _template_of(hf_dir, spec.family),
-            Path(spec.path),
-            spec.enable_thinking,
-        )
-    if spec.path is not None:
+        source_gguf = assets.embedded_model()
+        hf_dir = _from_gguf(source_gguf, spec.embedded, family, log)
+    elif spec.path is not None and Path(spec.path).suffix == ".gguf":
+        source_gguf = Path(spec.path)
+        hf_dir = _from_gguf(source_gguf, source_gguf.stem, spec.family, log)
+    elif spec.path is not None:
         hf_dir = Path(spec.path)
         if not (hf_dir / "config.json").is_file():
             raise WorkbenchError(
                 f"{hf_dir}: not a Hugging Face model folder (no config.json)",
                 "point models[].path at a folder saved with save_pretrained, or at a .gguf file",
             )
-        return BaseModel(
-            spec.name,
-            spec.family,
-            hf_dir,
-            spec.chat_template or _template_of(hf_dir, spec.family),
-            None,
-            spec.enable_thinking,
-        )
-    hf_dir = _download(spec, allow_downloads, log)
-    return BaseModel(
-        spec.name,
-        spec.family,
-        hf_dir,
-        spec.chat_template or _template_of(hf_dir, spec.family),
-        None,
-        spec.enable_thinking,
-    )
+    else:
+        hf_dir = _download(spec, allow_downloads, log)
+    template = spec.chat_template or _template_of(hf_dir, family)
+    return BaseModel(spec.name, family, hf_dir, template, source_gguf, spec.enable_thinking)
 
 
 def _template_of(hf_dir: Path, family: str) -> str:
