@@ -13,6 +13,7 @@ demo-quick: setup
 	$(VENV)/bin/workbench demo --quick
 
 test: setup
+	@bash scripts/setup-unsloth.sh
 	$(VENV)/bin/python -m pytest -q
 
 test-fast: setup

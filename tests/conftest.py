@@ -19,6 +19,15 @@ def workspace(tmp_path, monkeypatch):
     return home
 
 
+@pytest.fixture(scope="session")
+def tiny(tmp_path_factory):
+    """Tiny random Llama-3, Qwen3 and Gemma-3 models (see tests/tinymodels.py), made once per session."""
+    from tests.tinymodels import make_tiny_model
+
+    root = tmp_path_factory.mktemp("tiny")
+    return {f: make_tiny_model(root / f, f) for f in ("llama3", "qwen3", "gemma3")}
+
+
 def run_cli(*args, env=None, cwd=None, timeout=600):
     """Run the real console entry point in a subprocess; returns CompletedProcess."""
     full_env = {**os.environ, **(env or {})}

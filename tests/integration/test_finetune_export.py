@@ -9,18 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.tinymodels import make_tiny_model
 from workbench.engines import chat
 from workbench.recipe import load_recipe
 from workbench.runner import run_plan
 
 FAMILIES = ["llama3", "qwen3", "gemma3"]
-
-
-@pytest.fixture(scope="session")
-def tiny(tmp_path_factory):
-    root = tmp_path_factory.mktemp("tiny")
-    return {f: make_tiny_model(root / f, f) for f in FAMILIES}
 
 
 def write_recipe(path: Path, model_dir: Path, family: str, *, name="tiny", align=False, extra="") -> Path:
