@@ -151,9 +151,8 @@ def _from_dataset(source: DataSource, kind: str, lang: str, label: str, allow_do
             continue
         if any(str(row.get(col)) != val for col, val in filters.items()):
             continue
-        item: dict[str, Any] = {
-            "item_id": str(row.get(fields["id"], f"row{i:05d}") if fields["id"] in columns else f"row{i:05d}")
-        }
+        has_id = fields["id"] in columns and row.get(fields["id"]) is not None
+        item: dict[str, Any] = {"item_id": str(row[fields["id"]]) if has_id else f"row{i:05d}"}
         for want in (*REQUIRED[kind], *OPTIONAL[kind]):
             if want == "id":
                 continue
