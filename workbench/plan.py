@@ -23,7 +23,8 @@ BUILT_STAGES = frozenset({"prepare", "align", "finetune", "export"})
 EMBEDDED_PARAMS = {"gemma3-270m": 268e6}
 
 
-def _hash(obj) -> str:
+def digest(obj) -> str:
+    """A short, stable hash of JSON-serialisable data (cell configs, stage input keys)."""
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -39,7 +40,7 @@ class Cell:
 
     @property
     def config_hash(self) -> str:
-        return _hash(self.config)
+        return digest(self.config)
 
     def as_row(self) -> dict:
         return {

@@ -78,7 +78,6 @@ class Reporter:
         elif kind == "log":
             p.console.print(event.get("message", ""), style="yellow" if event.get("level") == "warning" else None)
 
-
     def _plain_line(self, key: str, event: dict[str, Any]) -> None:
         """Without a terminal (CI logs, pipes) the bars do not redraw: print a line now and then."""
         p = self._progress
@@ -88,8 +87,10 @@ class Reporter:
         if now - self._last_plain.get(key, 0) < self._plain_interval and event["step"] != event["total"]:
             return
         self._last_plain[key] = now
-        p.console.print(f"{key}: step {event['step']}/{event['total']} loss {event['loss']:.3f} "
-                        f"{event['tokens_per_s']:.0f} tok/s elapsed {event['elapsed']:.0f} s eta {event['eta']:.0f} s")
+        p.console.print(
+            f"{key}: step {event['step']}/{event['total']} loss {event['loss']:.3f} "
+            f"{event['tokens_per_s']:.0f} tok/s elapsed {event['elapsed']:.0f} s eta {event['eta']:.0f} s"
+        )
 
 
 def eprint(*args: Any) -> None:

@@ -333,10 +333,15 @@ def export_cell(
             )
         for kind, value in report.agreement_quantized.items():
             if value < 0.8:
-                emit({"event": "log", "level": "warning",
-                      "message": f"{stem}: {kind} agrees with the merged model on only {value:.0%} of greedy "
-                                 "next tokens; a small model may lose its fine-tuning at this precision "
-                                 "(try q8_0)"})
+                emit(
+                    {
+                        "event": "log",
+                        "level": "warning",
+                        "message": f"{stem}: {kind} agrees with the merged model on only {value:.0%} of greedy "
+                        "next tokens; a small model may lose its fine-tuning at this precision "
+                        "(try q8_0)",
+                    }
+                )
         files: dict[str, str] = {}
         for kind, path in staged.items():
             final = out_dir / path.name

@@ -13,26 +13,11 @@ from typing import Any
 
 
 def read_metadata(path: Path, prefixes: tuple[str, ...] = ("general.", "tokenizer.")) -> dict[str, Any]:
-    """Scalar and array metadata of a GGUF file (arrays of strings/numbers as lists)."""
+    """Scalar and array metadata of a GGUF file (arrays as lists), as gguf-py decodes it."""
     from gguf import GGUFReader
-    from gguf.constants import GGUFValueType
 
     reader = GGUFReader(str(path))
-    out: dict[str, Any] = {}
-    for key, field in reader.fields.items():
-        if not key.startswith(prefixes) or not field.types:
-            continue
-        if field.types[0] == GGUFValueType.ARRAY:
-            inner = field.types[-1]
-            if inner == GGUFValueType.STRING:
-                out[key] = [bytes(field.parts[i]).decode("utf-8", errors="replace") for i in field.data]
-            else:
-                out[key] = [field.parts[i].tolist()[0] for i in field.data]
-        elif field.types[0] == GGUFValueType.STRING:
-            out[key] = bytes(field.parts[field.data[0]]).decode("utf-8", errors="replace")
-        else:
-            out[key] = field.parts[field.data[0]].tolist()[0]
-    return out
+    return {key: field.contents() for key, field in reader.fields.items() if key.startswith(prefixes) and field.types}
 
 
 def sentencepiece_model_from_gguf(meta: dict[str, Any]) -> bytes:

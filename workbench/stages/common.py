@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -10,12 +9,8 @@ from pathlib import Path
 from workbench.context import StageContext
 from workbench.engines.basemodel import BaseModel, resolve
 from workbench.errors import WorkbenchError
-from workbench.plan import Cell, cells
+from workbench.plan import Cell, cells, digest  # noqa: F401  (digest is used by the stages)
 from workbench.recipe.models import ModelSpec
-
-
-def digest(obj) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 def file_digest(path: Path) -> str:
