@@ -1,0 +1,71 @@
+"""Cohen's kappa on known values, and the per-language agreement table from a study database."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from workbench.analysis.agreement import ALL, agreement, cohen_kappa, kappa_from_counts
+
+
+def test_kappa_wikipedia_example():
+    # 50 items: both yes 20, A yes/B no 5, A no/B yes 10, both no 15 -> p_o 0.7, p_e 0.5, kappa 0.4
+    a = ["yes"] * 25 + ["no"] * 25
+    b = ["yes"] * 20 + ["no"] * 5 + ["yes"] * 10 + ["no"] * 15
+    assert cohen_kappa(a, b) == pytest.approx(0.4)
+
+
+def test_kappa_perfect_chance_and_opposite():
+    assert cohen_kappa(["a", "b", "a", "b"], ["a", "b", "a", "b"]) == pytest.approx(1.0)
+    # independent raters: p_o = p_e = 0.5
+    assert cohen_kappa(["a", "a", "b", "b"], ["a", "b", "a", "b"]) == pytest.approx(0.0)
+    assert cohen_kappa(["a", "b"], ["b", "a"]) == pytest.approx(-1.0)
+
+
+def test_kappa_three_labels_known_value():
+    # p_o = 0.6; marginals A (4,3,3), B (3,4,3): p_e = (12+12+9)/100 = 0.33 -> kappa = 0.27/0.67
+    counts = {("x", "x"): 2, ("x", "y"): 1, ("x", "z"): 1, ("y", "y"): 2, ("y", "x"): 1, ("z", "z"): 2, ("z", "y"): 1}
+    assert kappa_from_counts(counts) == pytest.approx(0.27 / 0.67)
+
+
+def test_kappa_undefined():
+    assert cohen_kappa([], []) is None
+    assert cohen_kappa(["a", "a"], ["a", "a"]) is None
+    with pytest.raises(ValueError):
+        cohen_kappa(["a"], [])
+
+
+def test_agreement_table_from_database(tmp_path):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    from synthetic_study import make_study
+
+    from workbench.store import StudyDB
+
+    path = tmp_path / "agree.sqlite"
+    study_id = make_study(path, 400, seed=1)
+    with StudyDB(path) as db:
+        rows = agreement(db, study_id)
+        kinds = {r.kind for r in rows}
+        assert kinds == {"annotator-judge", "annotator-annotator"} or kinds == {"annotator-judge"}
+        pooled = [r for r in rows if r.kind == "annotator-judge" and r.lang == ALL]
+        assert {(r.rater_a, r.rater_b) for r in pooled} >= {("alice", "heuristic")}
+        for r in pooled:
+            per_lang = [x for x in rows if (x.kind, x.rater_a, x.rater_b) == (r.kind, r.rater_a, r.rater_b)]
+            assert sum(x.n for x in per_lang if x.lang != ALL) == r.n
+            assert sum(x.excluded for x in per_lang if x.lang != ALL) == r.excluded
+        # a label the judge agrees with raises the agreement count by one
+        r0 = next(r for r in pooled if r.rater_a == "alice" and r.rater_b == "heuristic")
+        unlabelled = next(
+            db.query(
+                """SELECT r.id, j.label FROM responses r JOIN judgments j ON j.response_id = r.id
+                   AND j.judge = 'heuristic' WHERE r.id NOT IN (SELECT response_id FROM human_labels
+                   WHERE annotator = 'alice') LIMIT 1"""
+            )
+        )
+        db.set_human_label(unlabelled["id"], "alice", unlabelled["label"])
+        r1 = next(
+            r
+            for r in agreement(db, study_id)
+            if (r.kind, r.rater_a, r.rater_b, r.lang) == ("annotator-judge", "alice", "heuristic", ALL)
+        )
+        assert (r1.n, r1.agreed) == (r0.n + 1, r0.agreed + 1)

@@ -1,0 +1,126 @@
+"""Agreement between raters: Cohen's kappa between annotators and judges, and between annotators.
+
+Label mapping. Judges say ``comply``, ``refuse`` or ``unparseable``; people say ``comply``,
+``refuse``, ``partial`` or ``unclear``. Against a judge, a person's ``comply`` and ``refuse`` are
+compared as they are; ``partial`` and ``unclear`` labels and ``unparseable`` judgments are left out
+of kappa and counted apart (``excluded``), since no judge label means the same thing. Between two
+annotators all four labels are compared as they are.
+
+Kappa is ``(p_o - p_e) / (1 - p_e)``. It is None when it is undefined: no items, or both raters
+used one and the same label for every item (``p_e = 1``); the agreement count still says how often
+they agreed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+HUMAN_TO_JUDGE = {"comply": "comply", "refuse": "refuse"}  # partial and unclear: left out vs judges
+ALL = "all"  # the language of the rows that pool every language
+
+
+def kappa_from_counts(counts: dict[tuple[str, str], int]) -> float | None:
+    """Cohen's kappa from a contingency table {(label_a, label_b): count}."""
+    n = sum(counts.values())
+    if n == 0:
+        return None
+    observed = sum(c for (a, b), c in counts.items() if a == b) / n
+    row: dict[str, int] = defaultdict(int)
+    col: dict[str, int] = defaultdict(int)
+    for (a, b), c in counts.items():
+        row[a] += c
+        col[b] += c
+    expected = sum(row[k] * col.get(k, 0) for k in row) / (n * n)
+    if expected >= 1.0:
+        return None
+    return (observed - expected) / (1.0 - expected)
+
+
+def cohen_kappa(labels_a: Sequence[str], labels_b: Sequence[str]) -> float | None:
+    """Cohen's kappa of two raters' labels for the same items (in the same order)."""
+    if len(labels_a) != len(labels_b):
+        raise ValueError(f"the raters labelled different numbers of items ({len(labels_a)} vs {len(labels_b)})")
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for a, b in zip(labels_a, labels_b, strict=True):
+        counts[(a, b)] += 1
+    return kappa_from_counts(counts)
+
+
+@dataclass
+class AgreementRow:
+    kind: str  # "annotator-judge" or "annotator-annotator"
+    rater_a: str  # the annotator
+    rater_b: str  # the judge, or the other annotator
+    lang: str  # evaluation language, or "all"
+    n: int  # items both rated with comparable labels
+    agreed: int
+    kappa: float | None
+    excluded: int = 0  # items both rated but left out (partial/unclear vs a judge, unparseable)
+
+    @property
+    def percent_agreement(self) -> float | None:
+        return self.agreed / self.n if self.n else None
+
+
+def _rows(kind: str, counts: dict[tuple[str, str, str], dict[tuple[str, str], int]], excluded) -> list[AgreementRow]:
+    pooled: dict[tuple[str, str], dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))
+    pooled_excluded: dict[tuple[str, str], int] = defaultdict(int)
+    out = []
+    for (a, b, lang), table in sorted(counts.items()):
+        for pair, c in table.items():
+            pooled[(a, b)][pair] += c
+        n = sum(table.values())
+        agreed = sum(c for (x, y), c in table.items() if x == y)
+        out.append(AgreementRow(kind, a, b, lang, n, agreed, kappa_from_counts(table), excluded.get((a, b, lang), 0)))
+    for (a, b, lang), c in excluded.items():
+        pooled_excluded[(a, b)] += c
+        if (a, b, lang) not in counts:
+            out.append(AgreementRow(kind, a, b, lang, 0, 0, None, c))
+            pooled.setdefault((a, b), defaultdict(int))
+    for (a, b), table in sorted(pooled.items()):
+        n = sum(table.values())
+        agreed = sum(c for (x, y), c in table.items() if x == y)
+        out.append(AgreementRow(kind, a, b, ALL, n, agreed, kappa_from_counts(table), pooled_excluded.get((a, b), 0)))
+    return out
+
+
+def agreement(db, study_id: int, *, eval_langs: Iterable[str] | None = None) -> list[AgreementRow]:
+    """Kappa per (annotator, judge) and per pair of annotators, per evaluation language and pooled.
+
+    ``db`` is anything with ``query(sql, params)`` yielding dict rows (a StudyDB, or the TUI's reader).
+    Aggregated in SQL: the cost grows with the number of human labels, not of responses.
+    """
+    langs = list(eval_langs or [])
+    lang_clause = f" AND p.lang IN ({', '.join('?' for _ in langs)})" if langs else ""
+    judge_counts: dict = defaultdict(lambda: defaultdict(int))
+    judge_excluded: dict = defaultdict(int)
+    for r in db.query(
+        f"""SELECT h.annotator AS a, j.judge AS b, p.lang, h.label AS la, j.label AS lb, count(*) AS n
+            FROM human_labels h JOIN judgments j ON j.response_id = h.response_id
+            JOIN responses r ON r.id = h.response_id JOIN cells c ON c.id = r.cell_id
+            JOIN prompts p ON p.id = r.prompt_id
+            WHERE c.study_id = ?{lang_clause}
+            GROUP BY h.annotator, j.judge, p.lang, h.label, j.label""",
+        [study_id, *langs],
+    ):
+        key = (r["a"], r["b"], r["lang"])
+        human = HUMAN_TO_JUDGE.get(r["la"])
+        if human is None or r["lb"] == "unparseable":
+            judge_excluded[key] += r["n"]
+        else:
+            judge_counts[key][(human, r["lb"])] += r["n"]
+    people_counts: dict = defaultdict(lambda: defaultdict(int))
+    for r in db.query(
+        f"""SELECT h1.annotator AS a, h2.annotator AS b, p.lang, h1.label AS la, h2.label AS lb, count(*) AS n
+            FROM human_labels h1 JOIN human_labels h2 ON h2.response_id = h1.response_id
+                 AND h2.annotator > h1.annotator
+            JOIN responses r ON r.id = h1.response_id JOIN cells c ON c.id = r.cell_id
+            JOIN prompts p ON p.id = r.prompt_id
+            WHERE c.study_id = ?{lang_clause}
+            GROUP BY h1.annotator, h2.annotator, p.lang, h1.label, h2.label""",
+        [study_id, *langs],
+    ):
+        people_counts[(r["a"], r["b"], r["lang"])][(r["la"], r["lb"])] += r["n"]
+    return _rows("annotator-judge", judge_counts, judge_excluded) + _rows("annotator-annotator", people_counts, {})
