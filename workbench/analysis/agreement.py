@@ -83,7 +83,8 @@ def _rows(kind: str, counts: dict[tuple[str, str, str], dict[tuple[str, str], in
         n = sum(table.values())
         agreed = sum(c for (x, y), c in table.items() if x == y)
         out.append(AgreementRow(kind, a, b, ALL, n, agreed, kappa_from_counts(table), pooled_excluded.get((a, b), 0)))
-    return out
+    # each pair's pooled row first, then its languages
+    return sorted(out, key=lambda r: (r.rater_a, r.rater_b, r.lang != ALL, r.lang))
 
 
 def agreement(db, study_id: int, *, eval_langs: Iterable[str] | None = None) -> list[AgreementRow]:

@@ -1,0 +1,166 @@
+"""Studies: the recipes in recipes/ (and their quick profiles) and the study databases; open or create one.
+
+The list is drawn from file names and a TOML peek (fast, for the first frame); validation and
+database counts fill in from a worker thread.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Static
+
+from workbench import paths
+from workbench.tui.screens.base import WorkbenchScreen
+from workbench.tui.state import StudyRef, has_quick_profile, study_from_db, study_from_recipe
+
+
+def list_studies() -> list[StudyRef]:
+    """Recipes (each quick profile as its own study), then databases no recipe here names."""
+    refs: list[StudyRef] = []
+    for path in sorted(paths.recipes_dir().glob("*.toml")):
+        for quick in (False, True) if has_quick_profile(path) else (False,):
+            ref = study_from_recipe(path, quick)
+            if ref is not None:
+                refs.append(ref)
+    named = {r.name for r in refs}
+    studies = paths.workspace() / "studies"
+    if studies.is_dir():
+        refs += [study_from_db(p) for p in sorted(studies.glob("*.sqlite")) if p.stem not in named]
+    return refs
+
+
+class StudiesScreen(WorkbenchScreen):
+    MODE = "studies"
+    TITLE_TEXT = "Studies"
+    NEEDS_STUDY = False
+    BINDINGS = [
+        Binding("enter", "open", "Open", priority=False),
+        Binding("n", "new", "New study"),
+        Binding("r", "refresh", "Refresh"),
+    ]
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="studies-body"):
+            with Vertical(id="studies-left"):
+                yield DataTable(id="studies", cursor_type="row", zebra_stripes=True)
+            with Vertical(id="studies-right"):
+                yield Static("", id="study-details", markup=False)
+                yield Static(
+                    "Enter opens the study · n writes a new recipe from the template · r refreshes",
+                    classes="hint",
+                )
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        table = self.query_one("#studies", DataTable)
+        table.add_column("study", key="study")
+        table.add_column("recipe", key="recipe")
+        table.add_column("state", key="state")
+        self.action_refresh()
+
+    def action_refresh(self) -> None:
+        self.refs = list_studies()
+        self.details: dict[str, str] = {}
+        table = self.query_one("#studies", DataTable)
+        table.clear()
+        for i, ref in enumerate(self.refs):
+            recipe = "—" if ref.recipe_path is None else ref.recipe_path.name + (" --quick" if ref.quick else "")
+            table.add_row(ref.name, recipe, "…", key=str(i))
+        if self.app.classroom:
+            for i, ref in enumerate(self.refs):
+                if ref.name == "demo-quick":
+                    table.move_cursor(row=i)
+        if not self.refs:
+            self.query_one("#study-details", Static).update(
+                f"No recipes in {paths.recipes_dir()} and no study databases yet. Press n to write one."
+            )
+        self._inspect(self.refs)
+
+    @work(thread=True, exclusive=True, group="inspect")
+    def _inspect(self, refs: list[StudyRef]) -> None:
+        for i, ref in enumerate(refs):
+            state, detail = inspect_study(ref)
+            self.app.call_from_thread(self._set_state, i, ref, state, detail)
+
+    def _set_state(self, i: int, ref: StudyRef, state: str, detail: str) -> None:
+        if i >= len(self.refs) or self.refs[i] != ref:
+            return
+        self.details[str(i)] = detail
+        self.query_one("#studies", DataTable).update_cell(str(i), "state", state)
+        self._show_details()
+
+    @on(DataTable.RowHighlighted, "#studies")
+    def _show_details(self) -> None:
+        table = self.query_one("#studies", DataTable)
+        if not self.refs or table.cursor_row >= len(self.refs):
+            return
+        ref = self.refs[table.cursor_row]
+        lines = [ref.label, f"database: {ref.db_path}"]
+        if ref.recipe_path:
+            lines.append(f"recipe: {ref.recipe_path}")
+        lines.append("")
+        lines.append(self.details.get(str(table.cursor_row), "checking…"))
+        self.query_one("#study-details", Static).update("\n".join(lines))
+
+    @on(DataTable.RowSelected, "#studies")
+    def action_open(self) -> None:
+        table = self.query_one("#studies", DataTable)
+        if self.refs and table.cursor_row < len(self.refs):
+            self.app.open_study(self.refs[table.cursor_row])
+
+    def action_new(self) -> None:
+        from workbench.tui.screens.new_study import NewStudyScreen
+
+        def opened(path: Path | None) -> None:
+            if path is not None:
+                self.action_refresh()
+                ref = study_from_recipe(path)
+                if ref is not None:
+                    self.app.open_study(ref)
+
+        self.app.push_screen(NewStudyScreen(), opened)
+
+
+def inspect_study(ref: StudyRef) -> tuple[str, str]:
+    """(short state for the table, longer text for the details pane)."""
+    from workbench.tui.queries import ReadDB, study_summary
+
+    lines, state = [], ""
+    if ref.recipe_path is not None:
+        from workbench.errors import RecipeError
+        from workbench.recipe import load_recipe
+
+        try:
+            r = load_recipe(ref.recipe_path, quick=ref.quick, allow_downloads=True)
+            lines.append(
+                f"valid recipe: {len(r.models)} model(s); fine-tune {', '.join(r.languages.finetune)}; "
+                f"evaluate {', '.join(r.languages.evaluate)}"
+            )
+            state = "valid"
+        except RecipeError as exc:
+            lines += [f"error: {p}" for p in exc.problems]
+            if exc.hint:
+                lines.append(f"hint: {exc.hint}")
+            return f"{len(exc.problems)} problem(s)", "\n".join(lines)
+    if ref.db_path.is_file():
+        db = ReadDB(ref.db_path)
+        sid = db.study_id(ref.name) if db.has_tables() else None
+        if sid is None:
+            lines.append("database: empty")
+        else:
+            s = study_summary(db, sid)
+            lines.append(
+                f"database: {s['cells']} cells, {s['prompts']} prompts, {s['responses']} responses, "
+                f"{s['labels']} human labels"
+            )
+            state = (state + " · " if state else "") + f"{s['responses']:,} responses"
+        db.conn.close()
+    else:
+        lines.append("no database yet: open it and run the plan")
+        state = (state + " · " if state else "") + "not run"
+    return state, "\n".join(lines)
