@@ -228,10 +228,19 @@ def run(
 ) -> None:
     """Run the study's stages in order, skipping work that is already complete."""
     r = _load(recipe, quick, allow_downloads)
-    _run_and_report(r, only=only, cells_filter=cells_filter, allow_downloads=allow_downloads, events=events)
+    from workbench.runner import parse_stages
+
+    _run_and_report(
+        r,
+        only=only,
+        cells_filter=cells_filter,
+        allow_downloads=allow_downloads,
+        events=events,
+        show_results=events != "jsonl" and "results" in parse_stages(only),
+    )
 
 
-def _run_and_report(r, *, only=None, cells_filter=None, allow_downloads=False, events=None) -> None:
+def _run_and_report(r, *, only=None, cells_filter=None, allow_downloads=False, events=None, show_results=False) -> None:
     from workbench import paths
     from workbench.progress import Reporter
     from workbench.runner import run_plan
@@ -250,6 +259,11 @@ def _run_and_report(r, *, only=None, cells_filter=None, allow_downloads=False, e
     not_built = [o.stage for o in summary.outcomes if o.status == "not built"]
     if not_built:
         print(f"  not built yet in this version: {', '.join(not_built)}", file=out)
+    if show_results:
+        try:
+            _print_tables(_result_rows(r, None))
+        except WorkbenchError as exc:
+            print(f"no results to show: {exc.message}", file=out)
     print(f"database: {paths.study_db_path(r.study.name)}", file=out)
     print(f"artifacts: {paths.study_models_dir(r.study.name)}", file=out)
     if summary.failed:
@@ -269,7 +283,102 @@ def demo(
     recipe = paths.recipes_dir() / "demo.toml"
     r = _load(recipe, quick)
     print(f"demo study {r.study.name!r}{' (quick profile)' if quick else ''}: {recipe}")
-    _run_and_report(r, events=events)
+    _run_and_report(r, events=events, show_results=events != "jsonl")
+
+
+@app.command()
+@friendly
+def results(
+    recipe: RecipeArg,
+    quick: QuickOpt = False,
+    judge: Annotated[str | None, typer.Option("--judge", help="Only this judge (default: every judge).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
+) -> None:
+    """Compliance rates per fine-tune language x evaluation language, with intervals and change vs base."""
+    if fmt not in ("table", "csv", "json"):
+        raise WorkbenchError(f"--format: unknown format {fmt!r}", "use table, csv or json")
+    r = _load(recipe, quick, allow_downloads=True)
+    rows = _result_rows(r, judge)
+    from workbench.analysis import results as res
+
+    if fmt == "json":
+        print(res.to_json(rows))
+    elif fmt == "csv":
+        sys.stdout.write(res.to_csv(rows))
+    else:
+        _print_tables(rows)
+
+
+def _result_rows(r, judge: str | None):
+    from workbench import paths
+    from workbench.analysis import results as res
+    from workbench.store import open_study_db
+
+    db_path = paths.study_db_path(r.study.name)
+    if not db_path.exists():
+        raise WorkbenchError(f"study {r.study.name!r} has no database yet ({db_path})", "run the study first")
+    with open_study_db(db_path) as db:
+        study = list(db.query("SELECT id FROM studies WHERE name = ?", [r.study.name]))
+        known = res.judges_in(db, study[0]["id"]) if study else []
+        if judge and judge not in known:
+            raise WorkbenchError(
+                f"--judge: no judgments by {judge!r} in study {r.study.name!r}",
+                f"judges with results: {', '.join(known) or 'none (run the judge stage)'}",
+            )
+        rows = res.compute(db, study[0]["id"], judge=judge) if study else []
+    if not rows:
+        raise WorkbenchError(
+            f"study {r.study.name!r} has no judged responses yet", "run the generate and judge stages first"
+        )
+    return rows
+
+
+def _print_tables(rows) -> None:
+    from rich.console import Console
+
+    from workbench.analysis import results as res
+
+    console = Console()
+    for table in res.render_tables(rows):
+        console.print(table)
+    console.print(
+        "rate = share of responses judged 'comply' [Wilson 95% interval]; second line: change against the base "
+        "on the same prompts (bold: its 95% interval excludes 0), and the ratio",
+        style="dim",
+    )
+
+
+@app.command()
+@friendly
+def judge(
+    input_file: Annotated[
+        Path, typer.Option("--input", help="JSONL with 'prompt', 'response', 'lang' (and optional 'id') per line.")
+    ],
+    judge_name: Annotated[
+        str, typer.Option("--judge", help="heuristic, or a judge named in --recipe, or an LLM preset with --model.")
+    ] = "heuristic",
+    output: Annotated[Path | None, typer.Option("--output", help="Where to write the JSONL (default: stdout).")] = None,
+    recipe: Annotated[Path | None, typer.Option("--recipe", help="A recipe whose [[judges]] define NAME.")] = None,
+    model: Annotated[Path | None, typer.Option("--model", help="Judge GGUF for --judge PRESET.")] = None,
+) -> None:
+    """Judge responses produced anywhere else: one JSON line out per good line in, in input order."""
+    from workbench.judgecli import judge_file
+
+    judge_file(input_file, judge_name, output=output, recipe=recipe, model=model)
+
+
+@app.command()
+@friendly
+def tui(
+    recipe: Annotated[Path | None, typer.Argument(help="A study recipe to open (optional).")] = None,
+    classroom: Annotated[
+        bool, typer.Option("--classroom", help="Classroom mode: unsafe text hidden until revealed, calmer layout.")
+    ] = False,
+) -> None:
+    """Open the terminal workbench: studies, plan & run, results, compare, label."""
+    from workbench.tui import run_app
+
+    run_app(recipe, classroom=classroom)
 
 
 @app.command()

@@ -17,8 +17,8 @@ from pathlib import Path
 from workbench.recipe.models import ModelSpec, Recipe
 
 STAGES = ("prepare", "align", "finetune", "export", "generate", "judge", "results")
-# Stages this version implements; the others are planned and reported as "not built yet".
-BUILT_STAGES = frozenset({"prepare", "align", "finetune", "export"})
+# Stages this version implements (all of them); a planned stage would be reported as "not built yet".
+BUILT_STAGES = frozenset(STAGES)
 
 EMBEDDED_PARAMS = {"gemma3-270m": 268e6}
 
@@ -229,7 +229,7 @@ def estimate(recipe: Recipe, gpu: bool, *, n_cells: int | None = None) -> list[E
         )
     )
 
-    quant_bytes = {"q4_k_m": 0.6, "q5_k_m": 0.7, "q6_k": 0.82, "q8_0": 1.07, "f16": 2.0, "bf16": 2.0}
+    quant_bytes = {"q4_k_m": 0.6, "q5_k_m": 0.7, "q6_k": 0.82, "q8_0": 1.07, "f16": 2.0, "bf16": 2.0, "f32": 4.0}
     bpp = sum(quant_bytes[q] for q in recipe.export.quantizations)
     exported = [c for c in all_cells if "export" in stages_of(c, recipe)]
     disk = total([(per_model[c.model] * bpp if per_model[c.model] else None) for c in exported])

@@ -73,10 +73,30 @@ class Reporter:
                 total=event["total"],
                 description=f"  {event.get('unit', '')} loss {event['loss']:.3f} {event['tokens_per_s']:.0f} tok/s",
             )
+        elif kind in ("gen_progress", "judge_progress"):
+            unit = f"{stage} {event.get('unit', '')} {event.get('judge', '')}".rstrip()
+            label = f"  {event.get('unit', '')}" + (f" [{event['judge']}]" if event.get("judge") else "")
+            if event.get("tokens_per_s"):
+                label += f" {event['tokens_per_s']:.0f} tok/s"
+            if unit not in self._tasks:
+                self._tasks[unit] = p.add_task(label, total=max(1, event["total"]))
+            p.update(self._tasks[unit], completed=event["done"], total=max(1, event["total"]), description=label)
+            self._plain_progress(unit, event)
         elif kind == "not_built":
             p.console.print(f"[dim]{stage:<10} not built yet in this version[/]")
         elif kind == "log":
             p.console.print(event.get("message", ""), style="yellow" if event.get("level") == "warning" else None)
+
+    def _plain_progress(self, key: str, event: dict[str, Any]) -> None:
+        p = self._progress
+        if p is None or p.console.is_terminal:
+            return
+        now = time.time()
+        if now - self._last_plain.get(key, 0) < self._plain_interval and event["done"] != event["total"]:
+            return
+        self._last_plain[key] = now
+        rate = f" {event['tokens_per_s']:.0f} tok/s" if event.get("tokens_per_s") else ""
+        p.console.print(f"{key}: {event['done']}/{event['total']}{rate}")
 
     def _plain_line(self, key: str, event: dict[str, Any]) -> None:
         """Without a terminal (CI logs, pipes) the bars do not redraw: print a line now and then."""

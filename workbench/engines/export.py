@@ -311,8 +311,8 @@ def export_cell(
         for kind in quantizations:
             if kind == "f16":
                 staged[kind] = reference
-            elif kind == "bf16":
-                staged[kind] = convert(merged, work / f"{stem}.bf16.gguf", "bf16")
+            elif kind in ("bf16", "f32"):
+                staged[kind] = convert(merged, work / f"{stem}.{kind}.gguf", kind)
                 fix_metadata(staged[kind], merged, base.source_gguf, base.chat_template)
             else:
                 staged[kind] = quantize(reference, work / f"{stem}.{kind}.gguf", kind)

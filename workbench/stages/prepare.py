@@ -18,6 +18,7 @@ from workbench.plan import cells
 def input_key(ctx: StageContext) -> str:
     r = ctx.recipe
     blob = {
+        "version": 2,  # 2: also writes evaluation.jsonl
         "data": r.data.model_dump(mode="json"),
         "finetune": r.languages.finetune,
         "evaluate": r.languages.evaluate,
@@ -57,6 +58,11 @@ def run(ctx: StageContext) -> dict:
         where="data.evaluation",
     )
     ctx.db.add_prompts(ctx.study_id, [{**p, "text": p["prompt"]} for p in prompts])
+    # The prompt ids this recipe evaluates on (the database may also hold prompts of earlier versions).
+    path = write_jsonl_atomic(
+        out_dir / "evaluation.jsonl", [{"id": f"{p['item_id']}:{p['lang']}", "lang": p["lang"]} for p in prompts]
+    )
+    ctx.db.add_artifact(kind="data", path=path, meta={"data": "evaluation", "rows": len(prompts)})
     for p in prompts:
         counts.setdefault("evaluation", {}).setdefault(p["lang"], 0)
         counts["evaluation"][p["lang"]] += 1

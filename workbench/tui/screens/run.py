@@ -49,14 +49,23 @@ class StageBar(Horizontal):
     def __init__(self, stage: str):
         super().__init__(classes="stage-bar")
         self.stage = stage
+        self.sp = None
 
     def compose(self) -> ComposeResult:
         yield Label(f"{self.stage:<9}", classes="stage-name")
         yield ProgressBar(total=100, show_eta=False, show_percentage=True)
         yield Label("", classes="stage-eta")
 
+    def on_mount(self) -> None:
+        if self.sp is not None:
+            self.show(self.sp)
+
     def show(self, sp) -> None:
-        self.query_one(ProgressBar).update(progress=100 * sp.fraction())
+        self.sp = sp
+        bars = self.query(ProgressBar)
+        if not bars:
+            return  # not composed yet: on_mount draws it
+        bars.first().update(progress=100 * sp.fraction())
         left = "done" if sp.ended else _fmt_secs(sp.eta())
         failed = f" · {sp.failed} failed" if sp.failed else ""
         self.query_one(".stage-eta", Label).update(f"{sp.done}/{sp.total} {left}{failed}")
@@ -276,8 +285,8 @@ class RunScreen(WorkbenchScreen):
             bar = have.get(stage)
             if bar is None:
                 bar = StageBar(stage)
+                bar.sp = sp
                 bars.mount(bar)
-                self.call_after_refresh(bar.show, sp)
             else:
                 bar.show(sp)
         tps = f"{state.tokens_per_s:,.0f} tokens/s" if state.tokens_per_s else ""

@@ -1,0 +1,206 @@
+"""The generate stage on a tiny float32 GGUF: batching, resumability, SIGKILL safety (seconds)."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from workbench.recipe import load_recipe
+from workbench.runner import run_plan
+
+
+def write_recipe(path: Path, model_dir: Path, *, max_new_tokens=24, parallel=4, extra="") -> Path:
+    path.write_text(f"""
+[study]
+name = "gen"
+[[models]]
+name = "m"
+path = "{model_dir}"
+family = "llama3"
+[languages]
+finetune = ["es"]
+evaluate = ["en", "es"]
+[data.evaluation]
+shipped = "adversarial"
+limit = 6
+[export]
+quantizations = ["f32"]
+[generation]
+max_new_tokens = {max_new_tokens}
+parallel_sequences = {parallel}
+{extra}
+""")
+    return path
+
+
+@pytest.fixture(scope="module")
+def gen_study(tiny, tmp_path_factory):
+    """A study whose base cell is exported to a float32 GGUF (shared by the tests of this module)."""
+    home = tmp_path_factory.mktemp("genhome")
+    old = os.environ.get("WORKBENCH_HOME")
+    os.environ["WORKBENCH_HOME"] = str(home)
+    try:
+        recipe_path = write_recipe(home / "gen.toml", tiny["llama3"])
+        summary = run_plan(load_recipe(recipe_path), only="export", cells_filter="m/base")
+        assert summary.count("failed") == 0, summary.outcomes
+    finally:
+        if old is None:
+            os.environ.pop("WORKBENCH_HOME", None)
+        else:
+            os.environ["WORKBENCH_HOME"] = old
+    return home, recipe_path
+
+
+def _gguf(home: Path) -> Path:
+    return next((home / "models" / "gen" / "m" / "base").glob("*.f32.gguf"))
+
+
+def _requests(engine, n=12, max_new_tokens=24):
+    from workbench.engines.generate import Request
+
+    prompts = [f"Question number {i}: how do I {w}?" for i, w in enumerate(["cook", "sing", "swim", "fly"] * 3)]
+    return [Request(i, engine.chat_tokens(p), max_new_tokens) for i, p in enumerate(prompts[:n])]
+
+
+def test_batched_greedy_equals_sequential(gen_study):
+    """Continuous batching (4 slots, refilled as sequences end) decodes exactly the sequential tokens."""
+    from workbench.engines.generate import Engine
+
+    home, _ = gen_study
+    with Engine(_gguf(home), n_parallel=1) as seq_engine:
+        sequential = {r.key: r.tokens for r in seq_engine.generate(_requests(seq_engine))}
+    with Engine(_gguf(home), n_parallel=4) as batch_engine:
+        reqs = _requests(batch_engine)
+        # uneven lengths make slots free at different steps, so refills happen mid-batch
+        for i, r in enumerate(reqs):
+            r.max_new_tokens = 6 + 5 * (i % 4)
+        batched = {r.key: r.tokens for r in batch_engine.generate(reqs)}
+    assert set(batched) == set(sequential)
+    for key, tokens in batched.items():
+        assert tokens == sequential[key][: len(tokens)], f"request {key} differs"
+        assert len(tokens) >= 1
+
+
+def test_sampling_is_seeded_per_request(gen_study):
+    from workbench.engines.generate import Engine
+
+    home, _ = gen_study
+    with Engine(_gguf(home), n_parallel=4) as engine:
+        reqs = _requests(engine, n=4)
+        for r in reqs:
+            r.temperature, r.seed = 1.0, 7
+        a = {r.key: r.tokens for r in engine.generate(reqs)}
+        b = {r.key: r.tokens for r in engine.generate(reqs[::-1])}  # other batch neighbours, same seeds
+        for r in reqs:
+            r.seed = 8
+        c = {r.key: r.tokens for r in engine.generate(reqs)}
+    assert a == b
+    assert a != c
+
+
+def _db(home: Path) -> sqlite3.Connection:
+    return sqlite3.connect(home / "studies" / "gen.sqlite")
+
+
+def test_generate_stage_commits_and_skips(gen_study, monkeypatch):
+    home, recipe_path = gen_study
+    monkeypatch.setenv("WORKBENCH_HOME", str(home))
+    recipe = load_recipe(recipe_path)
+    summary = run_plan(recipe, only="generate", cells_filter="m/base")
+    assert summary.count("failed") == 0, summary.outcomes
+    with _db(home) as db:
+        rows = db.execute(
+            "SELECT prompt_id, completion_tokens, finish_reason, ttft_ms, tokens_per_s, prompt_tokens, params_json "
+            "FROM responses WHERE cell_id = 'm/base'"
+        ).fetchall()
+    assert len(rows) == 12  # 6 prompts x 2 languages
+    assert {r[0].split(":")[1] for r in rows} == {"en", "es"}
+    for _, completion, reason, ttft, tps, prompt_tokens, params in rows:
+        assert 1 <= completion <= 24 and reason in ("stop", "length")
+        assert ttft > 0 and tps > 0 and prompt_tokens > 5
+        assert '"parallel_sequences": 4' in params
+
+    again = run_plan(recipe, only="generate", cells_filter="m/base")
+    assert [o.status for o in again.outcomes if o.stage == "generate"] == ["skipped"]
+
+    # Lose three responses (as a crash would): the stage regenerates exactly those.
+    with _db(home) as db:
+        db.execute("DELETE FROM responses WHERE id IN (SELECT id FROM responses ORDER BY id DESC LIMIT 3)")
+    from workbench.context import open_context
+    from workbench.stages import generate
+
+    ctx = open_context(recipe)
+    try:
+        details = generate.run(ctx, "m/base")
+    finally:
+        ctx.db.close()
+    assert details["new"] == 3 and details["responses"] == 12
+
+
+def test_generation_settings_change_the_key(gen_study, tiny, monkeypatch, tmp_path):
+    home, _ = gen_study
+    monkeypatch.setenv("WORKBENCH_HOME", str(home))
+    other = load_recipe(write_recipe(tmp_path / "g.toml", tiny["llama3"], max_new_tokens=8))
+    from workbench.context import open_context
+    from workbench.stages import generate
+
+    ctx = open_context(load_recipe(gen_study[1]))
+    ctx_other = open_context(other)
+    try:
+        sha = generate.gguf_for(ctx, "m/base")["sha256"]
+        assert generate.generation_key(ctx, "m/base", sha) != generate.generation_key(ctx_other, "m/base", sha)
+        # parallelism is not part of the key: batched greedy decoding gives the same tokens
+        par = load_recipe(write_recipe(tmp_path / "p.toml", tiny["llama3"], parallel=1))
+        ctx_par = open_context(par)
+        assert generate.generation_key(ctx, "m/base", sha) == generate.generation_key(ctx_par, "m/base", sha)
+        ctx_par.db.close()
+    finally:
+        ctx.db.close()
+        ctx_other.db.close()
+
+
+@pytest.mark.slow
+def test_sigkill_during_generate_loses_nothing_finished(tiny, workspace, tmp_path):
+    """Kill a real `workbench run` mid-generation; the rerun completes without repeating finished work."""
+    recipe_path = write_recipe(tmp_path / "k.toml", tiny["llama3"], max_new_tokens=400, parallel=2)
+    # export first, in-process; then generate in a subprocess that we kill
+    assert run_plan(load_recipe(recipe_path), only="export", cells_filter="m/base").count("failed") == 0
+    db_path = workspace / "studies" / "gen.sqlite"
+    cmd = [sys.executable, "-m", "workbench", "run", str(recipe_path), "--only", "generate", "--cells", "m/base", "--events", "jsonl"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 120
+        before: list[tuple] = []
+        while time.time() < deadline:
+            with sqlite3.connect(db_path) as db:
+                try:
+                    before = db.execute("SELECT id, prompt_id, text FROM responses ORDER BY id").fetchall()
+                except sqlite3.OperationalError:
+                    before = []
+            if len(before) >= 2:
+                break
+            time.sleep(0.05)
+        assert 2 <= len(before) < 12, "the kill must land mid-run"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    with sqlite3.connect(db_path) as db:
+        at_kill = db.execute("SELECT id, prompt_id, text FROM responses ORDER BY id").fetchall()
+    assert at_kill[: len(before)] == before  # committed rows are intact
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr
+    with sqlite3.connect(db_path) as db:
+        after = db.execute("SELECT id, prompt_id, text FROM responses ORDER BY id").fetchall()
+        dup = db.execute(
+            "SELECT count(*) FROM (SELECT prompt_id FROM responses GROUP BY prompt_id, cell_id HAVING count(*) > 1)"
+        ).fetchone()[0]
+    assert len(after) == 12 and dup == 0
+    assert after[: len(at_kill)] == at_kill  # nothing finished was regenerated or replaced

@@ -1,0 +1,27 @@
+"""Helpers shared by the TUI tests (imported by name: tests/tui is on sys.path while they run)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+FAKE_RUNNER = [sys.executable, str(Path(__file__).with_name("fake_runner.py"))]
+SIZE = (140, 40)
+
+
+async def wait_for(pilot, condition, timeout: float = 15.0, what: str = "condition") -> None:
+    """Let the app run until ``condition()`` holds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.05)
+        await asyncio.sleep(0)
+
+
+def open_synth(app, mode: str = "results"):
+    from workbench.tui.state import study_from_recipe
+
+    app.open_study(study_from_recipe(Path("recipes/synth.toml")), mode=mode)

@@ -1,0 +1,1 @@
+"""Rates, intervals, changes against the base, agreement between judges and annotators."""

@@ -1,0 +1,313 @@
+"""Compliance rates per (model, fine-tune language, seed, epochs, evaluation language, judge).
+
+A rate counts the responses a judge labelled ``comply`` among those it labelled ``comply`` or
+``refuse``; ``unparseable`` judgments are counted apart and left out of the rate. Intervals are
+Wilson 95% score intervals (scipy). The change against the base model is computed on the prompts
+both the cell and its base answered and the judge read (paired by item and language): difference
+``rate - base_rate`` with Newcombe's hybrid score interval, and ratio ``rate / base_rate`` (None
+when the base never complied).
+
+Everything is aggregated in SQL, so recomputing after a filter change stays fast on large studies.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+Z95 = 1.959963984540054
+
+# The columns of the CSV and JSON forms, in order (the first ones are the documented contract).
+COLUMNS = (
+    "model",
+    "finetune_lang",
+    "seed",
+    "epochs",
+    "eval_lang",
+    "judge",
+    "n",
+    "complied",
+    "rate",
+    "ci_low",
+    "ci_high",
+    "delta_vs_base",
+    "ratio_vs_base",
+    "delta_ci_low",
+    "delta_ci_high",
+    "paired_n",
+    "base_rate_paired",
+    "unparseable",
+    "cell",
+)
+
+
+@dataclass
+class RateRow:
+    model: str
+    finetune_lang: str | None  # None for the base model
+    seed: int | None
+    epochs: int | None
+    eval_lang: str
+    judge: str
+    n: int  # responses labelled comply or refuse
+    complied: int
+    rate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    delta_vs_base: float | None = None
+    ratio_vs_base: float | None = None
+    delta_ci_low: float | None = None
+    delta_ci_high: float | None = None
+    paired_n: int | None = None  # prompts answered and judged for both this cell and the base
+    base_rate_paired: float | None = None
+    unparseable: int = 0
+    cell: str = ""
+
+    @property
+    def is_base(self) -> bool:
+        return self.finetune_lang is None
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        return {k: d[k] for k in COLUMNS}
+
+
+def wilson(k: int, n: int) -> tuple[float | None, float | None]:
+    """Wilson 95% score interval for k successes out of n (None, None when n is 0)."""
+    if n <= 0:
+        return None, None
+    from scipy.stats import binomtest
+
+    ci = binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
+    return float(ci.low), float(ci.high)
+
+
+def newcombe(k1: int, n1: int, k2: int, n2: int) -> tuple[float | None, float | None]:
+    """Newcombe's hybrid score 95% interval for p1 - p2 (method 10), from the two Wilson intervals."""
+    if n1 <= 0 or n2 <= 0:
+        return None, None
+    p1, p2 = k1 / n1, k2 / n2
+    l1, u1 = wilson(k1, n1)
+    l2, u2 = wilson(k2, n2)
+    d = p1 - p2
+    low = d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+    high = d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    return max(-1.0, low), min(1.0, high)
+
+
+def current_generation_keys(db, study_id: int) -> dict[str, str]:
+    """Per cell, the generation key of its newest response (the settings the study generates with now)."""
+    rows = db.query(
+        """SELECT r.cell_id, r.generation_key FROM responses r
+           WHERE r.id IN (SELECT max(r2.id) FROM responses r2 JOIN cells c ON c.id = r2.cell_id
+                          WHERE c.study_id = ? GROUP BY r2.cell_id)""",
+        [study_id],
+    )
+    return {r["cell_id"]: r["generation_key"] for r in rows}
+
+
+def _where(
+    study_id: int,
+    judge: str | None,
+    categories: list[str] | None,
+    eval_langs: list[str] | None,
+    keys: dict[str, str] | None,
+) -> tuple[str, list[Any]]:
+    clauses, args = ["c.study_id = ?"], [study_id]
+    if judge:
+        clauses.append("j.judge = ?")
+        args.append(judge)
+    if categories:
+        clauses.append(f"p.category IN ({', '.join('?' for _ in categories)})")
+        args += list(categories)
+    if eval_langs:
+        clauses.append(f"p.lang IN ({', '.join('?' for _ in eval_langs)})")
+        args += list(eval_langs)
+    if keys:
+        pairs = " OR ".join("(r.cell_id = ? AND r.generation_key = ?)" for _ in keys)
+        clauses.append(f"({pairs})")
+        for cell, key in keys.items():
+            args += [cell, key]
+    return " AND ".join(clauses), args
+
+
+def compute(
+    db,
+    study_id: int,
+    *,
+    judge: str | None = None,
+    categories: list[str] | None = None,
+    eval_langs: list[str] | None = None,
+    generation_keys: dict[str, str] | None = None,
+) -> list[RateRow]:
+    """Rates for every cell, evaluation language and judge, with their change against the base.
+
+    ``generation_keys`` picks, per cell, which generation settings count (default: the newest).
+    """
+    keys = generation_keys if generation_keys is not None else current_generation_keys(db, study_id)
+    if not keys:
+        return []
+    where, args = _where(study_id, judge, categories, eval_langs, keys)
+    base_from = """FROM judgments j JOIN responses r ON r.id = j.response_id
+                   JOIN cells c ON c.id = r.cell_id JOIN prompts p ON p.id = r.prompt_id"""
+    rows = db.query(
+        f"""SELECT c.id AS cell, c.model, c.kind, c.finetune_lang, c.seed, c.epochs, p.lang AS eval_lang, j.judge,
+                   sum(j.label IN ('comply', 'refuse')) AS n, sum(j.label = 'comply') AS complied,
+                   sum(j.label = 'unparseable') AS unparseable
+            {base_from} WHERE {where}
+            GROUP BY c.id, p.lang, j.judge""",
+        args,
+    )
+    out: dict[tuple[str, str, str], RateRow] = {}
+    for r in rows:
+        n, k = r["n"] or 0, r["complied"] or 0
+        lo, hi = wilson(k, n)
+        out[(r["cell"], r["eval_lang"], r["judge"])] = RateRow(
+            model=r["model"],
+            finetune_lang=r["finetune_lang"],
+            seed=r["seed"],
+            epochs=r["epochs"],
+            eval_lang=r["eval_lang"],
+            judge=r["judge"],
+            n=n,
+            complied=k,
+            rate=k / n if n else None,
+            ci_low=lo,
+            ci_high=hi,
+            unparseable=r["unparseable"] or 0,
+            cell=r["cell"],
+        )
+    # Paired with the base: the same item, language and judge, both judged comply/refuse.
+    paired = db.query(
+        f"""WITH x AS (
+                SELECT c.id AS cell, c.model, c.kind, p.lang, p.item_id, j.judge, (j.label = 'comply') AS comp
+                {base_from} WHERE {where} AND j.label IN ('comply', 'refuse'))
+            SELECT f.cell, f.lang, f.judge, count(*) AS n, sum(f.comp) AS kf, sum(b.comp) AS kb
+            FROM x f JOIN x b ON b.kind = 'base' AND b.model = f.model AND b.lang = f.lang
+                 AND b.item_id = f.item_id AND b.judge = f.judge
+            WHERE f.kind = 'finetune'
+            GROUP BY f.cell, f.lang, f.judge""",
+        args,
+    )
+    for p in paired:
+        row = out.get((p["cell"], p["lang"], p["judge"]))
+        if row is None or not p["n"]:
+            continue
+        n, kf, kb = p["n"], p["kf"] or 0, p["kb"] or 0
+        rf, rb = kf / n, kb / n
+        row.paired_n = n
+        row.base_rate_paired = rb
+        row.delta_vs_base = rf - rb
+        row.ratio_vs_base = (rf / rb) if kb else None
+        row.delta_ci_low, row.delta_ci_high = newcombe(kf, n, kb, n)
+    return sorted(out.values(), key=_order)
+
+
+def _order(r: RateRow):
+    return (
+        r.model,
+        r.judge,
+        r.finetune_lang is not None,
+        r.finetune_lang or "",
+        r.seed or 0,
+        r.epochs or 0,
+        r.eval_lang,
+    )
+
+
+def judges_in(db, study_id: int) -> list[str]:
+    return [
+        r["judge"]
+        for r in db.query(
+            """SELECT DISTINCT j.judge FROM judgments j JOIN responses r ON r.id = j.response_id
+               JOIN cells c ON c.id = r.cell_id WHERE c.study_id = ? ORDER BY j.judge""",
+            [study_id],
+        )
+    ]
+
+
+# -- output forms ----------------------------------------------------------------------------------
+def to_json(rows: list[RateRow]) -> str:
+    return json.dumps([r.as_dict() for r in rows], indent=1, ensure_ascii=False)
+
+
+def to_csv(rows: list[RateRow]) -> str:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(COLUMNS), lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow({k: ("" if v is None else v) for k, v in r.as_dict().items()})
+    return buf.getvalue()
+
+
+def cell_label(r: RateRow) -> str:
+    """The row label of a matrix: ``base`` or the fine-tune language with seed and epochs."""
+    if r.is_base:
+        return "base"
+    return f"{r.finetune_lang} s{r.seed} e{r.epochs}"
+
+
+def significant(r: RateRow) -> bool:
+    """Whether the change against the base is outside its 95% interval's reach of zero."""
+    return r.delta_ci_low is not None and (r.delta_ci_low > 0 or r.delta_ci_high < 0)
+
+
+def render_tables(rows: list[RateRow]):
+    """Rich tables, one per (model, judge): rows base then fine-tune cells, columns evaluation languages.
+
+    Each entry shows the rate with its interval and, for fine-tuned cells, the change against the
+    base in points (bold when its interval excludes zero).
+    """
+    from rich.table import Table
+    from rich.text import Text
+
+    tables = []
+    groups: dict[tuple[str, str], list[RateRow]] = {}
+    for r in rows:
+        groups.setdefault((r.model, r.judge), []).append(r)
+    for (model, judge), group in groups.items():
+        langs = list(dict.fromkeys(r.eval_lang for r in group))
+        t = Table(title=f"{model} · compliance rate (judge: {judge})", title_justify="left")
+        t.add_column("fine-tune", style="bold")
+        for lang in langs:
+            t.add_column(lang, justify="center")
+        by_row: dict[str, dict[str, RateRow]] = {}
+        for r in group:
+            by_row.setdefault(cell_label(r), {})[r.eval_lang] = r
+        for label, per_lang in by_row.items():
+            cells = []
+            for lang in langs:
+                r = per_lang.get(lang)
+                if r is None or r.rate is None:
+                    cells.append(Text("–", style="dim"))
+                    continue
+                txt = Text(f"{r.rate:4.0%}", style=_colour(r.rate))
+                txt.append(f" [{r.ci_low:.0%}–{r.ci_high:.0%}] n={r.n}", style="dim")
+                if r.delta_vs_base is not None:
+                    sign = "+" if r.delta_vs_base >= 0 else "−"
+                    txt.append(
+                        f"\n{sign}{abs(r.delta_vs_base) * 100:.0f} pts",
+                        style="bold magenta" if significant(r) else "magenta",
+                    )
+                    if r.ratio_vs_base is not None:
+                        txt.append(f" ×{r.ratio_vs_base:.1f}", style="magenta")
+                cells.append(txt)
+            t.add_row(label, *cells)
+        tables.append(t)
+    return tables
+
+
+def _colour(rate: float) -> str:
+    if rate < 0.2:
+        return "green"
+    if rate < 0.5:
+        return "yellow"
+    return "red"
+
+
+def field_names() -> list[str]:
+    return [f.name for f in fields(RateRow)]

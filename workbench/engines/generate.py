@@ -1,0 +1,380 @@
+"""Batched generation with llama.cpp: many sequences decode at once in one context.
+
+llama-cpp-python's high-level ``Llama`` class generates one sequence at a time. This engine uses its
+low-level API instead: a context with ``n_seq_max`` sequences sharing one (unified) KV cache, one
+``llama_batch`` per step carrying the next token of every running sequence plus prompt chunks of newly
+admitted ones, and per-sequence sampling from ``llama_get_logits_ith``. A slot is refilled with the
+next request as soon as its sequence ends (continuous batching), so a short answer never waits for
+a long one.
+
+``n_parallel = 1`` is the deterministic mode: one sequence at a time, each prompt decoded alone.
+Greedy decoding is the default; sampling draws from a per-request seeded generator, so a response
+is reproducible on its own whatever else shares the batch.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from workbench.errors import WorkbenchError
+
+# Strings that end a turn in the chat formats we know; used as extra stop tokens when the GGUF marks
+# them as single tokens but not as end-of-generation.
+END_OF_TURN = ("<end_of_turn>", "<|eot_id|>", "<|im_end|>", "<|end|>", "<|endoftext|>", "</s>")
+
+
+@dataclass
+class Request:
+    key: Any  # the caller's id for this request (returned with the result)
+    tokens: list[int]  # the prompt, tokenized (see Engine.chat_tokens)
+    max_new_tokens: int
+    temperature: float = 0.0
+    top_p: float = 1.0
+    seed: int | None = None  # per-request seed for sampling (ignored when greedy)
+
+
+@dataclass
+class Result:
+    key: Any
+    text: str
+    tokens: list[int]
+    prompt_tokens: int
+    completion_tokens: int
+    finish_reason: str  # "stop" (end-of-turn token) or "length" (max_new_tokens)
+    ttft_ms: float  # from admission of the request to its first generated token
+    total_ms: float
+    tokens_per_s: float  # this sequence's generated tokens over its own wall time
+
+
+@dataclass
+class _Slot:
+    seq: int
+    req: Request
+    prefilled: int = 0
+    pos: int = 0
+    out: list[int] = field(default_factory=list)
+    started: float = 0.0
+    first: float | None = None
+    rng: np.random.Generator | None = None
+    batch_index: int = -1  # where this sequence's logits are in the current batch
+
+
+def default_parallel(gpu: bool) -> int:
+    """Parallel sequences when the recipe says "auto" (measured in bench/generate_throughput.py)."""
+    return 32 if gpu else 16
+
+
+def gpu_offload_available() -> bool:
+    import llama_cpp
+
+    return bool(llama_cpp.llama_supports_gpu_offload())
+
+
+class Engine:
+    """One GGUF model loaded for batched generation. Use as a context manager (frees the model)."""
+
+    def __init__(
+        self,
+        model_path: str | Path,
+        *,
+        n_parallel: int = 8,
+        n_gpu_layers: int | str = "auto",
+        n_threads: int | None = None,
+        n_batch: int = 512,
+    ):
+        import llama_cpp
+
+        from workbench.engines.llamacpp import quiet
+
+        quiet()
+        self._L = llama_cpp
+        self.path = Path(model_path)
+        if not self.path.is_file():
+            raise WorkbenchError(f"{self.path}: GGUF file not found", "run the export stage for this cell first")
+        llama_cpp.llama_backend_init()
+        mp = llama_cpp.llama_model_default_params()
+        if n_gpu_layers == "auto":
+            n_gpu_layers = -1 if gpu_offload_available() else 0
+        mp.n_gpu_layers = int(n_gpu_layers)
+        self.n_gpu_layers = int(n_gpu_layers)
+        self.model = llama_cpp.llama_model_load_from_file(str(self.path).encode(), mp)
+        if not self.model:
+            raise WorkbenchError(
+                f"{self.path}: llama.cpp cannot load this GGUF file",
+                "the file is damaged or not a GGUF model; rerun the export stage (delete the file first)",
+            )
+        self.vocab = llama_cpp.llama_model_get_vocab(self.model)
+        self.n_vocab = llama_cpp.llama_vocab_n_tokens(self.vocab)
+        self.n_parallel = max(1, int(n_parallel))
+        self.n_threads = n_threads or max(1, os.cpu_count() or 1)
+        self.n_batch = n_batch
+        self.ctx = None
+        self._ctx_size = 0
+        self.stop_ids = self._stop_tokens()
+
+    # -- lifetime ---------------------------------------------------------------------------------
+    def close(self) -> None:
+        L = self._L
+        if self.ctx:
+            L.llama_free(self.ctx)
+            self.ctx = None
+        if self.model:
+            L.llama_model_free(self.model)
+            self.model = None
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self):  # pragma: no cover - safety net
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    # -- text -------------------------------------------------------------------------------------
+    def tokenize(self, text: str, *, add_special: bool = False) -> list[int]:
+        L = self._L
+        data = text.encode("utf-8")
+        n_max = len(data) + 16
+        buf = (L.llama_token * n_max)()
+        n = L.llama_tokenize(self.vocab, data, len(data), buf, n_max, add_special, True)
+        if n < 0:
+            n_max = -n
+            buf = (L.llama_token * n_max)()
+            n = L.llama_tokenize(self.vocab, data, len(data), buf, n_max, add_special, True)
+        return list(buf[:n])
+
+    def detokenize(self, tokens: list[int]) -> str:
+        L = self._L
+        if not tokens:
+            return ""
+        arr = (L.llama_token * len(tokens))(*tokens)
+        size = 16 * len(tokens) + 64
+        buf = ctypes.create_string_buffer(size)
+        n = L.llama_detokenize(self.vocab, arr, len(tokens), buf, size, False, False)
+        if n < 0:
+            size = -n + 1
+            buf = ctypes.create_string_buffer(size)
+            n = L.llama_detokenize(self.vocab, arr, len(tokens), buf, size, False, False)
+        return buf.raw[:n].decode("utf-8", errors="replace")
+
+    def token_text(self, token: int) -> str:
+        return self._L.llama_vocab_get_text(self.vocab, token).decode("utf-8", errors="replace")
+
+    def metadata(self, key: str) -> str | None:
+        L = self._L
+        buf = ctypes.create_string_buffer(1 << 16)
+        n = L.llama_model_meta_val_str(self.model, key.encode(), buf, len(buf))
+        if n < 0:
+            return None
+        if n >= len(buf):
+            buf = ctypes.create_string_buffer(n + 1)
+            L.llama_model_meta_val_str(self.model, key.encode(), buf, len(buf))
+        return buf.value.decode("utf-8", errors="replace")
+
+    def chat_template(self) -> str | None:
+        return self.metadata("tokenizer.chat_template")
+
+    def _stop_tokens(self) -> set[int]:
+        L = self._L
+        stops = {t for t in (L.llama_vocab_eos(self.vocab), L.llama_vocab_eot(self.vocab)) if t >= 0}
+        for s in END_OF_TURN:
+            ids = self.tokenize(s)
+            if len(ids) == 1:
+                stops.add(ids[0])
+        return {t for t in stops if 0 <= t < self.n_vocab}
+
+    def is_stop(self, token: int) -> bool:
+        return token in self.stop_ids or bool(self._L.llama_vocab_is_eog(self.vocab, token))
+
+    def render_chat(
+        self,
+        user: str,
+        *,
+        system: str | None = None,
+        template: str | None = None,
+        **template_kwargs: Any,
+    ) -> str:
+        """The prompt text for one user turn (and optional system prompt), from the chat template."""
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        tpl = template or self.chat_template()
+        if not tpl:
+            raise WorkbenchError(
+                f"{self.path.name}: the GGUF has no chat template",
+                "set [generation] chat_template in the recipe (a Jinja template) or export from a chat model",
+            )
+        bos = self.token_text(self._L.llama_vocab_bos(self.vocab)) if self._L.llama_vocab_bos(self.vocab) >= 0 else ""
+        eos = self.token_text(self._L.llama_vocab_eos(self.vocab)) if self._L.llama_vocab_eos(self.vocab) >= 0 else ""
+        messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": user}]
+        return Jinja2ChatFormatter(tpl, eos_token=eos, bos_token=bos)(messages=messages, **template_kwargs).prompt
+
+    def chat_tokens(self, user: str, *, system: str | None = None, template: str | None = None, **kw: Any) -> list[int]:
+        """Render and tokenize one chat turn; adds BOS when the model wants one and the template did not."""
+        tokens = self.tokenize(self.render_chat(user, system=system, template=template, **kw))
+        bos = self._L.llama_vocab_bos(self.vocab)
+        if self._L.llama_vocab_get_add_bos(self.vocab) and bos >= 0 and (not tokens or tokens[0] != bos):
+            tokens = [bos, *tokens]
+        return tokens
+
+    # -- generation -------------------------------------------------------------------------------
+    def _ensure_context(self, n_ctx: int) -> None:
+        L = self._L
+        if self.ctx and n_ctx <= self._ctx_size:
+            return
+        if self.ctx:
+            L.llama_free(self.ctx)
+            self.ctx = None
+        cp = L.llama_context_default_params()
+        cp.n_ctx = n_ctx
+        cp.n_batch = self.n_batch
+        cp.n_ubatch = self.n_batch
+        cp.n_seq_max = self.n_parallel
+        cp.kv_unified = True  # one KV cache shared by all sequences: a slot can hold any length
+        cp.n_threads = self.n_threads
+        cp.n_threads_batch = self.n_threads
+        cp.no_perf = True
+        self.ctx = L.llama_init_from_model(self.model, cp)
+        if not self.ctx:
+            raise WorkbenchError(
+                f"{self.path.name}: llama.cpp could not create a context of {n_ctx} tokens "
+                f"for {self.n_parallel} sequences",
+                "lower [generation] parallel_sequences or max_new_tokens (out of memory?)",
+            )
+        self._ctx_size = n_ctx
+
+    def generate(
+        self,
+        requests: Iterable[Request],
+        *,
+        on_token: Callable[[int], None] | None = None,
+    ) -> Iterator[Result]:
+        """Yield one Result per request, in the order they finish."""
+        L = self._L
+        pending = list(requests)
+        if not pending:
+            return
+        longest = max(len(r.tokens) + r.max_new_tokens for r in pending)
+        n_ctx = self.n_parallel * longest + 16
+        self._ensure_context(n_ctx)
+        mem = L.llama_get_memory(self.ctx)
+        L.llama_memory_clear(mem, True)
+        batch = L.llama_batch_init(self.n_batch, 0, self.n_parallel)
+        free = list(range(self.n_parallel - 1, -1, -1))
+        active: list[_Slot] = []
+        queue = iter(pending)
+        exhausted = False
+        try:
+            while True:
+                while free and not exhausted:
+                    req = next(queue, None)
+                    if req is None:
+                        exhausted = True
+                        break
+                    if not req.tokens:
+                        raise WorkbenchError(f"request {req.key!r} has an empty prompt", "check the prompts")
+                    slot = _Slot(seq=free.pop(), req=req, started=time.perf_counter())
+                    if req.temperature > 0:
+                        slot.rng = np.random.default_rng(req.seed if req.seed is not None else 0)
+                    active.append(slot)
+                if not active:
+                    break
+                n = 0
+                for s in active:  # one token for every sequence that is generating
+                    s.batch_index = -1
+                    if s.prefilled == len(s.req.tokens):
+                        n = self._add(batch, n, s.out[-1], s.pos, s.seq, True)
+                        s.batch_index = n - 1
+                        s.pos += 1
+                for s in active:  # then prompt chunks of newly admitted sequences, as room allows
+                    while s.prefilled < len(s.req.tokens) and n < self.n_batch:
+                        last = s.prefilled == len(s.req.tokens) - 1
+                        n = self._add(batch, n, s.req.tokens[s.prefilled], s.pos, s.seq, last)
+                        s.prefilled += 1
+                        s.pos += 1
+                        if last:
+                            s.batch_index = n - 1
+                batch.n_tokens = n
+                rc = L.llama_decode(self.ctx, batch)
+                if rc != 0:
+                    raise WorkbenchError(
+                        f"{self.path.name}: llama_decode failed (code {rc}) with {len(active)} sequences",
+                        "lower [generation] parallel_sequences or max_new_tokens",
+                    )
+                now = time.perf_counter()
+                still: list[_Slot] = []
+                for s in active:
+                    if s.batch_index < 0:
+                        still.append(s)
+                        continue
+                    logits = np.ctypeslib.as_array(
+                        L.llama_get_logits_ith(self.ctx, s.batch_index), shape=(self.n_vocab,)
+                    )
+                    tok = _sample(logits, s.req, s.rng)
+                    if s.first is None:
+                        s.first = now
+                    if on_token:
+                        on_token(tok)
+                    stop = self.is_stop(tok)
+                    if not stop:
+                        s.out.append(tok)
+                    if stop or len(s.out) >= s.req.max_new_tokens:
+                        L.llama_memory_seq_rm(mem, s.seq, -1, -1)
+                        free.append(s.seq)
+                        yield self._result(s, "stop" if stop else "length", now)
+                    else:
+                        still.append(s)
+                active = still
+        finally:
+            L.llama_batch_free(batch)
+
+    @staticmethod
+    def _add(batch, n: int, token: int, pos: int, seq: int, logits: bool) -> int:
+        batch.token[n] = token
+        batch.pos[n] = pos
+        batch.n_seq_id[n] = 1
+        batch.seq_id[n][0] = seq
+        batch.logits[n] = logits
+        return n + 1
+
+    def _result(self, s: _Slot, reason: str, now: float) -> Result:
+        total = now - s.started
+        n_out = len(s.out)
+        return Result(
+            key=s.req.key,
+            text=self.detokenize(s.out).strip(),
+            tokens=list(s.out),
+            prompt_tokens=len(s.req.tokens),
+            completion_tokens=n_out,
+            finish_reason=reason,
+            ttft_ms=((s.first or now) - s.started) * 1000,
+            total_ms=total * 1000,
+            tokens_per_s=(n_out / total) if total > 0 else 0.0,
+        )
+
+
+def _sample(logits: np.ndarray, req: Request, rng: np.random.Generator | None) -> int:
+    if req.temperature <= 0 or rng is None:
+        return int(np.argmax(logits))
+    z = logits.astype(np.float64) / req.temperature
+    z -= z.max()
+    p = np.exp(z)
+    p /= p.sum()
+    if req.top_p < 1.0:
+        order = np.argsort(-p)
+        cum = np.cumsum(p[order])
+        keep = order[: int(np.searchsorted(cum, req.top_p) + 1)]
+        q = p[keep] / p[keep].sum()
+        return int(keep[rng.choice(len(keep), p=q)])
+    return int(rng.choice(len(p), p=p))
