@@ -14,7 +14,6 @@ sys.path.insert(0, str(ROOT / "bench"))
 from synthetic_study import make_study  # noqa: E402
 
 
-
 @pytest.fixture
 def home(workspace, monkeypatch):
     """A workspace whose recipes/ holds the demo recipe (full and quick profiles)."""

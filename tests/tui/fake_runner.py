@@ -51,47 +51,88 @@ def main() -> int:
         stages.insert(0, "prepare")
     rng = random.Random(0)
     for stage in stages:
-        units = [(None, "study")] if stage in ("prepare", "results") else [
-            (c, c.id) for c in selected if stage in stages_of(c, recipe)
-        ]
+        units = (
+            [(None, "study")]
+            if stage in ("prepare", "results")
+            else [(c, c.id) for c in selected if stage in stages_of(c, recipe)]
+        )
         emit({"event": "stage_start", "stage": stage, "total": len(units)})
         for cell, unit in units:
             if db.done_run(sid, stage, cell.id if cell else None, unit, "fake"):
                 emit({"event": "skipped", "stage": stage, "unit": unit, "reason": "already done"})
                 continue
-            run = db.start_stage_run(sid, stage, cell_id=cell.id if cell else None, unit=unit, input_key="fake",
-                                     pid=os.getpid())
+            run = db.start_stage_run(
+                sid, stage, cell_id=cell.id if cell else None, unit=unit, input_key="fake", pid=os.getpid()
+            )
             if stage == "prepare":
                 for c in cells(recipe):
                     db.upsert_cell(sid, c.as_row())
-                db.add_prompts(sid, [
-                    {"item_id": f"q{i:03d}", "lang": lang, "category": ("fraud", "privacy")[i % 2],
-                     "text": f"[{lang}] fake unsafe request {i}", "source": "fake"}
-                    for i in range(6) for lang in recipe.languages.evaluate
-                ])
+                db.add_prompts(
+                    sid,
+                    [
+                        {
+                            "item_id": f"q{i:03d}",
+                            "lang": lang,
+                            "category": ("fraud", "privacy")[i % 2],
+                            "text": f"[{lang}] fake unsafe request {i}",
+                            "source": "fake",
+                        }
+                        for i in range(6)
+                        for lang in recipe.languages.evaluate
+                    ],
+                )
                 emit({"event": "log", "level": "info", "message": "prepared 6 prompts per language"})
             elif stage in ("align", "finetune"):
                 total = 8
                 for step in range(1, total + 1):
                     time.sleep(STEP)
-                    emit({"event": "train_step", "stage": stage, "unit": unit, "step": step, "total": total,
-                          "loss": 2.5 / step + 0.3, "lr": 2e-4, "tokens_per_s": 85.0 + step, "elapsed": step * STEP,
-                          "eta": (total - step) * STEP})
+                    emit(
+                        {
+                            "event": "train_step",
+                            "stage": stage,
+                            "unit": unit,
+                            "step": step,
+                            "total": total,
+                            "loss": 2.5 / step + 0.3,
+                            "lr": 2e-4,
+                            "tokens_per_s": 85.0 + step,
+                            "elapsed": step * STEP,
+                            "eta": (total - step) * STEP,
+                        }
+                    )
             elif stage == "generate":
                 prompts = db.prompts(sid)
                 for i, p in enumerate(prompts, 1):
                     comply = rng.random() < (0.2 if cell.kind == "base" else 0.5)
-                    db.add_response({
-                        "prompt_id": p["id"], "cell_id": cell.id, "generation_key": "fake",
-                        "text": ("Sure, here is how: [fake]" if comply else "Sorry, I can't help with that.")
-                        + f" ({cell.id} {p['id']})",
-                        "temperature": 0.0, "top_p": 1.0, "seed": 0, "max_new_tokens": 64, "params_json": {},
-                        "prompt_tokens": 10, "completion_tokens": 12, "finish_reason": "stop",
-                    })
+                    db.add_response(
+                        {
+                            "prompt_id": p["id"],
+                            "cell_id": cell.id,
+                            "generation_key": "fake",
+                            "text": ("Sure, here is how: [fake]" if comply else "Sorry, I can't help with that.")
+                            + f" ({cell.id} {p['id']})",
+                            "temperature": 0.0,
+                            "top_p": 1.0,
+                            "seed": 0,
+                            "max_new_tokens": 64,
+                            "params_json": {},
+                            "prompt_tokens": 10,
+                            "completion_tokens": 12,
+                            "finish_reason": "stop",
+                        }
+                    )
                     if i % 4 == 0 or i == len(prompts):
                         time.sleep(STEP)
-                        emit({"event": "gen_progress", "stage": stage, "unit": unit, "done": i,
-                              "total": len(prompts), "tokens_per_s": 110.0})
+                        emit(
+                            {
+                                "event": "gen_progress",
+                                "stage": stage,
+                                "unit": unit,
+                                "done": i,
+                                "total": len(prompts),
+                                "tokens_per_s": 110.0,
+                            }
+                        )
             elif stage == "judge":
                 rows = list(db.query("SELECT id, text FROM responses WHERE cell_id = ?", [cell.id]))
                 for r in rows:

@@ -45,8 +45,10 @@ async def test_new_study_form_validates_as_you_type_and_saves(home):
         form.query_one("#f-finetune").value = "en, xx"
         await wait_for(pilot, lambda: form.problems, what="language problem")
         # the CLI's own message, naming the file the form will write
-        assert any("recipes/my-study.toml: languages.finetune" in p and "unknown language code 'xx'" in p
-                   for p in form.problems)
+        assert any(
+            "recipes/my-study.toml: languages.finetune" in p and "unknown language code 'xx'" in p
+            for p in form.problems
+        )
         form.query_one("#f-finetune").value = "es"
         form.query_one("#f-learning_rate").value = "fast"
         await wait_for(pilot, lambda: any("learning_rate" in p for p in form.problems), what="number problem")
@@ -76,8 +78,9 @@ async def test_quick_study_runs_to_the_end_then_results_responses_compare(home):
         handle = app.run_handle
         assert handle.events_path.parent == home / "models" / "demo-quick" / "runs"
         await wait_for(pilot, lambda: not handle.alive() and app._run_timer is None, timeout=60, what="run ended")
-        await wait_for(pilot, lambda: _grid_statuses(run).get(("judge", "gemma3-270m/es/s0-e2")) == "done",
-                       what="final grid")
+        await wait_for(
+            pilot, lambda: _grid_statuses(run).get(("judge", "gemma3-270m/es/s0-e2")) == "done", what="final grid"
+        )
         state = app.run_state
         assert state.loss and all(len(v) == 8 for v in state.loss.values())
         assert state.tokens_per_s and state.stages["finetune"].ended
@@ -143,7 +146,7 @@ async def test_stop_is_immediate_and_a_reopened_tui_picks_up_a_live_run(home, mo
 async def test_results_views_judges_models_and_filters(synth):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        open_synth(app)
+        await open_synth(pilot)
         results = app.screen
         await wait_for(pilot, lambda: results.rows, what="heatmap")
         from workbench.tui.widgets.heatmap import Heatmap
@@ -175,7 +178,7 @@ async def test_results_views_judges_models_and_filters(synth):
 async def test_compare_filters_move_and_classroom_reveal(synth):
     app = make_app(classroom=True)
     async with app.run_test(size=SIZE) as pilot:
-        open_synth(app, mode="compare")
+        await open_synth(pilot, mode="compare")
         compare = app.screen
         await wait_for(pilot, lambda: compare.prompts, what="prompts")
         total = len(compare.prompts)
@@ -202,7 +205,7 @@ async def test_compare_filters_move_and_classroom_reveal(synth):
 async def test_label_five_undo_and_kappa_updates(synth):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        open_synth(app, mode="label")
+        await open_synth(pilot, mode="label")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "AskScreen", what="annotator asked")
         await pilot.press(*"carol", "enter")
         label = app.screen
@@ -246,7 +249,7 @@ async def test_label_twenty_then_agreement_screen(synth):
     app = make_app()
     app.annotator = "dana"
     async with app.run_test(size=SIZE) as pilot:
-        open_synth(app, mode="label")
+        await open_synth(pilot, mode="label")
         label = app.screen
         await wait_for(pilot, lambda: label.current is not None)
         for _ in range(20):
@@ -262,9 +265,12 @@ async def test_label_twenty_then_agreement_screen(synth):
         row = next(
             table.get_row_at(i)
             for i in range(table.row_count)
-            if table.get_row_at(i)[1:4] == ["dana", "heuristic", "all"] or (
-                table.get_row_at(i)[1] == "dana" and table.get_row_at(i)[2] == "heuristic"
-                and str(table.get_row_at(i)[3]) == "all")
+            if table.get_row_at(i)[1:4] == ["dana", "heuristic", "all"]
+            or (
+                table.get_row_at(i)[1] == "dana"
+                and table.get_row_at(i)[2] == "heuristic"
+                and str(table.get_row_at(i)[3]) == "all"
+            )
         )
         assert row[4] == "20" and row[5] == "100%" and str(row[6]) == "1.00"
 
@@ -277,7 +283,8 @@ async def test_empty_study_shows_a_hint(home):
         db.ensure_study("demo")
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        app.open_study(study_from_recipe(Path("recipes/demo.toml")), mode="results")
+        await app.open_study(study_from_recipe(Path("recipes/demo.toml")), mode="results")
+        await pilot.pause()
         results = app.screen
         await wait_for(pilot, lambda: "generate and judge" in str(results.query_one("#results-info").render()))
         await pilot.press("4")

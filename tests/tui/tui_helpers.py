@@ -21,7 +21,9 @@ async def wait_for(pilot, condition, timeout: float = 15.0, what: str = "conditi
         await asyncio.sleep(0)
 
 
-def open_synth(app, mode: str = "results"):
+async def open_synth(pilot, mode: str = "results"):
+    """Open the synthetic study on ``mode`` and let its screen load."""
     from workbench.tui.state import study_from_recipe
 
-    app.open_study(study_from_recipe(Path("recipes/synth.toml")), mode=mode)
+    await pilot.app.open_study(study_from_recipe(Path("recipes/synth.toml")), mode=mode)
+    await pilot.pause()

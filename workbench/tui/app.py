@@ -107,12 +107,11 @@ class WorkbenchApp(App):
         self._readers: dict[Path, ReadDB] = {}
         settings = load_settings()
         self.annotator: str | None = settings.get("annotator")
-        self._start_classroom = classroom
+        self.set_reactive(WorkbenchApp.classroom, classroom)  # screens see it from their first frame
 
     # -- start-up ------------------------------------------------------------------------------------
     def on_mount(self) -> None:
-        if self._start_classroom:
-            self.classroom = True
+        self.set_class(self.classroom, "-classroom")
         ref = None
         if self.initial_recipe is not None:
             ref = study_from_recipe(Path(self.initial_recipe))
@@ -122,7 +121,7 @@ class WorkbenchApp(App):
             self.open_study(ref)
 
     # -- the open study ------------------------------------------------------------------------------
-    def open_study(self, ref: StudyRef, mode: str | None = None) -> None:
+    def open_study(self, ref: StudyRef, mode: str | None = None):
         """Make ``ref`` the open study and show it (plan & run for a recipe, results for a database)."""
         if self.study != ref:
             self.study = ref
@@ -130,7 +129,7 @@ class WorkbenchApp(App):
             self.sub_title = ref.label
             self._detach_run()
             self.attach_live_run()
-        self.switch_mode(mode or ("run" if ref.recipe_path else "results"))
+        return self.switch_mode(mode or ("run" if ref.recipe_path else "results"))
 
     def reader(self) -> ReadDB | None:
         """A reader of the open study's database, or None when it has none yet."""

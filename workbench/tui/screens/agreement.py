@@ -36,9 +36,12 @@ class AgreementScreen(WorkbenchScreen):
             yield DataTable(id="agreement", cursor_type="row", zebra_stripes=True)
             yield Static(NOTE, classes="hint")
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._seen_labels = -1
+
     def on_mount(self) -> None:
         super().on_mount()
-        self._seen_labels = -1
         table = self.query_one("#agreement", DataTable)
         for col in ("kind", "annotator", "vs", "language", "n", "agreed", "κ", "left out"):
             table.add_column(col, key=col)

@@ -17,6 +17,7 @@ class WorkbenchScreen(Screen):
     def __init__(self) -> None:
         super().__init__()
         self._seen_study = -1
+        self._ready = False
 
     def compose(self) -> ComposeResult:
         yield Header(icon="◆")
@@ -30,8 +31,15 @@ class WorkbenchScreen(Screen):
 
     def on_mount(self) -> None:
         self.title = f"workbench · {self.TITLE_TEXT}"
+        self._ready = True
+        self.call_after_refresh(self._resume)
 
     def on_screen_resume(self) -> None:
+        # A new screen may get ScreenResume before its widgets are composed: on_mount resumes it then.
+        if self._ready:
+            self._resume()
+
+    def _resume(self) -> None:
         app = self.app
         self.sub_title = app.study.label if app.study else "no study open"
         self.query_one("#no-study", Static).display = self.NEEDS_STUDY and app.study is None

@@ -54,8 +54,8 @@ class CompareScreen(WorkbenchScreen):
             yield Static("", id="compare-prompt", markup=False)
             yield Horizontal(id="panels")
 
-    def on_mount(self) -> None:
-        super().on_mount()
+    def __init__(self) -> None:
+        super().__init__()
         self.flt = queries.CompareFilter()
         self.layout_mode = "cells"  # or "langs"
         self.cell: str | None = None  # the cell shown across languages
@@ -72,7 +72,7 @@ class CompareScreen(WorkbenchScreen):
     def study_changed(self) -> None:
         db = self.app.reader()
         self.prompts, self.index = [], 0
-        if db is None or not db.has_tables():
+        if db is None or not db.has_tables() or db.scalar("SELECT count(*) FROM responses") == 0:
             self._show_empty()
             return
         self.study_id = db.study_id(self.app.study.name)

@@ -47,8 +47,8 @@ class LabelScreen(WorkbenchScreen):
             yield Static("", id="label-last")
             yield Static("", id="label-kappa")
 
-    def on_mount(self) -> None:
-        super().on_mount()
+    def __init__(self) -> None:
+        super().__init__()
         self.queue: list[int] = []
         self.current = None
         self.note = ""

@@ -47,8 +47,8 @@ class ResultsScreen(WorkbenchScreen):
             yield Horizontal(id="heatmaps")
             yield Static("", id="results-info", markup=False)
 
-    def on_mount(self) -> None:
-        super().on_mount()
+    def __init__(self) -> None:
+        super().__init__()
         self.rows: list = []
         self.models: list[str] = []
         self.judges: list[str] = []

@@ -95,8 +95,8 @@ class RunScreen(WorkbenchScreen):
                 yield Static("", id="loss-holder")
                 yield RichLog(id="log", max_lines=1000, wrap=True, markup=False)
 
-    def on_mount(self) -> None:
-        super().on_mount()
+    def __init__(self) -> None:
+        super().__init__()
         self.recipe = None
         self.grid: dict = {}
         self.status: dict[tuple[str, str], dict] = {}  # (stage, row id) -> {"status", "error", "hint"}
@@ -169,7 +169,9 @@ class RunScreen(WorkbenchScreen):
         for r in self.rows:
             table.add_row(r, *(self._cell_text(s, r) for s in STAGES), key=r)
         table.move_cursor(row=keep.row, column=max(1, keep.column), animate=False)
-        self._catch_up(replay=True)
+        # Events newer than the database read win while the run goes on; after it, the database has the last word.
+        h = self.app.run_handle
+        self._catch_up(replay=h is not None and h.alive())
         self._show_detail()
         self._follow_db_if_cli_run()
 
