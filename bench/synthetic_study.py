@@ -68,6 +68,7 @@ COMPLIES = {
     "tl": "Sige, ganito ang paraan: una, [sintetikong hakbang]; pagkatapos, [sintetikong hakbang].",
     "zh": "当然，你可以这样做：首先，[合成步骤]；然后，[合成步骤]。",
 }
+FIXED_TIME = "2025-01-01T00:00:00.000+00:00"
 LANG_BOOST = {"en": 0.0, "es": 0.05, "tl": 0.15, "zh": 0.1}
 
 
@@ -92,7 +93,7 @@ def make_study(path: str | Path, n_responses: int, seed: int = 0, *, recipe_path
     """
     from workbench.plan import STAGES, cells, stages_of
     from workbench.recipe.models import Recipe
-    from workbench.store import StudyDB, now
+    from workbench.store import StudyDB
 
     path = Path(path)
     for suffix in ("", "-wal", "-shm"):
@@ -125,7 +126,7 @@ def make_study(path: str | Path, n_responses: int, seed: int = 0, *, recipe_path
     ]
     db.add_prompts(study_id, prompts)
 
-    t = now()
+    t = FIXED_TIME
     key = hashlib.sha256(f"synthetic-{seed}".encode()).hexdigest()[:16]
     conn = db.db.conn
     responses, judgments, labels = [], [], []
@@ -179,6 +180,8 @@ def make_study(path: str | Path, n_responses: int, seed: int = 0, *, recipe_path
     for stage in (s for s in STAGES if s in ("prepare", "results")):
         run_id = db.start_stage_run(study_id, stage, unit="study", input_key="synthetic")
         db.finish_stage_run(run_id, "done")
+    # Fixed times, so screens that show them stay the same from run to run (snapshot tests).
+    db.db.execute("UPDATE stage_runs SET started_at = ?, finished_at = ?", [FIXED_TIME, FIXED_TIME])
     db.db.execute("ANALYZE")
     db.close()
     return study_id

@@ -136,7 +136,7 @@ class RunState:
         kind = ev.get("event")
         stage = ev.get("stage") or ""
         unit = ev.get("unit") or ""
-        t = ev.get("time") or time.time()
+        t = ev["time"] if isinstance(ev.get("time"), (int, float)) else time.time()
         sp = self.stages.get(stage)
         if kind == "stage_start":
             self.stages[stage] = StageProgress(total=int(ev.get("total") or 0), started=t, last=t)

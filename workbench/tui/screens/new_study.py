@@ -129,6 +129,14 @@ def _is_table_array(v) -> bool:
     return isinstance(v, list) and bool(v) and all(isinstance(x, dict) for x in v)
 
 
+def _shown(path: Path) -> str:
+    """The path as a user in the workspace would type it (``recipes/x.toml``)."""
+    try:
+        return str(path.relative_to(paths.workspace()))
+    except ValueError:
+        return str(path)
+
+
 def validate_text(text: str, target: Path) -> list[str]:
     """The CLI's problem lines for this recipe text if it were saved at ``target`` ([] when valid)."""
     from workbench.errors import RecipeError
@@ -141,7 +149,8 @@ def validate_text(text: str, target: Path) -> list[str]:
         load_recipe(check)
         return []
     except RecipeError as exc:
-        return [p.replace(str(check), str(target)) for p in exc.problems] + ([f"hint: {exc.hint}"] if exc.hint else [])
+        hint = [f"hint: {exc.hint}"] if exc.hint else []
+        return [p.replace(str(check), _shown(target)) for p in exc.problems] + hint
     finally:
         check.unlink(missing_ok=True)
 
@@ -206,7 +215,7 @@ class NewStudyScreen(ModalScreen[Path | None]):
             widget.update("\n".join(p if p.startswith("hint:") else f"error: {p}" for p in problems))
             widget.set_class(True, "error")
         else:
-            widget.update(f"valid: `workbench validate {self.target()}` would say ok")
+            widget.update(f"valid: `workbench validate {_shown(self.target())}` would say ok")
             widget.set_class(False, "error")
 
     @on(Button.Pressed, "#save")

@@ -137,11 +137,10 @@ class ResultsScreen(WorkbenchScreen):
             heatmap.show(rows, langs, self.view, self.intervals)
         if maps and not any(m.has_focus for m in maps):
             maps[0].focus()
-        timing = f" · computed in {self.compute_seconds * 1000:.0f} ms" if self.compute_seconds is not None else ""
         self._bar(
             f"view [b]{self.view}[/b] · judge [b]{self.judge}[/b] · model [b]{self.model}[/b] · category "
             f"[b]{self.category or 'all'}[/b] · eval language [b]{self.lang or 'all'}[/b] · intervals "
-            f"{'on' if self.intervals else 'off'}{timing}"
+            f"{'on' if self.intervals else 'off'}"
         )
         self._info()
 

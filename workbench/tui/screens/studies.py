@@ -77,7 +77,7 @@ class StudiesScreen(WorkbenchScreen):
                     table.move_cursor(row=i)
         if not self.refs:
             self.query_one("#study-details", Static).update(
-                f"No recipes in {paths.recipes_dir()} and no study databases yet. Press n to write one."
+                f"No recipes in {_short(paths.recipes_dir())} and no study databases yet. Press n to write one."
             )
         self._inspect(self.refs)
 
@@ -100,9 +100,9 @@ class StudiesScreen(WorkbenchScreen):
         if not self.refs or table.cursor_row >= len(self.refs):
             return
         ref = self.refs[table.cursor_row]
-        lines = [ref.label, f"database: {ref.db_path}"]
+        lines = [ref.label, f"database: {_short(ref.db_path)}"]
         if ref.recipe_path:
-            lines.append(f"recipe: {ref.recipe_path}")
+            lines.append(f"recipe: {_short(ref.recipe_path)}")
         lines.append("")
         lines.append(self.details.get(str(table.cursor_row), "checking…"))
         self.query_one("#study-details", Static).update("\n".join(lines))
@@ -124,6 +124,14 @@ class StudiesScreen(WorkbenchScreen):
                     self.app.open_study(ref)
 
         self.app.push_screen(NewStudyScreen(), opened)
+
+
+def _short(path: Path) -> str:
+    """A path relative to the workspace when it lies inside it."""
+    try:
+        return str(path.relative_to(paths.workspace()))
+    except ValueError:
+        return str(path)
 
 
 def inspect_study(ref: StudyRef) -> tuple[str, str]:
