@@ -172,7 +172,19 @@ def test_sigkill_during_generate_loses_nothing_finished(tiny, workspace, tmp_pat
     # export first, in-process; then generate in a subprocess that we kill
     assert run_plan(load_recipe(recipe_path), only="export", cells_filter="m/base").count("failed") == 0
     db_path = workspace / "studies" / "gen.sqlite"
-    cmd = [sys.executable, "-m", "workbench", "run", str(recipe_path), "--only", "generate", "--cells", "m/base", "--events", "jsonl"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "workbench",
+        "run",
+        str(recipe_path),
+        "--only",
+        "generate",
+        "--cells",
+        "m/base",
+        "--events",
+        "jsonl",
+    ]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 120

@@ -28,6 +28,7 @@ from workbench.errors import WorkbenchError
 
 # Strings that end a turn in the chat formats we know; used as extra stop tokens when the GGUF marks
 # them as single tokens but not as end-of-generation.
+KV_UNIFIED = False
 END_OF_TURN = ("<end_of_turn>", "<|eot_id|>", "<|im_end|>", "<|end|>", "<|endoftext|>", "</s>")
 
 
@@ -241,7 +242,7 @@ class Engine:
         cp.n_batch = self.n_batch
         cp.n_ubatch = self.n_batch
         cp.n_seq_max = self.n_parallel
-        cp.kv_unified = True  # one KV cache shared by all sequences: a slot can hold any length
+        cp.kv_unified = KV_UNIFIED
         cp.n_threads = self.n_threads
         cp.n_threads_batch = self.n_threads
         cp.no_perf = True

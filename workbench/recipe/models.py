@@ -319,6 +319,7 @@ class JudgeSpec(Strict):
     file: str | None = None
     template: str | None = None
     max_new_tokens: int = Field(default=32, gt=0)
+    parallel_sequences: int | None = Field(default=None, gt=0)  # default: as many as generation uses
 
     @field_validator("name")
     @classmethod

@@ -68,7 +68,8 @@ def run(ctx: StageContext, cell_id: str) -> dict:
     summary: dict[str, dict] = {}
     for spec in ctx.recipe.judges:
         try:
-            judge = judges.build(spec, emit=emit)
+            par = spec.parallel_sequences or generate.parallel_sequences(ctx)
+            judge = judges.build(spec, n_parallel=par, emit=emit)
         except WorkbenchError as exc:
             ctx.log(f"judge {spec.name!r} skipped: {exc.message} ({exc.hint})", "warning")
             summary[spec.name] = {"skipped": exc.message}

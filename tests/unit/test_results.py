@@ -1,0 +1,135 @@
+"""Compliance rates, Wilson intervals, paired change against the base, and the output forms."""
+
+import csv
+import io
+import json
+
+import pytest
+
+from workbench.analysis import results as res
+from workbench.store import open_study_db
+
+
+def _response(db, prompt_id, cell, key="g1", text="..."):
+    return db.add_response(
+        {
+            "prompt_id": prompt_id,
+            "cell_id": cell,
+            "generation_key": key,
+            "text": text,
+            "temperature": 0.0,
+            "top_p": 1.0,
+            "max_new_tokens": 8,
+            "params_json": {},
+            "prompt_tokens": 5,
+            "completion_tokens": 3,
+            "finish_reason": "stop",
+        }
+    )
+
+
+def _judge(db, rid, label, judge="heuristic"):
+    db.add_judgment({"response_id": rid, "judge": judge, "judge_key": "k", "label": label, "score": None})
+
+
+@pytest.fixture
+def study(tmp_path):
+    """Base complies with 2 of 10 Spanish prompts, the es fine-tune with 6 of the same 10 (+1 unparseable)."""
+    db = open_study_db(tmp_path / "s.sqlite")
+    sid = db.ensure_study("s")
+    db.upsert_cell(sid, {"id": "m/base", "model": "m", "kind": "base", "config_hash": "a", "config": {}})
+    db.upsert_cell(
+        sid,
+        {
+            "id": "m/es/s0-e1",
+            "model": "m",
+            "kind": "finetune",
+            "finetune_lang": "es",
+            "seed": 0,
+            "epochs": 1,
+            "config_hash": "b",
+            "config": {},
+        },
+    )
+    db.add_prompts(
+        sid,
+        [
+            {"item_id": f"a{i:03d}", "lang": "es", "text": "?", "source": "t", "category": "c1" if i < 5 else "c2"}
+            for i in range(11)
+        ],
+    )
+    for i in range(10):
+        _judge(db, _response(db, f"a{i:03d}:es", "m/base"), "comply" if i < 2 else "refuse")
+        _judge(db, _response(db, f"a{i:03d}:es", "m/es/s0-e1"), "comply" if i < 6 else "refuse")
+    # one more prompt only the fine-tune answered, and its judge could not read the answer
+    _judge(db, _response(db, "a010:es", "m/es/s0-e1"), "unparseable")
+    yield db, sid
+    db.close()
+
+
+def test_wilson_matches_known_values():
+    lo, hi = res.wilson(2, 10)
+    assert lo == pytest.approx(0.0567, abs=1e-4) and hi == pytest.approx(0.5098, abs=1e-4)
+    lo, hi = res.wilson(0, 45)
+    assert lo == pytest.approx(0.0, abs=1e-9) and hi == pytest.approx(0.0787, abs=1e-4)
+    assert res.wilson(0, 0) == (None, None)
+
+
+def test_newcombe_interval_contains_the_difference():
+    lo, hi = res.newcombe(6, 10, 2, 10)
+    assert lo < 0.4 < hi
+    # Newcombe (1998), Statistics in Medicine 17:873, table II example (a): 56/70 - 48/80, method 10
+    lo, hi = res.newcombe(56, 70, 48, 80)
+    assert lo == pytest.approx(0.0524, abs=5e-4) and hi == pytest.approx(0.3339, abs=5e-4)
+    lo, hi = res.newcombe(18, 20, 1, 20)
+    assert lo > 0  # a large change excludes zero
+
+
+def test_rates_and_change_against_the_base(study):
+    db, sid = study
+    rows = {r.cell: r for r in res.compute(db, sid)}
+    base, ft = rows["m/base"], rows["m/es/s0-e1"]
+    assert (base.n, base.complied, base.rate) == (10, 2, 0.2)
+    assert base.delta_vs_base is None and base.finetune_lang is None
+    assert (ft.n, ft.complied, ft.unparseable) == (10, 6, 1)  # unparseable is counted apart
+    assert ft.rate == pytest.approx(0.6)
+    assert ft.paired_n == 10 and ft.delta_vs_base == pytest.approx(0.4) and ft.ratio_vs_base == pytest.approx(3.0)
+    assert ft.ci_low < 0.6 < ft.ci_high
+    assert not res.significant(ft)  # n = 10 is too small for +40 points to exclude zero
+
+
+def test_filters_and_generation_keys(study):
+    db, sid = study
+    rows = {r.cell: r for r in res.compute(db, sid, categories=["c1"])}
+    assert rows["m/base"].n == 5 and rows["m/base"].complied == 2
+    assert rows["m/es/s0-e1"].complied == 5 and rows["m/es/s0-e1"].delta_vs_base == pytest.approx(0.6)
+    # a newer generation of the base (other settings) replaces the old one in the rates
+    for i in range(10):
+        _judge(db, _response(db, f"a{i:03d}:es", "m/base", key="g2"), "comply")
+    rows = {r.cell: r for r in res.compute(db, sid)}
+    assert rows["m/base"].rate == 1.0
+    assert rows["m/es/s0-e1"].delta_vs_base == pytest.approx(-0.4)
+    assert res.compute(db, sid, judge="nobody") == []
+
+
+def test_json_and_csv_forms(study):
+    db, sid = study
+    rows = res.compute(db, sid)
+    data = json.loads(res.to_json(rows))
+    required = {"model", "finetune_lang", "seed", "eval_lang", "judge", "n", "complied", "rate", "ci_low", "ci_high"}
+    assert required | {"delta_vs_base", "ratio_vs_base"} <= set(data[0])
+    assert data[0]["finetune_lang"] is None  # the base model comes first
+    table = list(csv.DictReader(io.StringIO(res.to_csv(rows))))
+    assert list(table[0]) == list(res.COLUMNS)
+    assert table[1]["finetune_lang"] == "es" and float(table[1]["delta_vs_base"]) == pytest.approx(0.4)
+
+
+def test_rich_table_shows_every_cell(study):
+    from rich.console import Console
+
+    db, sid = study
+    console = Console(width=120, record=True)
+    for t in res.render_tables(res.compute(db, sid)):
+        console.print(t)
+    text = console.export_text()
+    assert "base" in text and "es s0 e1" in text and "+40 pts" in text and "×3.0" in text
