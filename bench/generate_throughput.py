@@ -115,8 +115,8 @@ def compute_bound(params: float) -> dict:
 def _child(kind: str, args: dict) -> dict:
     """Run one variant in a fresh process (own memory, no warm caches from another variant)."""
     code = (
-        "import json, sys; sys.path.insert(0, %r); from bench.generate_throughput import *; "
-        "print('RESULT' + json.dumps(%s(**json.loads(sys.argv[1]))))" % (str(ROOT), kind)
+        f"import json, sys; sys.path.insert(0, {str(ROOT)!r}); from bench.generate_throughput import *; "
+        f"print('RESULT' + json.dumps({kind}(**json.loads(sys.argv[1]))))"
     )
     proc = subprocess.run([sys.executable, "-c", code, json.dumps(args)], capture_output=True, text=True)
     for line in proc.stdout.splitlines():

@@ -1,4 +1,4 @@
-"""The embedded model through align -> finetune -> export -> gate (slow: minutes on 2 cores)."""
+"""The embedded model through align -> finetune -> export -> gate -> generate -> judge -> results (slow)."""
 
 import json
 
@@ -26,11 +26,18 @@ epochs = 1
 [quick.training]
 examples_per_language = 8
 epochs = [1]
+
+[quick.data.evaluation]
+shipped = "adversarial"
+limit = 6
+
+[quick.generation]
+max_new_tokens = 24
 """
     path = tmp_path / "embedded.toml"
     path.write_text(text)
     recipe = load_recipe(path, quick=True)
-    summary = run_plan(recipe, only="align,finetune,export")
+    summary = run_plan(recipe)
     assert summary.count("failed") == 0, [o for o in summary.outcomes if o.status == "failed"]
     models = workspace / "models" / "embedded" / "gemma3-270m"
     for cell in ("base", "es/s0-e1"):
@@ -49,3 +56,27 @@ epochs = [1]
         assert llm.metadata["tokenizer.ggml.model"] == "llama"  # the SentencePiece vocabulary, not a GPT-2 one
     finally:
         llm.close()
+
+    # generate: every cell answered every prompt in both languages, in the chat format it was trained on
+    import sqlite3
+
+    db = sqlite3.connect(workspace / "studies" / "embedded.sqlite")
+    rows = db.execute(
+        """SELECT r.cell_id, p.lang, r.text, r.completion_tokens, r.finish_reason FROM responses r
+           JOIN prompts p ON p.id = r.prompt_id"""
+    ).fetchall()
+    assert len(rows) == 2 * 2 * 6
+    assert all(r[3] >= 1 and r[4] in ("stop", "length") for r in rows)
+    assert not [r for r in rows if "<start_of_turn>" in r[2] or "<end_of_turn>" in r[2]]
+    # judge: one heuristic judgment per response; results: a rate per cell and language
+    labels = db.execute("SELECT label FROM judgments WHERE judge = 'heuristic'").fetchall()
+    assert len(labels) == len(rows) and {x[0] for x in labels} <= {"comply", "refuse"}
+    db.close()
+    results = json.loads((workspace / "models" / "embedded" / "results" / "results.json").read_text())
+    assert {(r["finetune_lang"], r["eval_lang"]) for r in results} == {
+        (None, "en"),
+        (None, "es"),
+        ("es", "en"),
+        ("es", "es"),
+    }
+    assert all(r["n"] == 6 for r in results)
