@@ -18,6 +18,7 @@ class WorkbenchScreen(Screen):
         super().__init__()
         self._seen_study = -1
         self._ready = False
+        self.title = f"workbench · {self.TITLE_TEXT}"
 
     def compose(self) -> ComposeResult:
         yield Header(icon="◆")
@@ -30,7 +31,6 @@ class WorkbenchScreen(Screen):
         yield from ()
 
     def on_mount(self) -> None:
-        self.title = f"workbench · {self.TITLE_TEXT}"
         self._ready = True
         self.call_after_refresh(self._resume)
 

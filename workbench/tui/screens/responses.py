@@ -29,6 +29,8 @@ class ResponsesScreen(Screen):
         self.flt = queries.ResponseFilter(cell_id=cell_id, eval_lang=eval_lang, category=category, judge=judge)
         self.revealed: set[int] = set()
         self.detail = None
+        self._preview_timer = None
+        self.title = "workbench · Responses"
 
     def compose(self) -> ComposeResult:
         yield Header(icon="◆")
@@ -40,8 +42,6 @@ class ResponsesScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.title = "workbench · Responses"
-        self.sub_title = self.app.study.label if self.app.study else ""
         self.load()
 
     def _fetch(self, ids):
@@ -77,10 +77,16 @@ class ResponsesScreen(Screen):
 
     @on(VirtualTable.Highlighted)
     def _highlighted(self, message: VirtualTable.Highlighted) -> None:
+        # While a key is held the cursor moves faster than a preview is worth drawing: wait for a pause.
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
+        self._preview_timer = self.set_timer(0.06, lambda: self._preview(message.row_id))
+
+    def _preview(self, row_id: int | None) -> None:
         db = self.app.reader()
-        if message.row_id is None or db is None:
+        if row_id is None or db is None:
             return
-        details = queries.response_details(db, [message.row_id])
+        details = queries.response_details(db, [row_id])
         self.detail = details[0] if details else None
         self._show()
 
@@ -112,6 +118,9 @@ class ResponsesScreen(Screen):
 
     @on(VirtualTable.Selected)
     def action_compare(self) -> None:
+        current = self.query_one(VirtualTable).current_id
+        if current is not None and (self.detail is None or self.detail.id != current):
+            self._preview(current)
         if self.detail is None:
             return
         self.app.compare_target = (self.detail.item_id, self.detail.lang, self.detail.cell_id)
