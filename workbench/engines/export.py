@@ -80,8 +80,11 @@ class ExportResult:
     merged_dir: str | None
 
 
-def merge(base: BaseModel, adapter: Path | None, out: Path) -> Path:
-    """The base weights with the adapter merged in, saved (float32) with the training tokenizer."""
+def merge(base: BaseModel, adapter: Path | None, out: Path, *, keep: dict | None = None) -> Path:
+    """The base weights with the adapter merged in, saved (float32) with the training tokenizer.
+
+    ``keep``, when given, receives the merged model and tokenizer for the gate (saves loading them again).
+    """
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -98,6 +101,8 @@ def merge(base: BaseModel, adapter: Path | None, out: Path) -> Path:
     if (base.hf_dir / "tokenizer.model").is_file():  # transformers 5 does not write it; the converter needs it
         shutil.copy2(base.hf_dir / "tokenizer.model", out / "tokenizer.model")
     _write_added_tokens(tokenizer, out / "tokenizer_config.json")
+    if keep is not None:
+        keep.update(model=model.eval(), tokenizer=tokenizer)
     return out
 
 
@@ -150,6 +155,34 @@ def convert(hf_dir: Path, outfile: Path, outtype: str = "f16") -> Path:
     return outfile
 
 
+def source_vocabulary(source_gguf: Path) -> dict[str, tuple[int, int | None, object]]:
+    """The ``tokenizer.ggml.*`` fields of a GGUF as (value type, array item type, value).
+
+    Parsing a 262k-token vocabulary with gguf-py takes ~15 s, so the result is kept as JSON in the
+    cache, keyed by the file's size and modification time.
+    """
+    import gguf
+
+    st = source_gguf.stat()
+    cache = assets.paths.cache_dir() / "vocab" / f"{source_gguf.stem}-{st.st_size}-{int(st.st_mtime)}.json"
+    if cache.is_file():
+        try:
+            return {k: tuple(v) for k, v in json.loads(cache.read_text(encoding="utf-8")).items()}
+        except (OSError, ValueError):
+            pass
+    out: dict[str, tuple[int, int | None, object]] = {}
+    for name, fld in gguf.GGUFReader(str(source_gguf)).fields.items():
+        if name.startswith("tokenizer.ggml."):
+            vtype = int(fld.types[0])
+            sub = int(fld.types[-1]) if vtype == gguf.GGUFValueType.ARRAY else None
+            out[name] = (vtype, sub, fld.contents())
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_name(f".{cache.name}.tmp{os.getpid()}")
+    tmp.write_text(json.dumps(out, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, cache)
+    return out
+
+
 def fix_metadata(gguf_file: Path, hf_dir: Path, source_gguf: Path | None, chat_template: str) -> None:
     """Make the GGUF's tokenizer metadata say what training used (rewritten in place, atomically).
 
@@ -167,12 +200,10 @@ def fix_metadata(gguf_file: Path, hf_dir: Path, source_gguf: Path | None, chat_t
     logging.getLogger("gguf").setLevel(logging.WARNING)
     new: dict[str, MetadataDetails] = {}
     if source_gguf is not None:
-        src = gguf.GGUFReader(str(source_gguf))
-        for name, fld in src.fields.items():
-            if name.startswith("tokenizer.ggml."):
-                vtype = fld.types[0]
-                sub = fld.types[-1] if vtype == gguf.GGUFValueType.ARRAY else None
-                new[name] = MetadataDetails(vtype, fld.contents(), sub_type=sub)
+        for name, (vtype, sub, value) in source_vocabulary(source_gguf).items():
+            new[name] = MetadataDetails(
+                gguf.GGUFValueType(vtype), value, sub_type=None if sub is None else gguf.GGUFValueType(sub)
+            )
     elif (hf_dir / "tokenizer.model").is_file():
         from sentencepiece import sentencepiece_model_pb2 as sp
 
@@ -212,6 +243,7 @@ def verify(
     min_agreement: float,
     quantized: dict[str, Path] | None = None,
     enable_thinking: bool = False,
+    loaded: dict | None = None,
 ) -> GateReport:
     """Run the three checks of the gate (see the module docstring)."""
     import llama_cpp
@@ -220,7 +252,8 @@ def verify(
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     report = GateReport(min_agreement=min_agreement)
-    tokenizer = AutoTokenizer.from_pretrained(hf_dir)
+    loaded = loaded or {}
+    tokenizer = loaded.get("tokenizer") or AutoTokenizer.from_pretrained(hf_dir)
     tokenizer.chat_template = chat_template
     vocab = llama_cpp.Llama(str(gguf_file), vocab_only=True, verbose=False)
     try:
@@ -257,7 +290,7 @@ def verify(
     finally:
         vocab.close()
 
-    model = AutoModelForCausalLM.from_pretrained(hf_dir, dtype=torch.float32).eval()
+    model = loaded.pop("model", None) or AutoModelForCausalLM.from_pretrained(hf_dir, dtype=torch.float32).eval()
     sequences = prompts_ids + [tokenizer(t)["input_ids"] for t in TOKEN_SAMPLE[:6]]
     with torch.no_grad():
         hf_top = [model(torch.tensor([ids])).logits[0].argmax(-1).numpy() for ids in sequences]
@@ -303,7 +336,8 @@ def export_cell(
     work.mkdir()
     try:
         emit({"event": "log", "level": "info", "message": f"{stem}: merging"})
-        merged = merge(base, adapter, work / "merged")
+        loaded: dict = {}
+        merged = merge(base, adapter, work / "merged", keep=loaded)
         emit({"event": "log", "level": "info", "message": f"{stem}: converting to GGUF"})
         reference = convert(merged, work / f"{stem}.f16.gguf", "f16")
         fix_metadata(reference, merged, base.source_gguf, base.chat_template)
@@ -324,7 +358,9 @@ def export_cell(
             min_agreement=min_agreement,
             quantized={k: v for k, v in staged.items() if k != "f16"},
             enable_thinking=base.enable_thinking,
+            loaded=loaded,
         )
+        loaded.clear()
         if not report.passed:
             raise WorkbenchError(
                 f"export gate failed for {stem}: {report.failure()}",
