@@ -101,3 +101,13 @@ def test_start_run_is_detached_and_found_again(home, monkeypatch):
     finally:
         if handle.proc.poll() is None:
             handle.proc.kill()
+
+
+def test_unit_progress_eta_from_the_units_own_pace():
+    s = RunState()
+    s.apply({"event": "stage_start", "stage": "generate", "total": 2, "time": 0.0})
+    s.apply({"event": "gen_progress", "stage": "generate", "unit": "m/base", "done": 0, "total": 100, "time": 50.0})
+    s.apply({"event": "gen_progress", "stage": "generate", "unit": "m/base", "done": 50, "total": 100, "time": 60.0})
+    sp = s.stages["generate"]
+    assert sp.unit_eta == 10.0 and sp.unit_fraction == 0.5
+    assert s.statuses[("generate", "m/base")] == "running"

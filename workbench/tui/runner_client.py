@@ -131,6 +131,7 @@ class RunState:
     errors: list[dict[str, Any]] = field(default_factory=list)
     logs: deque = field(default_factory=lambda: deque(maxlen=2000))
     current_stage: str | None = None
+    _unit_first: dict = field(default_factory=dict)  # (stage, unit, judge) -> (time, done) of its first event
 
     def apply(self, ev: dict[str, Any]) -> None:
         kind = ev.get("event")
@@ -195,9 +196,10 @@ class RunState:
         self.statuses[(stage, unit)] = "running"
         sp.last = t
         sp.unit_fraction = done / total if total else 0.0
-        if done and total and sp.started is not None:
-            rate = done / max(1e-6, t - sp.started)
-            sp.unit_eta = (total - done) / rate if rate else None
+        first = self._unit_first.setdefault((stage, unit, ev.get("judge")), (t, done))
+        if total and done > first[1] and t > first[0]:
+            rate = (done - first[1]) / (t - first[0])  # items per second in this unit (and judge)
+            sp.unit_eta = (total - done) / rate
 
 
 # -- starting, finding and stopping runs --------------------------------------------------------------
