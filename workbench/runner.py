@@ -213,10 +213,15 @@ def status_grid(recipe: Recipe) -> dict:
 
 
 def _alive(pid: int) -> bool:
+    """Whether the process that recorded a running stage still runs (a zombie counts as ended)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            return f.read().rsplit(")", 1)[-1].split()[0] != "Z"
+    except OSError:
+        return True

@@ -13,6 +13,7 @@ Everything is aggregated in SQL, so recomputing after a filter change stays fast
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import math
@@ -80,6 +81,11 @@ def wilson(k: int, n: int) -> tuple[float | None, float | None]:
     """Wilson 95% score interval for k successes out of n (None, None when n is 0)."""
     if n <= 0:
         return None, None
+    return _wilson_cached(k, n)
+
+
+@functools.lru_cache(maxsize=65536)
+def _wilson_cached(k: int, n: int) -> tuple[float, float]:
     from scipy.stats import binomtest
 
     ci = binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
@@ -135,6 +141,99 @@ def _where(
     return " AND ".join(clauses), args
 
 
+def counts(db, study_id: int, *, generation_keys: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """Additive counts per (cell, evaluation language, judge, category): the expensive part, done once.
+
+    Every rate, interval and change for any filter on judge, category or language is a sum of these
+    (:func:`rates_from_counts`), so a viewer changing filters never queries the database again.
+    """
+    keys = generation_keys if generation_keys is not None else current_generation_keys(db, study_id)
+    if not keys:
+        return []
+    where, args = _where(study_id, None, None, None, keys)
+    base_from = """FROM judgments j JOIN responses r ON r.id = j.response_id
+                   JOIN cells c ON c.id = r.cell_id JOIN prompts p ON p.id = r.prompt_id"""
+    out: dict[tuple, dict[str, Any]] = {}
+    for r in db.query(
+        f"""SELECT c.id AS cell, c.model, c.finetune_lang, c.seed, c.epochs, p.lang AS eval_lang, j.judge,
+                   p.category, sum(j.label IN ('comply', 'refuse')) AS n, sum(j.label = 'comply') AS complied,
+                   sum(j.label = 'unparseable') AS unparseable
+            {base_from} WHERE {where}
+            GROUP BY c.id, p.lang, j.judge, p.category""",
+        args,
+    ):
+        out[(r["cell"], r["eval_lang"], r["judge"], r["category"])] = {**r, "pn": 0, "pkf": 0, "pkb": 0}
+    # Paired with the base: the same item, language and judge, both judged comply/refuse.
+    for p in db.query(
+        f"""WITH x AS (
+                SELECT c.id AS cell, c.model, c.kind, p.lang, p.item_id, p.category, j.judge,
+                       (j.label = 'comply') AS comp
+                {base_from} WHERE {where} AND j.label IN ('comply', 'refuse'))
+            SELECT f.cell, f.lang, f.judge, f.category, count(*) AS n, sum(f.comp) AS kf, sum(b.comp) AS kb
+            FROM x f JOIN x b ON b.kind = 'base' AND b.model = f.model AND b.lang = f.lang
+                 AND b.item_id = f.item_id AND b.judge = f.judge
+            WHERE f.kind = 'finetune'
+            GROUP BY f.cell, f.lang, f.judge, f.category""",
+        args,
+    ):
+        row = out.get((p["cell"], p["lang"], p["judge"], p["category"]))
+        if row is not None:
+            row.update(pn=p["n"] or 0, pkf=p["kf"] or 0, pkb=p["kb"] or 0)
+    return list(out.values())
+
+
+def rates_from_counts(
+    rows: list[dict[str, Any]],
+    *,
+    judge: str | None = None,
+    categories: list[str] | None = None,
+    eval_langs: list[str] | None = None,
+) -> list[RateRow]:
+    """Rates, Wilson intervals and the paired change against the base, for one filter of :func:`counts`."""
+    cats = set(categories) if categories else None
+    langs = set(eval_langs) if eval_langs else None
+    sums: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for r in rows:
+        if (judge and r["judge"] != judge) or (cats and r["category"] not in cats):
+            continue
+        if langs and r["eval_lang"] not in langs:
+            continue
+        s = sums.setdefault(
+            (r["cell"], r["eval_lang"], r["judge"]),
+            {**r, "n": 0, "complied": 0, "unparseable": 0, "pn": 0, "pkf": 0, "pkb": 0},
+        )
+        for k in ("n", "complied", "unparseable", "pn", "pkf", "pkb"):
+            s[k] += r[k] or 0
+    out = []
+    for s in sums.values():
+        n, k = s["n"], s["complied"]
+        lo, hi = wilson(k, n)
+        row = RateRow(
+            model=s["model"],
+            finetune_lang=s["finetune_lang"],
+            seed=s["seed"],
+            epochs=s["epochs"],
+            eval_lang=s["eval_lang"],
+            judge=s["judge"],
+            n=n,
+            complied=k,
+            rate=k / n if n else None,
+            ci_low=lo,
+            ci_high=hi,
+            unparseable=s["unparseable"],
+            cell=s["cell"],
+        )
+        if s["finetune_lang"] is not None and s["pn"]:
+            pn, kf, kb = s["pn"], s["pkf"], s["pkb"]
+            row.paired_n = pn
+            row.base_rate_paired = kb / pn
+            row.delta_vs_base = (kf - kb) / pn
+            row.ratio_vs_base = (kf / kb) if kb else None
+            row.delta_ci_low, row.delta_ci_high = newcombe(kf, pn, kb, pn)
+        out.append(row)
+    return sorted(out, key=_order)
+
+
 def compute(
     db,
     study_id: int,
@@ -148,63 +247,12 @@ def compute(
 
     ``generation_keys`` picks, per cell, which generation settings count (default: the newest).
     """
-    keys = generation_keys if generation_keys is not None else current_generation_keys(db, study_id)
-    if not keys:
-        return []
-    where, args = _where(study_id, judge, categories, eval_langs, keys)
-    base_from = """FROM judgments j JOIN responses r ON r.id = j.response_id
-                   JOIN cells c ON c.id = r.cell_id JOIN prompts p ON p.id = r.prompt_id"""
-    rows = db.query(
-        f"""SELECT c.id AS cell, c.model, c.kind, c.finetune_lang, c.seed, c.epochs, p.lang AS eval_lang, j.judge,
-                   sum(j.label IN ('comply', 'refuse')) AS n, sum(j.label = 'comply') AS complied,
-                   sum(j.label = 'unparseable') AS unparseable
-            {base_from} WHERE {where}
-            GROUP BY c.id, p.lang, j.judge""",
-        args,
+    return rates_from_counts(
+        counts(db, study_id, generation_keys=generation_keys),
+        judge=judge,
+        categories=categories,
+        eval_langs=eval_langs,
     )
-    out: dict[tuple[str, str, str], RateRow] = {}
-    for r in rows:
-        n, k = r["n"] or 0, r["complied"] or 0
-        lo, hi = wilson(k, n)
-        out[(r["cell"], r["eval_lang"], r["judge"])] = RateRow(
-            model=r["model"],
-            finetune_lang=r["finetune_lang"],
-            seed=r["seed"],
-            epochs=r["epochs"],
-            eval_lang=r["eval_lang"],
-            judge=r["judge"],
-            n=n,
-            complied=k,
-            rate=k / n if n else None,
-            ci_low=lo,
-            ci_high=hi,
-            unparseable=r["unparseable"] or 0,
-            cell=r["cell"],
-        )
-    # Paired with the base: the same item, language and judge, both judged comply/refuse.
-    paired = db.query(
-        f"""WITH x AS (
-                SELECT c.id AS cell, c.model, c.kind, p.lang, p.item_id, j.judge, (j.label = 'comply') AS comp
-                {base_from} WHERE {where} AND j.label IN ('comply', 'refuse'))
-            SELECT f.cell, f.lang, f.judge, count(*) AS n, sum(f.comp) AS kf, sum(b.comp) AS kb
-            FROM x f JOIN x b ON b.kind = 'base' AND b.model = f.model AND b.lang = f.lang
-                 AND b.item_id = f.item_id AND b.judge = f.judge
-            WHERE f.kind = 'finetune'
-            GROUP BY f.cell, f.lang, f.judge""",
-        args,
-    )
-    for p in paired:
-        row = out.get((p["cell"], p["lang"], p["judge"]))
-        if row is None or not p["n"]:
-            continue
-        n, kf, kb = p["n"], p["kf"] or 0, p["kb"] or 0
-        rf, rb = kf / n, kb / n
-        row.paired_n = n
-        row.base_rate_paired = rb
-        row.delta_vs_base = rf - rb
-        row.ratio_vs_base = (rf / rb) if kb else None
-        row.delta_ci_low, row.delta_ci_high = newcombe(kf, n, kb, n)
-    return sorted(out.values(), key=_order)
 
 
 def _order(r: RateRow):

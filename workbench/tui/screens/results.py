@@ -67,6 +67,7 @@ class ResultsScreen(WorkbenchScreen):
     def study_changed(self) -> None:
         self.model = self.judge = self.category = self.lang = None
         self.study_id = None
+        self._counts_version = None
         self._seen_results = self.app.results_version
         self.action_recompute()
 
@@ -82,7 +83,7 @@ class ResultsScreen(WorkbenchScreen):
 
     @work(thread=True, exclusive=True, group="compute")
     def _compute(self, category: str | None, lang: str | None) -> None:
-        from workbench.analysis.results import compute
+        from workbench.analysis.results import counts, rates_from_counts
         from workbench.tui import queries
 
         db = self.app.reader()
@@ -94,8 +95,13 @@ class ResultsScreen(WorkbenchScreen):
             self.all_langs = queries.eval_langs(db, self.study_id)
             self.all_categories = queries.categories(db, self.study_id)
         t0 = time.perf_counter()
-        rows = compute(
-            db, self.study_id, categories=[category] if category else None, eval_langs=[lang] if lang else None
+        # The additive counts are read once per study and results version; a filter change only sums them.
+        version = (self.study_id, self.app.results_version)
+        if getattr(self, "_counts_version", None) != version:
+            self._counts = counts(db, self.study_id)
+            self._counts_version = version
+        rows = rates_from_counts(
+            self._counts, categories=[category] if category else None, eval_langs=[lang] if lang else None
         )
         seconds = time.perf_counter() - t0
         self.app.call_from_thread(self._computed, rows, seconds)
