@@ -28,7 +28,7 @@ from workbench.errors import WorkbenchError
 
 # Strings that end a turn in the chat formats we know; used as extra stop tokens when the GGUF marks
 # them as single tokens but not as end-of-generation.
-KV_UNIFIED = False
+KV_UNIFIED = True  # one KV cache for all sequences; measured faster than a split cache here
 END_OF_TURN = ("<end_of_turn>", "<|eot_id|>", "<|im_end|>", "<|end|>", "<|endoftext|>", "</s>")
 
 
