@@ -161,8 +161,6 @@ def source_vocabulary(source_gguf: Path) -> dict[str, tuple[int, int | None, obj
     Parsing a 262k-token vocabulary with gguf-py takes ~15 s, so the result is kept as JSON in the
     cache, keyed by the file's size and modification time.
     """
-    import gguf
-
     st = source_gguf.stat()
     cache = assets.paths.cache_dir() / "vocab" / f"{source_gguf.stem}-{st.st_size}-{int(st.st_mtime)}.json"
     if cache.is_file():
@@ -170,6 +168,8 @@ def source_vocabulary(source_gguf: Path) -> dict[str, tuple[int, int | None, obj
             return {k: tuple(v) for k, v in json.loads(cache.read_text(encoding="utf-8")).items()}
         except (OSError, ValueError):
             pass
+    import gguf
+
     out: dict[str, tuple[int, int | None, object]] = {}
     for name, fld in gguf.GGUFReader(str(source_gguf)).fields.items():
         if name.startswith("tokenizer.ggml."):
