@@ -216,3 +216,26 @@ def test_sigkill_during_generate_loses_nothing_finished(tiny, workspace, tmp_pat
         ).fetchone()[0]
     assert len(after) == 12 and dup == 0
     assert after[: len(at_kill)] == at_kill  # nothing finished was regenerated or replaced
+
+
+def test_prompt_longer_than_n_ctx_is_a_clear_error(gen_study):
+    from workbench.engines.generate import Engine
+    from workbench.errors import WorkbenchError
+
+    home, _ = gen_study
+    with Engine(_gguf(home), n_parallel=2, n_ctx_per_seq=12) as engine:
+        with pytest.raises(WorkbenchError, match=r"do not fit n_ctx = 12") as err:
+            list(engine.generate(_requests(engine, n=2)))
+    assert "n_ctx" in err.value.hint
+
+
+def test_missing_or_corrupt_gguf_is_a_clear_error(tmp_path):
+    from workbench.engines.generate import Engine
+    from workbench.errors import WorkbenchError
+
+    with pytest.raises(WorkbenchError, match="not found"):
+        Engine(tmp_path / "none.gguf")
+    bad = tmp_path / "bad.gguf"
+    bad.write_bytes(b"GGUF" + b"\0" * 64)
+    with pytest.raises(WorkbenchError, match="cannot load this GGUF"):
+        Engine(bad)

@@ -90,6 +90,7 @@ class Engine:
         n_gpu_layers: int | str = "auto",
         n_threads: int | None = None,
         n_batch: int = 512,
+        n_ctx_per_seq: int | None = None,
     ):
         import llama_cpp
 
@@ -117,6 +118,7 @@ class Engine:
         self.n_parallel = max(1, int(n_parallel))
         self.n_threads = n_threads or max(1, os.cpu_count() or 1)
         self.n_batch = n_batch
+        self.n_ctx_per_seq = n_ctx_per_seq  # None: as long as the longest prompt plus its budget
         self.ctx = None
         self._ctx_size = 0
         self.stop_ids = self._stop_tokens()
@@ -267,6 +269,16 @@ class Engine:
         if not pending:
             return
         longest = max(len(r.tokens) + r.max_new_tokens for r in pending)
+        if self.n_ctx_per_seq is not None:
+            too_long = [r for r in pending if len(r.tokens) + r.max_new_tokens > self.n_ctx_per_seq]
+            if too_long:
+                r = too_long[0]
+                raise WorkbenchError(
+                    f"request {r.key!r}: {len(r.tokens)} prompt tokens + {r.max_new_tokens} new tokens do not fit "
+                    f"n_ctx = {self.n_ctx_per_seq} ({len(too_long)} request(s) affected)",
+                    "raise [generation] n_ctx (or leave it unset), or lower max_new_tokens",
+                )
+            longest = self.n_ctx_per_seq
         n_ctx = self.n_parallel * longest + 16
         self._ensure_context(n_ctx)
         mem = L.llama_get_memory(self.ctx)

@@ -106,7 +106,7 @@ def run(ctx: StageContext, cell_id: str) -> dict:
     par = parallel_sequences(ctx)
     started = time.perf_counter()
     generated = 0
-    with Engine(gguf["path"], n_parallel=par, n_gpu_layers=g.n_gpu_layers) as engine:
+    with Engine(gguf["path"], n_parallel=par, n_gpu_layers=g.n_gpu_layers, n_ctx_per_seq=g.n_ctx) as engine:
         kw = {"enable_thinking": spec.enable_thinking}
         requests = []
         for pid in todo:
