@@ -35,6 +35,15 @@ else
     FLAVOUR=cpu
     # The native build crashes with "Illegal instruction" on VMs that report AMX but cannot run it.
     DEFAULT_CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF -DLLAVA_BUILD=OFF"
+    # AVX-512 where the CPU has it (the quantized matrix kernels of batched generation gain from it).
+    CPU_FLAGS=" $(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null | cut -d: -f2) "
+    has() { case "$CPU_FLAGS" in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+    if has avx512f && has avx512bw && has avx512vl && has avx512dq; then
+        DEFAULT_CMAKE_ARGS="$DEFAULT_CMAKE_ARGS -DGGML_AVX512=ON"
+        has avx512_vnni && DEFAULT_CMAKE_ARGS="$DEFAULT_CMAKE_ARGS -DGGML_AVX512_VNNI=ON"
+        has avx512vbmi && DEFAULT_CMAKE_ARGS="$DEFAULT_CMAKE_ARGS -DGGML_AVX512_VBMI=ON"
+        has avx512_bf16 && DEFAULT_CMAKE_ARGS="$DEFAULT_CMAKE_ARGS -DGGML_AVX512_BF16=ON"
+    fi
 fi
 CMAKE_ARGS_USED=${LLAMA_CMAKE_ARGS:-$DEFAULT_CMAKE_ARGS}
 SDIST_DIR="$CACHE/src"
