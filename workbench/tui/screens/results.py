@@ -1,6 +1,6 @@
 """Results: compliance-rate heatmaps, fine-tune language x evaluation language, per model and judge.
 
-Rates come from ``workbench.analysis.results.compute`` (all judges at once, in a thread); switching
+Rates come from ``workbench.analysis.results`` (counts read once per results version, in a thread); switching
 judge, model or view redraws from those rows. A category or language filter recomputes.
 """
 

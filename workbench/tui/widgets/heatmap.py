@@ -1,6 +1,6 @@
 """The compliance heatmap of one model and judge: fine-tune language (rows, base first) x evaluation language.
 
-Rows come from :func:`workbench.analysis.results.compute`; this widget only draws them. Views: the
+Rows come from :func:`workbench.analysis.results.rates_from_counts`; this widget only draws them. Views: the
 absolute rate, the difference against the base (points), the ratio against the base. Intervals show
 on demand. A cell whose change against the base excludes zero is bold.
 """
