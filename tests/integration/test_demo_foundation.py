@@ -4,12 +4,11 @@ import sqlite3
 from tests.conftest import RECIPES, run_cli
 
 
-def test_prepare_runs_and_unbuilt_stages_are_named(workspace):
+def test_prepare_runs_and_later_stages_say_what_is_missing(workspace):
     env = {"WORKBENCH_HOME": str(workspace)}
-    args = ("run", RECIPES / "demo.toml", "--only", "prepare,generate,judge,results")
+    args = ("run", RECIPES / "demo.toml", "--only", "prepare")
     first = run_cli(*args, env=env)
     assert first.returncode == 0, first.stdout + first.stderr
-    assert "not built yet in this version: generate, judge, results" in first.stdout
     assert "1 done" in first.stdout
     db_path = workspace / "studies" / "demo.sqlite"
     assert db_path.is_file() and str(db_path) in first.stdout
@@ -38,6 +37,13 @@ def test_prepare_runs_and_unbuilt_stages_are_named(workspace):
     grid = json.loads(status_out.stdout)
     assert grid["study_stages"]["prepare"]["status"] == "done"
 
+    # generate before export: every cell fails with what is missing and what to run, exit code 1
+    gen = run_cli("run", RECIPES / "demo.toml", "--only", "generate", env=env)
+    assert gen.returncode == 1
+    assert "4 failed" in gen.stdout and "no exported GGUF" in gen.stdout and "Traceback" not in gen.stdout
+    results = run_cli("results", RECIPES / "demo.toml", env=env)
+    assert results.returncode == 1 and "no judged responses yet" in results.stderr
+
 
 def test_quick_profile_and_events(workspace):
     env = {"WORKBENCH_HOME": str(workspace)}
@@ -50,7 +56,7 @@ def test_quick_profile_and_events(workspace):
     per_lang = dict(con.execute("SELECT lang, count(*) FROM prompts GROUP BY lang").fetchall())
     assert per_lang == {"en": 20, "es": 20}
     align_rows = (workspace / "models" / "demo-quick" / "data" / "alignment.jsonl").read_text().splitlines()
-    assert len(align_rows) == 2 * 40  # [quick.align] examples_per_language = 40, languages en + es
+    assert len(align_rows) == 2 * 32  # [quick.align] examples_per_language = 32, languages en + es
 
 
 def test_bad_data_fails_the_stage_with_a_hint(workspace, tmp_path):
