@@ -117,7 +117,7 @@ class Engine:
         self.n_vocab = llama_cpp.llama_vocab_n_tokens(self.vocab)
         self.n_parallel = max(1, int(n_parallel))
         self.n_threads = n_threads or max(1, os.cpu_count() or 1)
-        self.n_batch = n_batch
+        self.n_batch = max(n_batch, self.n_parallel)  # one generated token per sequence must fit a batch
         self.n_ctx_per_seq = n_ctx_per_seq  # None: as long as the longest prompt plus its budget
         self.ctx = None
         self._ctx_size = 0
