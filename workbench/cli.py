@@ -117,7 +117,7 @@ def plan(
 ) -> None:
     """Show the grid of cells x stages with rough time, disk and memory estimates."""
     from workbench import environment
-    from workbench.plan import BUILT_STAGES, STAGES, cells, estimate, stages_of
+    from workbench.plan import STAGES, cells, estimate, stages_of
 
     r = _load(recipe, quick, allow_downloads)
     gpu = bool(environment.nvidia_gpus())
@@ -131,7 +131,6 @@ def plan(
                     "machine": "gpu" if gpu else "cpu",
                     "cells": [{"cell": c.id, "stages": stages_of(c, r)} for c in all_cells],
                     "estimates": [e.__dict__ for e in ests],
-                    "not_built": [s for s in STAGES if s not in BUILT_STAGES],
                 },
                 indent=2,
             )
@@ -151,7 +150,7 @@ def plan(
         grid.add_row(c.id, *("x" if s in st else "" for s in per_cell))
     console.print(grid)
     est = Table(title=f"rough estimates on this machine ({'GPU' if gpu else 'CPU only'})", title_justify="left")
-    for col in ("stage", "units", "time", "disk", "memory", "built"):
+    for col in ("stage", "units", "time", "disk", "memory"):
         est.add_column(col)
     for e in ests:
         est.add_row(
@@ -160,7 +159,6 @@ def plan(
             _dur(e.seconds),
             _size(e.disk_bytes),
             f"{_size(e.memory_bytes)} {e.memory_kind}",
-            "yes" if e.stage in BUILT_STAGES else "not yet",
         )
     console.print(est)
 
@@ -190,7 +188,6 @@ def status(
         "interrupted": "magenta",
         "pending": "white",
         "skipped": "cyan",
-        "not built": "dim",
         "-": "dim",
     }
     console = Console()
@@ -256,9 +253,6 @@ def _run_and_report(r, *, only=None, cells_filter=None, allow_downloads=False, e
     for o in summary.outcomes:
         if o.status == "failed":
             print(f"  failed  {o.stage} {o.unit}: {o.reason}", file=out)
-    not_built = [o.stage for o in summary.outcomes if o.status == "not built"]
-    if not_built:
-        print(f"  not built yet in this version: {', '.join(not_built)}", file=out)
     if show_results:
         try:
             _print_tables(_result_rows(r, None))

@@ -17,8 +17,6 @@ from pathlib import Path
 from workbench.recipe.models import ModelSpec, Recipe
 
 STAGES = ("prepare", "align", "finetune", "export", "generate", "judge", "results")
-# Stages this version implements (all of them); a planned stage would be reported as "not built yet".
-BUILT_STAGES = frozenset(STAGES)
 
 EMBEDDED_PARAMS = {"gemma3-270m": 268e6}
 

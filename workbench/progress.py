@@ -82,8 +82,6 @@ class Reporter:
                 self._tasks[unit] = p.add_task(label, total=max(1, event["total"]))
             p.update(self._tasks[unit], completed=event["done"], total=max(1, event["total"]), description=label)
             self._plain_progress(unit, event)
-        elif kind == "not_built":
-            p.console.print(f"[dim]{stage:<10} not built yet in this version[/]")
         elif kind == "log":
             p.console.print(event.get("message", ""), style="yellow" if event.get("level") == "warning" else None)
 

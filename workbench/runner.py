@@ -1,7 +1,7 @@
 """Run a study's plan: stages in order, skipping work already complete, reporting progress events.
 
 The runner knows nothing of how progress is drawn: it calls ``emit`` with plain dicts (``stage_start``,
-``progress``, ``log``, ``stage_end``, ``not_built``) that the CLI renders as progress bars, ``--events
+``progress``, ``log``, ``stage_end``, ...) that the CLI renders as progress bars, ``--events
 jsonl`` prints for other processes (the TUI), and tests collect.
 """
 
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from workbench.context import Event, StageContext, open_context
 from workbench.errors import WorkbenchError
-from workbench.plan import BUILT_STAGES, STAGES, cells, filter_cells, stages_of
+from workbench.plan import STAGES, cells, filter_cells, stages_of
 from workbench.recipe import Recipe
 
 
@@ -23,7 +23,7 @@ from workbench.recipe import Recipe
 class Outcome:
     stage: str
     unit: str
-    status: str  # done, skipped, failed, not built
+    status: str  # done, skipped, failed
     reason: str = ""
 
 
@@ -65,7 +65,7 @@ def run_plan(
     """Run the stages of ``recipe`` in order; per-cell failures do not stop other cells."""
     emit = emit or (lambda e: None)
     stages = parse_stages(only)
-    if "prepare" not in stages and any(s in BUILT_STAGES for s in stages if s != "results"):
+    if "prepare" not in stages and any(s != "results" for s in stages):
         stages.insert(0, "prepare")  # cheap, skipped when done, and every model stage reads its output
     selected = filter_cells(cells(recipe), cells_filter)
     if cells_filter and not selected:
@@ -81,10 +81,6 @@ def run_plan(
     summary = Summary()
     try:
         for stage in stages:
-            if stage not in BUILT_STAGES:
-                summary.outcomes.append(Outcome(stage, "*", "not built", "not built yet in this version"))
-                emit({"event": "not_built", "stage": stage})
-                continue
             units = _units(stage, recipe, selected)
             emit({"event": "stage_start", "stage": stage, "total": len(units)})
             for cell_id, unit in units:
@@ -160,7 +156,7 @@ def _unexpected(ctx: StageContext, run_id: int, stage: str, unit: str, exc: Base
 
 
 def status_grid(recipe: Recipe) -> dict:
-    """The study's state: per cell and stage the newest run's status (or pending / not built)."""
+    """The study's state: per cell and stage the newest run's status (or pending)."""
     from workbench import paths
     from workbench.store import open_study_db
 
@@ -174,8 +170,6 @@ def status_grid(recipe: Recipe) -> dict:
                     runs[(r["stage"], r["cell_id"])] = r
 
     def state(stage: str, cell_id: str | None) -> dict:
-        if stage not in BUILT_STAGES:
-            return {"status": "not built"}
         r = runs.get((stage, cell_id))
         if r is None:
             return {"status": "pending"}

@@ -72,7 +72,7 @@ async def test_quick_study_runs_to_the_end_then_results_responses_compare(home):
         run = app.screen
         await wait_for(pilot, lambda: run.recipe is not None, what="plan read")
         assert app.study.name == "demo-quick" and app.study.quick
-        assert set(_grid_statuses(run).values()) <= {"pending", "-", "not built"}
+        assert set(_grid_statuses(run).values()) <= {"pending", "-"}
         await pilot.press("a")
         await wait_for(pilot, lambda: app.run_handle is not None, what="started")
         handle = app.run_handle

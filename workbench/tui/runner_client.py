@@ -180,8 +180,6 @@ class RunState:
                 sp.unit_eta = ev.get("eta")
         elif kind == "log":
             self.logs.append((ev.get("level", "info"), str(ev.get("message", ""))))
-        elif kind == "not_built":
-            self.logs.append(("dim", f"{stage}: not built yet in this version"))
         elif kind and unit and sp is not None and "done" in ev and "total" in ev:
             # gen_progress, judge_progress and other per-unit progress events: treated alike.
             self._unit_fraction(sp, stage, unit, ev, t)

@@ -27,7 +27,6 @@ STATUS_STYLE = {
     "interrupted": "magenta",
     "pending": "white",
     "skipped": "cyan",
-    "not built": "dim",
     "-": "dim",
 }
 STUDY_ROW = "(study)"
