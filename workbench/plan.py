@@ -141,8 +141,8 @@ class Estimate:
 
 # Calibration (embedded model, 2 CPU cores; see docs/estimates.md). Throughputs scale with 1/params.
 _REF_PARAMS = 268e6
-_CPU_TRAIN_TOKENS_S = 85.0  # LoRA fp32, batch 4 (~95 tokens/example): ~4.5 s/step, measured on the demo
-_CPU_GEN_TOKENS_S = 110.0  # llama.cpp, 8 sequences batched, Q4_K_M
+_CPU_TRAIN_TOKENS_S = 115.0  # LoRA fp32, batch 4 (~95 tokens/example): ~3.3 s/step, measured on the demo
+_CPU_GEN_TOKENS_S = 165.0  # llama.cpp, 16 sequences batched, Q8_0, AVX-512 build (measured on the demo)
 _GPU_TRAIN_TOKENS_S_1B = 8000.0  # Unsloth 4-bit LoRA on a consumer GPU, 1B model (order of magnitude)
 _GPU_GEN_TOKENS_S_1B = 3000.0  # llama.cpp with full offload, batched, 1B Q4_K_M
 _TOKENS_PER_EXAMPLE = 95  # shipped data in the Gemma 3 tokenizer, with the chat template
@@ -231,7 +231,7 @@ def estimate(recipe: Recipe, gpu: bool, *, n_cells: int | None = None) -> list[E
     bpp = sum(quant_bytes[q] for q in recipe.export.quantizations)
     exported = [c for c in all_cells if "export" in stages_of(c, recipe)]
     disk = total([(per_model[c.model] * bpp if per_model[c.model] else None) for c in exported])
-    secs = total([(per_model[c.model] / 268e6 * 60 if per_model[c.model] else None) for c in exported])
+    secs = total([(per_model[c.model] / 268e6 * 35 if per_model[c.model] else None) for c in exported])
     merged = max(((per_model[c.model] or 0) * 4 for c in exported), default=0)
     out.append(
         Estimate(
