@@ -39,3 +39,40 @@ def run_cli(*args, env=None, cwd=None, timeout=600):
         cwd=cwd or ROOT,
         timeout=timeout,
     )
+
+
+def kill_mid_run(cmd, db_path, sql, total, *, at_least=2, timeout=120):
+    """Start ``cmd``, SIGKILL it once ``sql`` returns ``at_least`` rows (but fewer than ``total``).
+
+    Returns (rows seen before the kill, rows after it); asserts that the kill landed mid-run and that
+    the rows committed before it are intact.
+    """
+    import signal
+    import sqlite3
+    import time
+
+    def rows():
+        with sqlite3.connect(db_path) as db:
+            try:
+                return db.execute(sql).fetchall()
+            except sqlite3.OperationalError:  # the database or table does not exist yet
+                return []
+
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + timeout
+        before: list[tuple] = []
+        while time.time() < deadline:
+            before = rows()
+            if len(before) >= at_least:
+                break
+            time.sleep(0.02)
+        assert at_least <= len(before) < total, "the kill must land mid-run"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    at_kill = rows()
+    assert at_kill[: len(before)] == before  # committed rows are intact
+    return before, at_kill

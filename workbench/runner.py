@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from workbench.context import Event, StageContext, open_context
 from workbench.errors import WorkbenchError
 from workbench.plan import STAGES, cells, filter_cells, stages_of
+from workbench.process import pid_alive
 from workbench.recipe import Recipe
 
 
@@ -174,7 +175,7 @@ def status_grid(recipe: Recipe) -> dict:
         if r is None:
             return {"status": "pending"}
         status = r["status"]
-        if status == "running" and r.get("pid") and not _alive(r["pid"]):
+        if status == "running" and r.get("pid") and not pid_alive(r["pid"]):
             status = "interrupted"
         return {
             "status": status,
@@ -204,18 +205,3 @@ def status_grid(recipe: Recipe) -> dict:
             for c in cells(recipe)
         ],
     }
-
-
-def _alive(pid: int) -> bool:
-    """Whether the process that recorded a running stage still runs (a zombie counts as ended)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
-            return f.read().rsplit(")", 1)[-1].split()[0] != "Z"
-    except OSError:
-        return True

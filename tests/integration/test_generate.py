@@ -1,16 +1,14 @@
 """The generate stage on a tiny float32 GGUF: batching, resumability, SIGKILL safety (seconds)."""
 
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, kill_mid_run
 from workbench.recipe import load_recipe
 from workbench.runner import run_plan
 
@@ -185,28 +183,7 @@ def test_sigkill_during_generate_loses_nothing_finished(tiny, workspace, tmp_pat
         "--events",
         "jsonl",
     ]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.time() + 120
-        before: list[tuple] = []
-        while time.time() < deadline:
-            with sqlite3.connect(db_path) as db:
-                try:
-                    before = db.execute("SELECT id, prompt_id, text FROM responses ORDER BY id").fetchall()
-                except sqlite3.OperationalError:
-                    before = []
-            if len(before) >= 2:
-                break
-            time.sleep(0.05)
-        assert 2 <= len(before) < 12, "the kill must land mid-run"
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    with sqlite3.connect(db_path) as db:
-        at_kill = db.execute("SELECT id, prompt_id, text FROM responses ORDER BY id").fetchall()
-    assert at_kill[: len(before)] == before  # committed rows are intact
+    _, at_kill = kill_mid_run(cmd, db_path, "SELECT id, prompt_id, text FROM responses ORDER BY id", 12)
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr
     with sqlite3.connect(db_path) as db:

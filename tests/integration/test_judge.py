@@ -1,16 +1,13 @@
 """The judge stage (resumable, SIGKILL-safe) and the `workbench judge` command on files."""
 
 import json
-import os
-import signal
 import sqlite3
 import subprocess
 import sys
-import time
 
 import pytest
 
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, kill_mid_run, run_cli
 from tests.integration.test_generate import write_recipe
 from workbench.recipe import load_recipe
 from workbench.runner import run_plan
@@ -83,24 +80,7 @@ def test_sigkill_during_llm_judging_resumes_without_duplicates(tiny, workspace, 
     path.write_text(path.read_text() + _llm_judge(gguf))
     db_path = workspace / "studies" / "gen.sqlite"
     cmd = [sys.executable, "-m", "workbench", "run", str(path), "--only", "judge", "--cells", "m/base"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.time() + 120
-        before = []
-        while time.time() < deadline:
-            with sqlite3.connect(db_path) as db:
-                before = db.execute("SELECT id, response_id, raw_output FROM judgments ORDER BY id").fetchall()
-            if len(before) >= 2:
-                break
-            time.sleep(0.02)
-        assert 2 <= len(before) < 12, "the kill must land mid-run"
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    with sqlite3.connect(db_path) as db:
-        at_kill = db.execute("SELECT id, response_id, raw_output FROM judgments ORDER BY id").fetchall()
+    _, at_kill = kill_mid_run(cmd, db_path, "SELECT id, response_id, raw_output FROM judgments ORDER BY id", 12)
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr
     with sqlite3.connect(db_path) as db:

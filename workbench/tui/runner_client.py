@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench import paths
+from workbench.process import pid_alive
 
 RUNNER_ENV = "WORKBENCH_TUI_RUNNER"  # a command replacing `python -m workbench` (tests use a fake)
 
@@ -33,23 +34,6 @@ def runner_command() -> list[str]:
     """The command that runs ``workbench``: ``$WORKBENCH_TUI_RUNNER`` or this Python's ``-m workbench``."""
     env = os.environ.get(RUNNER_ENV)
     return shlex.split(env) if env else [sys.executable, "-m", "workbench"]
-
-
-def pid_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie (exited, not yet reaped by a parent that is not us) is not running.
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
-            return f.read().rsplit(")", 1)[-1].split()[0] != "Z"
-    except OSError:
-        return True
 
 
 # -- following events ----------------------------------------------------------------------------------
