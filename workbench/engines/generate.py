@@ -121,6 +121,7 @@ class Engine:
         self.n_ctx_per_seq = n_ctx_per_seq  # None: as long as the longest prompt plus its budget
         self.ctx = None
         self._ctx_size = 0
+        self._formatters: dict[str, Any] = {}  # chat template -> its Jinja2 formatter
         self.stop_ids = self._stop_tokens()
 
     # -- lifetime ---------------------------------------------------------------------------------
@@ -201,6 +202,31 @@ class Engine:
     def is_stop(self, token: int) -> bool:
         return token in self.stop_ids or bool(self._L.llama_vocab_is_eog(self.vocab, token))
 
+    def render(self, messages: list[dict[str, str]], *, template: str | None = None, **template_kwargs: Any) -> str:
+        """The prompt text for a conversation, from ``template`` or the GGUF's chat template."""
+        tpl = template or self.chat_template()
+        if not tpl:
+            raise WorkbenchError(
+                f"{self.path.name}: the GGUF has no chat template",
+                "set [generation] chat_template in the recipe (a Jinja template) or export from a chat model",
+            )
+        if tpl not in self._formatters:
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            L, v = self._L, self.vocab
+            bos = self.token_text(L.llama_vocab_bos(v)) if L.llama_vocab_bos(v) >= 0 else ""
+            eos = self.token_text(L.llama_vocab_eos(v)) if L.llama_vocab_eos(v) >= 0 else ""
+            self._formatters[tpl] = Jinja2ChatFormatter(tpl, eos_token=eos, bos_token=bos)
+        return self._formatters[tpl](messages=messages, **template_kwargs).prompt
+
+    def prompt_tokens(self, text: str) -> list[int]:
+        """Tokenize a rendered prompt; adds BOS when the model wants one and the text did not bring it."""
+        tokens = self.tokenize(text)
+        bos = self._L.llama_vocab_bos(self.vocab)
+        if self._L.llama_vocab_get_add_bos(self.vocab) and bos >= 0 and (not tokens or tokens[0] != bos):
+            tokens = [bos, *tokens]
+        return tokens
+
     def render_chat(
         self,
         user: str,
@@ -210,26 +236,12 @@ class Engine:
         **template_kwargs: Any,
     ) -> str:
         """The prompt text for one user turn (and optional system prompt), from the chat template."""
-        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-        tpl = template or self.chat_template()
-        if not tpl:
-            raise WorkbenchError(
-                f"{self.path.name}: the GGUF has no chat template",
-                "set [generation] chat_template in the recipe (a Jinja template) or export from a chat model",
-            )
-        bos = self.token_text(self._L.llama_vocab_bos(self.vocab)) if self._L.llama_vocab_bos(self.vocab) >= 0 else ""
-        eos = self.token_text(self._L.llama_vocab_eos(self.vocab)) if self._L.llama_vocab_eos(self.vocab) >= 0 else ""
         messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": user}]
-        return Jinja2ChatFormatter(tpl, eos_token=eos, bos_token=bos)(messages=messages, **template_kwargs).prompt
+        return self.render(messages, template=template, **template_kwargs)
 
     def chat_tokens(self, user: str, *, system: str | None = None, template: str | None = None, **kw: Any) -> list[int]:
-        """Render and tokenize one chat turn; adds BOS when the model wants one and the template did not."""
-        tokens = self.tokenize(self.render_chat(user, system=system, template=template, **kw))
-        bos = self._L.llama_vocab_bos(self.vocab)
-        if self._L.llama_vocab_get_add_bos(self.vocab) and bos >= 0 and (not tokens or tokens[0] != bos):
-            tokens = [bos, *tokens]
-        return tokens
+        """Render and tokenize one chat turn (see :meth:`prompt_tokens`)."""
+        return self.prompt_tokens(self.render_chat(user, system=system, template=template, **kw))
 
     # -- generation -------------------------------------------------------------------------------
     def _ensure_context(self, n_ctx: int) -> None:

@@ -208,10 +208,6 @@ class _Prompter:
         self.engine = engine
         self.preset = preset
         self.note: str | None = None
-        vocab = engine.vocab
-        bos, eos = llama_cpp.llama_vocab_bos(vocab), llama_cpp.llama_vocab_eos(vocab)
-        self.bos_id = bos if bos >= 0 else None
-        self.add_bos = bool(llama_cpp.llama_vocab_get_add_bos(vocab)) and self.bos_id is not None
         n_train = int(llama_cpp.llama_model_n_ctx_train(engine.model))
         self.limit = min(max_context, n_train) if n_train > 0 else max_context
         self.budget = self.limit - max_new_tokens
@@ -221,16 +217,8 @@ class _Prompter:
                 "lower the judge's max_new_tokens",
             )
         template = engine.chat_template()
-        self.formatter = None
+        self.has_template = bool(template)
         if template:
-            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-            self.formatter = Jinja2ChatFormatter(
-                template,
-                eos_token=engine.token_text(eos) if eos >= 0 else "",
-                bos_token=engine.token_text(bos) if bos >= 0 else "",
-                add_generation_prompt=True,
-            )
             cue = preset.template_cue
             if cue and cue not in template.lower():
                 self.note = (
@@ -249,9 +237,9 @@ class _Prompter:
             messages = [{"role": "user", "content": prompt}, {"role": "assistant", "content": response}]
         else:
             messages = [{"role": "user", "content": p.fill(prompt, response, lang)}]
-        if self.formatter is not None:
+        if self.has_template:
             try:
-                text = self.formatter(messages=messages).prompt
+                text = self.engine.render(messages)
             except Exception as exc:  # a template's raise_exception or a Jinja error
                 raise WorkbenchError(
                     f"{self.engine.path.name}: its chat template failed to render: {exc}",
@@ -259,10 +247,7 @@ class _Prompter:
                 ) from exc
         else:
             text = (p.raw_format or "{text}").replace("{text}", messages[0]["content"])
-        tokens = self.engine.tokenize(text)
-        if self.add_bos and (not tokens or tokens[0] != self.bos_id):
-            tokens = [self.bos_id, *tokens]
-        return tokens
+        return self.engine.prompt_tokens(text)
 
     def tokens(self, item: JudgeItem) -> tuple[list[int], dict[str, Any]]:
         tokens = self._render(item.prompt, item.response, item.lang)
