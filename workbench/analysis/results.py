@@ -116,28 +116,13 @@ def current_generation_keys(db, study_id: int) -> dict[str, str]:
     return {r["cell_id"]: r["generation_key"] for r in rows}
 
 
-def _where(
-    study_id: int,
-    judge: str | None,
-    categories: list[str] | None,
-    eval_langs: list[str] | None,
-    keys: dict[str, str] | None,
-) -> tuple[str, list[Any]]:
-    clauses, args = ["c.study_id = ?"], [study_id]
-    if judge:
-        clauses.append("j.judge = ?")
-        args.append(judge)
-    if categories:
-        clauses.append(f"p.category IN ({', '.join('?' for _ in categories)})")
-        args += list(categories)
-    if eval_langs:
-        clauses.append(f"p.lang IN ({', '.join('?' for _ in eval_langs)})")
-        args += list(eval_langs)
-    if keys:
-        pairs = " OR ".join("(r.cell_id = ? AND r.generation_key = ?)" for _ in keys)
-        clauses.append(f"({pairs})")
-        for cell, key in keys.items():
-            args += [cell, key]
+def _where(study_id: int, keys: dict[str, str]) -> tuple[str, list[Any]]:
+    """The study's responses made with each cell's chosen generation key (filters are applied to the counts)."""
+    pairs = " OR ".join("(r.cell_id = ? AND r.generation_key = ?)" for _ in keys)
+    args: list[Any] = [study_id]
+    for cell, key in keys.items():
+        args += [cell, key]
+    clauses = ["c.study_id = ?", f"({pairs})"]
     return " AND ".join(clauses), args
 
 
@@ -150,7 +135,7 @@ def counts(db, study_id: int, *, generation_keys: dict[str, str] | None = None) 
     keys = generation_keys if generation_keys is not None else current_generation_keys(db, study_id)
     if not keys:
         return []
-    where, args = _where(study_id, None, None, None, keys)
+    where, args = _where(study_id, keys)
     base_from = """FROM judgments j JOIN responses r ON r.id = j.response_id
                    JOIN cells c ON c.id = r.cell_id JOIN prompts p ON p.id = r.prompt_id"""
     out: dict[tuple, dict[str, Any]] = {}
