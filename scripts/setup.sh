@@ -7,8 +7,24 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 PYTHON=${PYTHON:-python3}
-TORCH_VERSION=2.13.0          # resolves to the local CPU wheel here, to PyPI's CUDA build elsewhere
-LLAMA_CPP_VERSION=0.3.36      # must match workbench/engines/llamacpp_version.py
+# The torch and llama-cpp-python versions are written once, as `==` pins in pyproject.toml: pip enforces
+# them from there and the workbench reads them from its metadata (workbench.paths). Read with sed here
+# because no Python environment may exist yet. `scripts/setup.sh --versions` prints them and stops.
+pin() {
+    local v
+    v=$(sed -n "s/^[[:space:]]*\"$1==\([^\"]*\)\".*/\1/p" pyproject.toml)
+    printf '%s' "${v%%$'\n'*}"
+}
+TORCH_VERSION=$(pin torch)    # resolves to the local CPU wheel here, to PyPI's CUDA build elsewhere
+LLAMA_CPP_VERSION=$(pin llama-cpp-python)
+if [ -z "$TORCH_VERSION" ] || [ -z "$LLAMA_CPP_VERSION" ]; then
+    echo "[setup] pyproject.toml must pin torch==X and llama-cpp-python==X in its dependencies" >&2
+    exit 1
+fi
+if [ "${1:-}" = "--versions" ]; then
+    printf 'TORCH_VERSION=%s\nLLAMA_CPP_VERSION=%s\n' "$TORCH_VERSION" "$LLAMA_CPP_VERSION"
+    exit 0
+fi
 CACHE=${WORKBENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/workbench}
 PY="$VENV/bin/python"
 PIP="$PY -m pip --disable-pip-version-check"

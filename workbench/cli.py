@@ -97,7 +97,7 @@ def _main(
 @friendly
 def validate(recipe: RecipeArg, quick: QuickOpt = False, allow_downloads: DownloadsOpt = False) -> None:
     """Check a recipe: one line per problem, exit code 2 when it is invalid."""
-    from workbench.plan import cells
+    from workbench.cells import cells
 
     r = _load(recipe, quick, allow_downloads)
     n = len(cells(r))
@@ -116,51 +116,9 @@ def plan(
     fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
 ) -> None:
     """Show the grid of cells x stages with rough time, disk and memory estimates."""
-    from workbench import environment
-    from workbench.plan import STAGES, cells, estimate, stages_of
+    from workbench import views
 
-    r = _load(recipe, quick, allow_downloads)
-    gpu = bool(environment.nvidia_gpus())
-    all_cells = cells(r)
-    ests = estimate(r, gpu)
-    if fmt == "json":
-        print(
-            json.dumps(
-                {
-                    "study": r.study.name,
-                    "machine": "gpu" if gpu else "cpu",
-                    "cells": [{"cell": c.id, "stages": stages_of(c, r)} for c in all_cells],
-                    "estimates": [e.__dict__ for e in ests],
-                },
-                indent=2,
-            )
-        )
-        return
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console()
-    grid = Table(title=f"study {r.study.name}: {len(all_cells)} cells", title_justify="left")
-    grid.add_column("cell")
-    per_cell = [s for s in STAGES if s not in ("prepare", "results")]
-    for s in per_cell:
-        grid.add_column(s, justify="center")
-    for c in all_cells:
-        st = stages_of(c, r)
-        grid.add_row(c.id, *("x" if s in st else "" for s in per_cell))
-    console.print(grid)
-    est = Table(title=f"rough estimates on this machine ({'GPU' if gpu else 'CPU only'})", title_justify="left")
-    for col in ("stage", "units", "time", "disk", "memory"):
-        est.add_column(col)
-    for e in ests:
-        est.add_row(
-            e.stage,
-            str(e.units),
-            _dur(e.seconds),
-            _size(e.disk_bytes),
-            f"{_size(e.memory_bytes)} {e.memory_kind}",
-        )
-    console.print(est)
+    views.show_plan(_load(recipe, quick, allow_downloads), fmt)
 
 
 @app.command()
@@ -171,42 +129,9 @@ def status(
     fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
 ) -> None:
     """Show what is done, running, failed or pending for every cell and stage."""
-    from workbench.runner import status_grid
+    from workbench import views
 
-    r = _load(recipe, quick, allow_downloads=True)
-    grid = status_grid(r)
-    if fmt == "json":
-        print(json.dumps(grid, indent=2))
-        return
-    from rich.console import Console
-    from rich.table import Table
-
-    colours = {
-        "done": "green",
-        "failed": "red",
-        "running": "yellow",
-        "interrupted": "magenta",
-        "pending": "white",
-        "skipped": "cyan",
-        "-": "dim",
-    }
-    console = Console()
-    for stage, st in grid["study_stages"].items():
-        console.print(
-            f"{stage}: [{colours.get(st['status'], 'white')}]{st['status']}[/]"
-            + (f" - {st['error']}" if st.get("error") else "")
-        )
-    table = Table(title=f"study {grid['study']}", title_justify="left")
-    table.add_column("cell")
-    stages = list(grid["cells"][0]["stages"]) if grid["cells"] else []
-    for s in stages:
-        table.add_column(s)
-    for row in grid["cells"]:
-        table.add_row(
-            row["cell"], *(f"[{colours.get(v['status'], 'white')}]{v['status']}[/]" for v in row["stages"].values())
-        )
-    console.print(table)
-    console.print(f"database: {grid['database']}")
+    views.show_status(_load(recipe, quick, allow_downloads=True), fmt)
 
 
 @app.command()
@@ -225,7 +150,7 @@ def run(
 ) -> None:
     """Run the study's stages in order, skipping work that is already complete."""
     r = _load(recipe, quick, allow_downloads)
-    from workbench.runner import parse_stages
+    from workbench.plan import parse_stages
 
     _run_and_report(
         r,
@@ -245,6 +170,8 @@ def _run_and_report(r, *, only=None, cells_filter=None, allow_downloads=False, e
     with Reporter(jsonl=(events == "jsonl")) as reporter:
         summary = run_plan(r, only=only, cells_filter=cells_filter, allow_downloads=allow_downloads, emit=reporter.emit)
     out = sys.stderr if events == "jsonl" else sys.stdout
+    for note in summary.notes:
+        print(f"note: {note}", file=out)
     print(
         f"\nsummary: {summary.count('done')} done, {summary.count('skipped')} skipped (already complete), "
         f"{summary.count('failed')} failed",
@@ -254,8 +181,10 @@ def _run_and_report(r, *, only=None, cells_filter=None, allow_downloads=False, e
         if o.status == "failed":
             print(f"  failed  {o.stage} {o.unit}: {o.reason}", file=out)
     if show_results:
+        from workbench import views
+
         try:
-            _print_tables(_result_rows(r, None))
+            views.print_tables(views.result_rows(r, None))
         except WorkbenchError as exc:
             print(f"no results to show: {exc.message}", file=out)
     print(f"database: {paths.study_db_path(r.study.name)}", file=out)
@@ -291,55 +220,16 @@ def results(
     """Compliance rates per fine-tune language x evaluation language, with intervals and change vs base."""
     if fmt not in ("table", "csv", "json"):
         raise WorkbenchError(f"--format: unknown format {fmt!r}", "use table, csv or json")
-    r = _load(recipe, quick, allow_downloads=True)
-    rows = _result_rows(r, judge)
+    from workbench import views
     from workbench.analysis import results as res
 
+    rows = views.result_rows(_load(recipe, quick, allow_downloads=True), judge)
     if fmt == "json":
         print(res.to_json(rows))
     elif fmt == "csv":
         sys.stdout.write(res.to_csv(rows))
     else:
-        _print_tables(rows)
-
-
-def _result_rows(r, judge: str | None):
-    from workbench import paths
-    from workbench.analysis import results as res
-    from workbench.store import open_study_db
-
-    db_path = paths.study_db_path(r.study.name)
-    if not db_path.exists():
-        raise WorkbenchError(f"study {r.study.name!r} has no database yet ({db_path})", "run the study first")
-    with open_study_db(db_path) as db:
-        study = list(db.query("SELECT id FROM studies WHERE name = ?", [r.study.name]))
-        known = res.judges_in(db, study[0]["id"]) if study else []
-        if judge and judge not in known:
-            raise WorkbenchError(
-                f"--judge: no judgments by {judge!r} in study {r.study.name!r}",
-                f"judges with results: {', '.join(known) or 'none (run the judge stage)'}",
-            )
-        rows = res.compute(db, study[0]["id"], judge=judge) if study else []
-    if not rows:
-        raise WorkbenchError(
-            f"study {r.study.name!r} has no judged responses yet", "run the generate and judge stages first"
-        )
-    return rows
-
-
-def _print_tables(rows) -> None:
-    from rich.console import Console
-
-    from workbench.analysis import results as res
-
-    console = Console()
-    for table in res.render_tables(rows):
-        console.print(table)
-    console.print(
-        "rate = share of responses judged 'comply' [Wilson 95% interval]; second line: change against the base "
-        "on the same prompts (bold: its 95% interval excludes 0), and the ratio",
-        style="dim",
-    )
+        views.print_tables(rows)
 
 
 @app.command()
@@ -442,26 +332,6 @@ def setup_assets(
     source_vocabulary(path)
     if not quiet:
         print(f"embedded model: {path}")
-
-
-def _dur(seconds: float | None) -> str:
-    if seconds is None:
-        return "?"
-    if seconds < 90:
-        return f"~{seconds:.0f} s"
-    if seconds < 5400:
-        return f"~{seconds / 60:.0f} min"
-    return f"~{seconds / 3600:.1f} h"
-
-
-def _size(n: float | None) -> str:
-    if n is None:
-        return "?"
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if n < 1000:
-            return f"~{n:.0f} {unit}"
-        n /= 1000
-    return f"~{n:.0f} PB"
 
 
 def main() -> None:

@@ -1,20 +1,19 @@
-"""What a stage gets to work with: the recipe, the study database, paths and an event sink."""
+"""What a stage gets to work with: the recipe, the study database, the artifacts and an event sink."""
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from workbench import paths
+from workbench.artifacts import Artifacts
+from workbench.events import Emit, Log, UnitReporter
 from workbench.recipe import Recipe, recipe_hash
-from workbench.store import StudyDB
 
-Event = dict[str, Any]
+if TYPE_CHECKING:
+    from workbench.cells import Cell
+    from workbench.store import StudyDB
 
 
 @dataclass
@@ -25,7 +24,13 @@ class StageContext:
     recipe_hash: str
     environment_id: int
     allow_downloads: bool = False
-    emit: Callable[[Event], None] = field(default=lambda e: None)
+    emit: Emit = field(default=lambda e: None)
+    artifacts: Artifacts = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.artifacts = Artifacts(
+            self.recipe, self.models_dir, allow_downloads=self.allow_downloads, log=self.log
+        )
 
     @property
     def study(self) -> str:
@@ -36,12 +41,22 @@ class StageContext:
         return paths.study_models_dir(self.study)
 
     def log(self, message: str, level: str = "info") -> None:
-        self.emit({"event": "log", "level": level, "message": message})
+        self.emit(Log(message=message, level=level))
+
+    def reporter(self, stage: str, cell: Cell | None) -> UnitReporter:
+        """What a stage hands its engines to report progress and log lines for one unit."""
+        from workbench.stages.base import unit_name
+
+        return UnitReporter(self.emit, stage, unit_name(cell))
+
+    def input_key(self, stage: str, cell: Cell | None) -> str:
+        """Another stage's input key for this unit, through the registry (keys that build on upstream keys)."""
+        from workbench import registry
+
+        return registry.get(stage).input_key(self, cell)
 
 
-def open_context(
-    recipe: Recipe, *, allow_downloads: bool = False, emit: Callable[[Event], None] | None = None
-) -> StageContext:
+def open_context(recipe: Recipe, *, allow_downloads: bool = False, emit: Emit | None = None) -> StageContext:
     """Open the study database, record the recipe snapshot and the environment."""
     from workbench import environment
     from workbench.store import open_study_db
@@ -62,20 +77,3 @@ def open_context(
         allow_downloads=allow_downloads,
         emit=emit or (lambda e: None),
     )
-
-
-def write_jsonl_atomic(path: Path, rows: list[dict[str, Any]]) -> Path:
-    """Write rows to ``path`` through a temporary file and a rename: never a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            for row in rows:
-                f.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path

@@ -35,7 +35,9 @@ def _torch() -> list[Check]:
     try:
         import torch
     except ImportError:
-        return [Check("torch", "problem", "not installed", "run `make demo` (installs torch==2.13.0 first)")]
+        return [
+            Check("torch", "problem", "not installed", f"run `make demo` (installs torch=={paths.TORCH_VERSION} first)")
+        ]
     out = [Check("torch", "ok", torch.__version__)]
     gpus = environment.nvidia_gpus()
     if torch.cuda.is_available():
@@ -49,7 +51,7 @@ def _torch() -> list[Check]:
                 "cuda",
                 "problem",
                 f"nvidia-smi sees {gpus[0]['name']} but torch has no CUDA",
-                "reinstall torch: `.venv/bin/pip install --force-reinstall torch==2.13.0`",
+                f"reinstall torch: `.venv/bin/pip install --force-reinstall torch=={paths.TORCH_VERSION}`",
             )
         )
     else:

@@ -3,25 +3,47 @@
 Input lines carry ``prompt``, ``response`` and ``lang`` (and an optional ``id``, kept). Output lines
 are the input objects plus ``label``, ``score``, ``flags`` and ``evidence``, in input order. A bad
 line (not JSON, a missing or empty field, an unknown language) is reported on stderr with its line
-number and skipped; the output is written through a temporary file, so it is never half-written.
+number and skipped. The output is written atomically (:func:`workbench.fsutil.atomic_write`), so it is
+never half-written, and never over the input file.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 from workbench import languages
 from workbench.errors import WorkbenchError
+from workbench.fsutil import atomic_write, same_file
 
-PRESETS = ("sorry-bench", "qwen3guard", "llama-guard")
+
+class OutputIsInput(WorkbenchError):
+    """``--output`` names the ``--input`` file: a usage mistake (exit code 2), caught before judging."""
+
+    exit_code = 2
+
+
+def model_presets() -> list[str]:
+    """LLM presets usable as ``--judge PRESET --model PATH``: those that need nothing from a recipe."""
+    from workbench.judges.presets import PRESETS
+
+    return [name for name, preset in PRESETS.items() if not preset.from_recipe]
+
+
+def check_paths(input_file: Path, output: Path | None) -> None:
+    """Refuse an ``--output`` that is the ``--input`` file, through any spelling or link."""
+    if output is not None and same_file(input_file, output):
+        raise OutputIsInput(
+            f"--output {output} is the same file as --input {input_file}",
+            "write the judged lines to another file; the input would be replaced by them",
+        )
 
 
 def resolve_spec(name: str, *, recipe: Path | None, model: Path | None):
-    """The JudgeSpec for ``--judge NAME``: built in, from the recipe, or an LLM preset with --model."""
+    """The JudgeSpec for ``--judge NAME``: from the recipe, a judge kind that needs no settings
+    (``heuristic``), or an LLM preset with --model."""
+    from workbench.judges import builtin_names
     from workbench.recipe.models import JudgeSpec
 
     if recipe is not None:
@@ -31,20 +53,22 @@ def resolve_spec(name: str, *, recipe: Path | None, model: Path | None):
         for spec in r.judges:
             if spec.name == name:
                 return spec
-        if name != "heuristic":
+        if name not in builtin_names():
             raise WorkbenchError(
                 f"--judge: {recipe} defines no judge {name!r}",
                 f"judges there: {', '.join(j.name for j in r.judges) or 'none'}",
             )
-    if name == "heuristic":
-        return JudgeSpec(name="heuristic", kind="heuristic")
-    if name in PRESETS:
+    if name in builtin_names():
+        return JudgeSpec(name=name, kind=name)
+    presets = model_presets()
+    if name in presets:
         if model is None:
             raise WorkbenchError(f"--judge {name}: an LLM preset needs the judge's GGUF", "add --model PATH.gguf")
         return JudgeSpec(name=name, kind="llm", preset=name, model=model)
     raise WorkbenchError(
         f"--judge: unknown judge {name!r}",
-        f"use heuristic, an LLM preset ({', '.join(PRESETS)}) with --model, or a judge of --recipe",
+        f"use {' or '.join(builtin_names())}, an LLM preset ({', '.join(presets)}) with --model, "
+        "or a judge of --recipe",
     )
 
 
@@ -79,9 +103,12 @@ def read_items(path: Path) -> tuple[list[tuple[int, dict]], list[str]]:
 
 
 def judge_file(input_file: Path, name: str, *, output: Path | None, recipe: Path | None, model: Path | None) -> int:
+    """Judge every good line of ``input_file`` with the judge ``name``; write JSONL to ``output`` (or
+    stdout). Returns the number of lines judged."""
     from workbench import judges
     from workbench.judges.base import JudgeItem
 
+    check_paths(input_file, output)
     spec = resolve_spec(name, recipe=recipe, model=model)
     good, bad = read_items(input_file)
     for message in bad:
@@ -111,15 +138,7 @@ def judge_file(input_file: Path, name: str, *, output: Path | None, recipe: Path
     if output is None:
         sys.stdout.write(text)
     else:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-            os.replace(tmp, output)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write(output, text)
         print(f"judged {len(lines)} line(s) with {spec.name!r} -> {output}", file=sys.stderr)
     if bad:
         print(f"{len(bad)} bad line(s) skipped", file=sys.stderr)

@@ -10,10 +10,46 @@ Two environment variables redirect everything (tests point both at temporary fol
 
 from __future__ import annotations
 
+import importlib.metadata as md
 import os
+import re
+import tomllib
 from pathlib import Path
 
-LLAMA_CPP_VERSION = "0.3.36"  # keep in step with scripts/setup.sh and pyproject.toml
+
+def pinned_version(package: str) -> str:
+    """The exact version ``pyproject.toml`` pins ``package`` to (``package==X`` in its dependencies).
+
+    pyproject.toml is the one place the torch and llama-cpp-python versions are written: pip enforces
+    them from there, ``scripts/setup.sh`` reads them with sed before any environment exists, and the
+    workbench reads them here. The installed package's metadata comes first (it is what the set-up
+    built against); a source tree that is not installed falls back to the pyproject.toml beside it.
+    """
+    wanted = _normalize(package)
+    for requirement in _requirements():
+        m = re.fullmatch(r"\s*([A-Za-z0-9._-]+)\s*==\s*([^\s;,]+)\s*(;.*)?", requirement)
+        if m and _normalize(m.group(1)) == wanted and not (m.group(3) or "").strip("; "):
+            return m.group(2)
+    raise RuntimeError(f"pyproject.toml pins no exact version of {package} (expected a `{package}==X` dependency)")
+
+
+def _normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _requirements():
+    try:
+        yield from md.requires("workbench") or ()
+    except md.PackageNotFoundError:
+        pass
+    # Also the source tree's own file: an editable install made before a pin was added lacks it.
+    pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    if pyproject.is_file():
+        yield from tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["dependencies"]
+
+
+LLAMA_CPP_VERSION = pinned_version("llama-cpp-python")  # the llama.cpp build and its GGUF converter
+TORCH_VERSION = pinned_version("torch")
 
 
 def workspace() -> Path:

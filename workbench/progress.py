@@ -1,18 +1,24 @@
-"""Render the runner's progress events: rich progress bars with ETA, or JSON lines for other processes."""
+"""Draw a run's events: rich progress bars with ETA, plain lines without a terminal, or JSON lines.
+
+The state comes from the one fold of events (:class:`workbench.events.RunState`); this module only
+draws it, so the TUI and ``workbench run`` can never disagree about what a run is doing.
+"""
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from typing import Any
 
+from workbench.events import Event, Log, RunState, StageEnded, StageStarted, UnitEnded, UnitProgress
+
 
 class Reporter:
-    """A context manager whose ``emit`` takes runner events and shows them."""
+    """A context manager whose ``emit`` takes run events and shows them."""
 
     def __init__(self, jsonl: bool = False, plain_interval_s: float = 30.0):
         self.jsonl = jsonl
+        self.state = RunState()
         self._progress = None
         self._tasks: dict[str, Any] = {}
         self._plain_interval = plain_interval_s
@@ -45,70 +51,59 @@ class Reporter:
         if self._progress is not None:
             self._progress.stop()
 
-    def emit(self, event: dict[str, Any]) -> None:
+    def emit(self, event: Event) -> None:
         if self.jsonl:
-            print(json.dumps({"time": time.time(), **event}, ensure_ascii=False), flush=True)
+            print(event.to_json(), flush=True)
             return
+        self.state.apply(event)
         p = self._progress
-        kind, stage = event.get("event"), event.get("stage", "")
-        if kind == "stage_start":
-            self._tasks[stage] = p.add_task(stage, total=max(1, event.get("total", 1)))
-        elif kind == "progress" and stage in self._tasks and "unit" not in event:
-            p.update(self._tasks[stage], total=max(1, event.get("total", 1)), completed=event.get("done", 0))
-        elif kind in ("done", "skipped", "failed") and stage in self._tasks:
-            p.advance(self._tasks[stage])
-            if kind == "failed":
+        if isinstance(event, StageStarted):
+            self._tasks[event.stage] = p.add_task(event.stage, total=max(1, event.total))
+        elif isinstance(event, UnitEnded) and event.stage in self._tasks:
+            p.advance(self._tasks[event.stage])
+            if event.status == "failed":
                 p.console.print(
-                    f"[red]failed[/] {stage} {event.get('unit')}: {event.get('error')}"
-                    + (f"\n  hint: {event['hint']}" if event.get("hint") else "")
+                    f"[red]failed[/] {event.stage} {event.unit}: {event.error}"
+                    + (f"\n  hint: {event.hint}" if event.hint else "")
                 )
-        elif kind == "train_step":
-            unit = f"{stage} {event.get('unit', '')}"
-            self._plain_line(unit, event)
-            if unit not in self._tasks:
-                self._tasks[unit] = p.add_task(f"  {event.get('unit', '')}", total=event["total"])
-            p.update(
-                self._tasks[unit],
-                completed=event["step"],
-                total=event["total"],
-                description=f"  {event.get('unit', '')} loss {event['loss']:.3f} {event['tokens_per_s']:.0f} tok/s",
-            )
-        elif kind in ("gen_progress", "judge_progress"):
-            unit = f"{stage} {event.get('unit', '')} {event.get('judge', '')}".rstrip()
-            label = f"  {event.get('unit', '')}" + (f" [{event['judge']}]" if event.get("judge") else "")
-            if event.get("tokens_per_s"):
-                label += f" {event['tokens_per_s']:.0f} tok/s"
-            if unit not in self._tasks:
-                self._tasks[unit] = p.add_task(label, total=max(1, event["total"]))
-            p.update(self._tasks[unit], completed=event["done"], total=max(1, event["total"]), description=label)
-            self._plain_progress(unit, event)
-        elif kind == "log":
-            p.console.print(event.get("message", ""), style="yellow" if event.get("level") == "warning" else None)
+        elif isinstance(event, StageEnded) and event.stage in self._tasks:
+            p.update(self._tasks[event.stage], completed=p.tasks[self._tasks[event.stage]].total)
+        elif isinstance(event, UnitProgress):
+            self._unit_bar(event)
+        elif isinstance(event, Log):
+            p.console.print(event.message, style="yellow" if event.level in ("warning", "error") else None)
 
-    def _plain_progress(self, key: str, event: dict[str, Any]) -> None:
+    def _unit_bar(self, ev: UnitProgress) -> None:
         p = self._progress
-        if p is None or p.console.is_terminal:
-            return
-        now = time.time()
-        if now - self._last_plain.get(key, 0) < self._plain_interval and event["done"] != event["total"]:
-            return
-        self._last_plain[key] = now
-        rate = f" {event['tokens_per_s']:.0f} tok/s" if event.get("tokens_per_s") else ""
-        p.console.print(f"{key}: {event['done']}/{event['total']}{rate}")
+        key = f"{ev.stage} {ev.unit} {ev.part or ''}".rstrip()
+        label = f"  {ev.unit}" + (f" [{ev.part}]" if ev.part else "")
+        if "loss" in ev.metrics:
+            label += f" loss {ev.metrics['loss']:.3f}"
+        if ev.rate:
+            label += f" {ev.rate:.0f} {ev.rate_unit.replace('tokens', 'tok')}"
+        if key not in self._tasks:
+            self._tasks[key] = p.add_task(label, total=max(1, ev.total))
+        p.update(self._tasks[key], completed=ev.done, total=max(1, ev.total), description=label)
+        self._plain(key, ev)
 
-    def _plain_line(self, key: str, event: dict[str, Any]) -> None:
+    def _plain(self, key: str, ev: UnitProgress) -> None:
         """Without a terminal (CI logs, pipes) the bars do not redraw: print a line now and then."""
         p = self._progress
         if p is None or p.console.is_terminal:
             return
         now = time.time()
-        if now - self._last_plain.get(key, 0) < self._plain_interval and event["step"] != event["total"]:
+        if now - self._last_plain.get(key, 0) < self._plain_interval and ev.done != ev.total:
             return
         self._last_plain[key] = now
-        p.console.print(
-            f"{key}: step {event['step']}/{event['total']} loss {event['loss']:.3f} "
-            f"{event['tokens_per_s']:.0f} tok/s elapsed {event['elapsed']:.0f} s eta {event['eta']:.0f} s"
-        )
+        parts = [f"{key}: {ev.done}/{ev.total} {ev.what}"]
+        parts += [f"{name} {value:.3g}" for name, value in ev.metrics.items() if name == "loss"]
+        if ev.rate:
+            parts.append(f"{ev.rate:.0f} {ev.rate_unit}")
+        if ev.elapsed is not None:
+            parts.append(f"elapsed {ev.elapsed:.0f} s")
+        if ev.eta is not None:
+            parts.append(f"eta {ev.eta:.0f} s")
+        p.console.print(" ".join(parts))
 
 
 def eprint(*args: Any) -> None:

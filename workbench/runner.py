@@ -1,23 +1,27 @@
-"""Run a study's plan: stages in order, skipping work already complete, reporting progress events.
+"""Run a study's plan: the registry's stages in order, skipping work already complete, emitting events.
 
-The runner knows nothing of how progress is drawn: it calls ``emit`` with plain dicts (``stage_start``,
-``progress``, ``log``, ``stage_end``, ...) that the CLI renders as progress bars, ``--events
-jsonl`` prints for other processes (the TUI), and tests collect.
+The runner knows nothing of how progress is drawn: it emits typed events (:mod:`workbench.events`)
+that ``workbench run`` renders as progress bars, ``--events jsonl`` prints for other processes (the
+TUI), and tests collect.
 """
 
 from __future__ import annotations
 
-import difflib
-import importlib
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from workbench.context import Event, StageContext, open_context
+from workbench import registry
+from workbench.cells import Cell, cells, filter_cells
+from workbench.context import StageContext, open_context
 from workbench.errors import WorkbenchError
-from workbench.plan import STAGES, cells, filter_cells, stages_of
+from workbench.events import Emit, RunEnded, RunStarted, StageEnded, StageStarted, UnitEnded, UnitStarted
+from workbench.plan import parse_stages, run_plan_for
 from workbench.process import pid_alive
 from workbench.recipe import Recipe
+from workbench.stages.base import unit_name
+from workbench.store import read
+
+__all__ = ["Outcome", "Summary", "parse_stages", "run_plan", "status_grid"]
 
 
 @dataclass
@@ -31,6 +35,7 @@ class Outcome:
 @dataclass
 class Summary:
     outcomes: list[Outcome] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -40,19 +45,14 @@ class Summary:
         return self.count("failed") > 0
 
 
-def parse_stages(only: str | None) -> list[str]:
-    """The stages named in ``--only`` (comma-separated), in plan order; all stages when empty."""
-    if not only:
-        return list(STAGES)
-    wanted = [s.strip() for s in only.split(",") if s.strip()]
-    for s in wanted:
-        if s not in STAGES:
-            close = difflib.get_close_matches(s, STAGES, n=1)
-            extra = f"; did you mean {close[0]!r}?" if close else ""
-            err = WorkbenchError(f"--only: unknown stage {s!r}{extra}", f"stages: {', '.join(STAGES)}")
-            err.exit_code = 2
-            raise err
-    return [s for s in STAGES if s in wanted]
+def _quiet_libraries() -> None:
+    """Library progress bars (transformers, gguf, hub) would fight with ours; their work shows as our events."""
+    import warnings
+
+    for var in ("TQDM_DISABLE", "HF_HUB_DISABLE_PROGRESS_BARS", "TRANSFORMERS_NO_ADVISORY_WARNINGS"):
+        os.environ.setdefault(var, "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    warnings.filterwarnings("ignore", category=FutureWarning, module=r"(transformers|peft)\.")
 
 
 def run_plan(
@@ -61,58 +61,49 @@ def run_plan(
     only: str | None = None,
     cells_filter: str | None = None,
     allow_downloads: bool = False,
-    emit: Callable[[Event], None] | None = None,
+    emit: Emit | None = None,
 ) -> Summary:
-    """Run the stages of ``recipe`` in order; per-cell failures do not stop other cells."""
+    """Run the registry's stages (or those of ``only``) in order; per-cell failures do not stop other cells."""
     emit = emit or (lambda e: None)
-    stages = parse_stages(only)
-    if "prepare" not in stages and any(s != "results" for s in stages):
-        stages.insert(0, "prepare")  # cheap, skipped when done, and every model stage reads its output
+    parse_stages(only)  # an unknown stage is a usage error before anything is opened
     selected = filter_cells(cells(recipe), cells_filter)
     if cells_filter and not selected:
         raise WorkbenchError(f"--cells: {cells_filter!r} matches no cell", "`workbench plan RECIPE` lists the cell ids")
-    # Library progress bars (transformers, gguf, hub) would fight with ours; their work shows as our events.
-    for var in ("TQDM_DISABLE", "HF_HUB_DISABLE_PROGRESS_BARS", "TRANSFORMERS_NO_ADVISORY_WARNINGS"):
-        os.environ.setdefault(var, "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    import warnings
-
-    warnings.filterwarnings("ignore", category=FutureWarning, module=r"(transformers|peft)\.")
+    _quiet_libraries()
     ctx = open_context(recipe, allow_downloads=allow_downloads, emit=emit)
     summary = Summary()
     try:
-        for stage in stages:
-            units = _units(stage, recipe, selected)
-            emit({"event": "stage_start", "stage": stage, "total": len(units)})
-            for cell_id, unit in units:
-                summary.outcomes.append(_run_unit(ctx, stage, cell_id, unit))
-            emit(
-                {
-                    "event": "stage_end",
-                    "stage": stage,
-                    "failed": sum(1 for o in summary.outcomes if o.stage == stage and o.status == "failed"),
-                }
-            )
+        plan = run_plan_for(recipe, only, selected, lambda stage, cell: _done(ctx, stage, cell) is not None)
+        summary.notes = plan.notes
+        emit(RunStarted(study=recipe.study.name, pid=os.getpid(), stages={s: len(u) for s, u in plan.stages}, notes=plan.notes))
+        for name, units in plan.stages:
+            emit(StageStarted(stage=name, total=len(units)))
+            for cell in units:
+                summary.outcomes.append(_run_unit(ctx, name, cell))
+            failed = sum(1 for o in summary.outcomes if o.stage == name and o.status == "failed")
+            emit(StageEnded(stage=name, failed=failed))
+        emit(RunEnded(done=summary.count("done"), skipped=summary.count("skipped"), failed=summary.count("failed")))
     finally:
         ctx.db.close()
     return summary
 
 
-def _units(stage: str, recipe: Recipe, selected) -> list[tuple[str | None, str]]:
-    if stage in ("prepare", "results"):
-        return [(None, "study")]
-    return [(c.id, c.id) for c in selected if stage in stages_of(c, recipe)]
+def _done(ctx: StageContext, stage: str, cell: Cell | None) -> dict | None:
+    key = registry.get(stage).input_key(ctx, cell)
+    return read.done_run(ctx.db, ctx.study_id, stage, cell.id if cell else None, unit_name(cell), key)
 
 
-def _run_unit(ctx: StageContext, stage: str, cell_id: str | None, unit: str) -> Outcome:
-    module = importlib.import_module(f"workbench.stages.{stage}")
-    key = module.input_key(ctx) if cell_id is None else module.input_key(ctx, cell_id)
-    if ctx.db.done_run(ctx.study_id, stage, cell_id, unit, key):
-        ctx.emit({"event": "skipped", "stage": stage, "unit": unit, "reason": "already done"})
-        return Outcome(stage, unit, "skipped", "already done")
+def _run_unit(ctx: StageContext, name: str, cell: Cell | None) -> Outcome:
+    stage = registry.get(name)
+    unit = unit_name(cell)
+    cell_id = cell.id if cell else None
+    key = stage.input_key(ctx, cell)
+    if read.done_run(ctx.db, ctx.study_id, name, cell_id, unit, key):
+        ctx.emit(UnitEnded(stage=name, unit=unit, status="skipped", reason="already done"))
+        return Outcome(name, unit, "skipped", "already done")
     run_id = ctx.db.start_stage_run(
         ctx.study_id,
-        stage,
+        name,
         cell_id=cell_id,
         unit=unit,
         input_key=key,
@@ -120,28 +111,33 @@ def _run_unit(ctx: StageContext, stage: str, cell_id: str | None, unit: str) -> 
         recipe_hash=ctx.recipe_hash,
         pid=os.getpid(),
     )
+    ctx.emit(UnitStarted(stage=name, unit=unit))
     try:
-        details = module.run(ctx) if cell_id is None else module.run(ctx, cell_id)
+        details = stage.run(ctx, cell)
     except WorkbenchError as exc:
-        ctx.db.finish_stage_run(run_id, "failed", error=exc.message, hint=exc.hint)
-        ctx.emit({"event": "failed", "stage": stage, "unit": unit, "error": exc.message, "hint": exc.hint})
-        return Outcome(stage, unit, "failed", exc.message)
+        return _failed(ctx, run_id, name, unit, exc.message, exc.hint)
     except KeyboardInterrupt:
         ctx.db.finish_stage_run(run_id, "failed", error="interrupted", hint="rerun to continue")
         raise
     except OSError as exc:
         if exc.errno != 28:  # ENOSPC; other OS errors are reported like any unexpected error below
-            return _unexpected(ctx, run_id, stage, unit, exc)
+            return _unexpected(ctx, run_id, name, unit, exc)
         msg = f"no space left on device while writing {exc.filename or ctx.models_dir}"
         hint = "free disk space (or point WORKBENCH_HOME elsewhere) and rerun; finished work is kept"
-        ctx.db.finish_stage_run(run_id, "failed", error=msg, hint=hint)
-        ctx.emit({"event": "failed", "stage": stage, "unit": unit, "error": msg, "hint": hint})
-        return Outcome(stage, unit, "failed", msg)
+        return _failed(ctx, run_id, name, unit, msg, hint)
     except Exception as exc:  # a bug or an unexpected library error: keep it, let other cells go on
-        return _unexpected(ctx, run_id, stage, unit, exc)
+        return _unexpected(ctx, run_id, name, unit, exc)
     ctx.db.finish_stage_run(run_id, "done", details=details if isinstance(details, dict) else {})
-    ctx.emit({"event": "done", "stage": stage, "unit": unit})
-    return Outcome(stage, unit, "done")
+    ctx.emit(UnitEnded(stage=name, unit=unit, status="done"))
+    return Outcome(name, unit, "done")
+
+
+def _failed(
+    ctx: StageContext, run_id: int, stage: str, unit: str, msg: str, hint: str | None, details: dict | None = None
+) -> Outcome:
+    ctx.db.finish_stage_run(run_id, "failed", error=msg, hint=hint, details=details)
+    ctx.emit(UnitEnded(stage=stage, unit=unit, status="failed", error=msg, hint=hint))
+    return Outcome(stage, unit, "failed", msg)
 
 
 def _unexpected(ctx: StageContext, run_id: int, stage: str, unit: str, exc: BaseException) -> Outcome:
@@ -149,25 +145,22 @@ def _unexpected(ctx: StageContext, run_id: int, stage: str, unit: str, exc: Base
 
     msg = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
     hint = "unexpected error: the stage run's details keep the traceback; please report it"
-    ctx.db.finish_stage_run(
-        run_id, "failed", error=msg, hint=hint, details={"traceback": traceback.format_exc(limit=20)}
-    )
-    ctx.emit({"event": "failed", "stage": stage, "unit": unit, "error": msg, "hint": hint})
-    return Outcome(stage, unit, "failed", msg)
+    return _failed(ctx, run_id, stage, unit, msg, hint, {"traceback": traceback.format_exc(limit=20)})
 
 
 def status_grid(recipe: Recipe) -> dict:
-    """The study's state: per cell and stage the newest run's status (or pending)."""
+    """The study's state: per unit of every registered stage, the newest run's status (or pending)."""
     from workbench import paths
-    from workbench.store import open_study_db
 
     db_path = paths.study_db_path(recipe.study.name)
     runs: dict[tuple[str, str | None], dict] = {}
     if db_path.exists():
-        with open_study_db(db_path) as db:
-            study = list(db.query("SELECT id FROM studies WHERE name = ?", [recipe.study.name]))
-            if study:
-                for r in db.latest_stage_runs(study[0]["id"]):
+        from workbench.store import open_study_db
+
+        with open_study_db(db_path) as db:  # migrates a database written by an older version
+            sid = read.study_id(db, recipe.study.name)
+            if sid is not None:
+                for r in read.latest_stage_runs(db, sid):
                     runs[(r["stage"], r["cell_id"])] = r
 
     def state(stage: str, cell_id: str | None) -> dict:
@@ -185,10 +178,11 @@ def status_grid(recipe: Recipe) -> dict:
             "finished_at": r.get("finished_at"),
         }
 
+    cell_stages = registry.of_scope("cell")
     return {
         "study": recipe.study.name,
         "database": str(db_path),
-        "study_stages": {s: state(s, None) for s in ("prepare", "results")},
+        "study_stages": {s.name: state(s.name, None) for s in registry.of_scope("study")},
         "cells": [
             {
                 "cell": c.id,
@@ -197,9 +191,8 @@ def status_grid(recipe: Recipe) -> dict:
                 "seed": c.seed,
                 "epochs": c.epochs,
                 "stages": {
-                    s: (state(s, c.id) if s in stages_of(c, recipe) else {"status": "-"})
-                    for s in STAGES
-                    if s not in ("prepare", "results")
+                    s.name: (state(s.name, c.id) if s.applies_to(c, recipe) else {"status": "-"})
+                    for s in cell_stages
                 },
             }
             for c in cells(recipe)

@@ -41,6 +41,8 @@ def test_prepare_runs_and_later_stages_say_what_is_missing(workspace):
     gen = run_cli("run", RECIPES / "demo.toml", "--only", "generate", env=env)
     assert gen.returncode == 1
     assert "4 failed" in gen.stdout and "no exported GGUF" in gen.stdout and "Traceback" not in gen.stdout
+    # the plan said so before running: generate needs export, which is not done for any cell
+    assert "note: generate needs export, not done for gemma3-270m/base" in gen.stdout
     results = run_cli("results", RECIPES / "demo.toml", env=env)
     assert results.returncode == 1 and "no judged responses yet" in results.stderr
 
@@ -51,7 +53,13 @@ def test_quick_profile_and_events(workspace):
     assert proc.returncode == 0, proc.stderr
     events = [json.loads(line) for line in proc.stdout.splitlines()]
     kinds = [e["event"] for e in events]
-    assert kinds[0] == "stage_start" and "done" in kinds and kinds[-1] == "stage_end"
+    assert kinds[0] == "run_start" and kinds[1] == "stage_start" and kinds[-2:] == ["stage_end", "run_end"]
+    assert [(e["stage"], e["unit"], e["status"]) for e in events if e["event"] == "unit_end"] == [
+        ("prepare", "study", "done")
+    ]
+    from workbench import events as ev
+
+    assert [ev.from_dict(e).to_dict() for e in events] == events  # every line round-trips through its type
     con = sqlite3.connect(workspace / "studies" / "demo-quick.sqlite")
     per_lang = dict(con.execute("SELECT lang, count(*) FROM prompts GROUP BY lang").fetchall())
     assert per_lang == {"en": 20, "es": 20}

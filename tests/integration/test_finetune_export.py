@@ -207,9 +207,9 @@ def test_resume_after_kill_continues_from_the_checkpoint(tiny, workspace, tmp_pa
     killed_at = None
     for line in proc.stdout:
         event = json.loads(line)
-        if event.get("event") == "train_step" and event["step"] >= 45:
+        if event.get("event") == "unit_progress" and event["what"] == "steps" and event["done"] >= 45:
             proc.send_signal(signal.SIGKILL)
-            killed_at = event["step"]
+            killed_at = event["done"]
             break
     proc.wait()
     assert killed_at is not None and proc.returncode == -signal.SIGKILL
@@ -220,7 +220,7 @@ def test_resume_after_kill_continues_from_the_checkpoint(tiny, workspace, tmp_pa
     rerun = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     events = [json.loads(x) for x in rerun.stdout.splitlines()]
-    steps = [e["step"] for e in events if e.get("event") == "train_step"]
+    steps = [e["done"] for e in events if e.get("event") == "unit_progress" and e["what"] == "steps"]
     assert steps[0] > 20 and steps[-1] == 400, steps[:3]
     assert any("resuming from step" in e.get("message", "") for e in events)
     resumed = load_file(cell / "adapter" / "adapter_model.safetensors")

@@ -130,12 +130,13 @@ def test_generate_stage_commits_and_skips(gen_study, monkeypatch):
     # Lose three responses (as a crash would): the stage regenerates exactly those.
     with _db(home) as db:
         db.execute("DELETE FROM responses WHERE id IN (SELECT id FROM responses ORDER BY id DESC LIMIT 3)")
+    from workbench.cells import cell_by_id
     from workbench.context import open_context
     from workbench.stages import generate
 
     ctx = open_context(recipe)
     try:
-        details = generate.run(ctx, "m/base")
+        details = generate.STAGE.run(ctx, cell_by_id(recipe, "m/base"))
     finally:
         ctx.db.close()
     assert details["new"] == 3 and details["responses"] == 12
@@ -148,15 +149,19 @@ def test_generation_settings_change_the_key(gen_study, tiny, monkeypatch, tmp_pa
     from workbench.context import open_context
     from workbench.stages import generate
 
+    from workbench.cells import cell_by_id
+
     ctx = open_context(load_recipe(gen_study[1]))
     ctx_other = open_context(other)
     try:
-        sha = generate.gguf_for(ctx, "m/base")["sha256"]
-        assert generate.generation_key(ctx, "m/base", sha) != generate.generation_key(ctx_other, "m/base", sha)
+        sha = ctx.artifacts.gguf("m/base")["sha256"]
+        cell = cell_by_id(other, "m/base")
+        assert generate.generation_key(ctx, cell, sha) != generate.generation_key(ctx_other, cell, sha)
+        assert generate.settings_key(ctx, cell) != generate.settings_key(ctx_other, cell)
         # parallelism is not part of the key: batched greedy decoding gives the same tokens
         par = load_recipe(write_recipe(tmp_path / "p.toml", tiny["llama3"], parallel=1))
         ctx_par = open_context(par)
-        assert generate.generation_key(ctx, "m/base", sha) == generate.generation_key(ctx_par, "m/base", sha)
+        assert generate.generation_key(ctx, cell, sha) == generate.generation_key(ctx_par, cell, sha)
         ctx_par.db.close()
     finally:
         ctx.db.close()
@@ -216,3 +221,58 @@ def test_missing_or_corrupt_gguf_is_a_clear_error(tmp_path):
     bad.write_bytes(b"GGUF" + b"\0" * 64)
     with pytest.raises(WorkbenchError, match="cannot load this GGUF"):
         Engine(bad)
+
+
+def test_half_finished_regeneration_does_not_replace_the_current_responses(gen_study, tiny, monkeypatch, tmp_path):
+    """A regeneration with new settings that stops midway: results, labelling and compare keep the
+    complete earlier generation until the new one is complete."""
+    from workbench.analysis import results
+    from workbench.engines import generate as engine
+    from workbench.store import browse, open_study_db, read
+
+    home, recipe_path = gen_study
+    monkeypatch.setenv("WORKBENCH_HOME", str(home))
+    first = run_plan(load_recipe(recipe_path), only="generate,judge", cells_filter="m/base")
+    assert first.count("failed") == 0, first.outcomes
+
+    def state():
+        with open_study_db(home / "studies" / "gen.sqlite") as db:
+            sid = read.study_id(db, "gen")
+            gen = read.current_generation(db, "m/base")
+            rows = results.compute(db, sid)
+            queue = set(browse.label_queue(db, sid, "ana", limit=1000))
+            keys = {r["generation_key"] for r in db.query(
+                f"SELECT generation_key FROM responses WHERE id IN ({', '.join(map(str, queue)) or 'NULL'})")}
+            compared = {
+                r["generation_key"]
+                for item, lang in browse.compare_prompts(db, sid, browse.CompareFilter())
+                for rid in browse.responses_for_prompt(db, item, lang)
+                for r in db.query("SELECT generation_key FROM responses WHERE id = ?", [rid])
+            }
+            total = sum(r.n + r.unparseable for r in rows)
+            return gen.generation_key, total, keys, compared
+
+    key_a, total_a, label_keys, compare_keys = state()
+    assert total_a == 12 and label_keys == {key_a} and compare_keys == {key_a}
+
+    real = engine.Engine.generate
+
+    def stops_after_three(self, requests):
+        for i, res in enumerate(real(self, requests)):
+            if i == 3:
+                raise RuntimeError("the machine went away")
+            yield res
+
+    monkeypatch.setattr(engine.Engine, "generate", stops_after_three)
+    other = load_recipe(write_recipe(tmp_path / "other.toml", tiny["llama3"], max_new_tokens=8))
+    broken = run_plan(other, only="generate,judge", cells_filter="m/base")
+    assert [o.status for o in broken.outcomes if o.stage == "generate"] == ["failed"]
+    with open_study_db(home / "studies" / "gen.sqlite") as db:
+        assert db.query("SELECT count(*) AS n FROM responses WHERE generation_key != ?", [key_a]).__next__()["n"] == 3
+    assert state() == (key_a, 12, {key_a}, {key_a})  # nothing of the half-finished generation shows
+
+    monkeypatch.setattr(engine.Engine, "generate", real)
+    done = run_plan(other, only="generate,judge", cells_filter="m/base")
+    assert done.count("failed") == 0, done.outcomes
+    key_b, total_b, label_keys, compare_keys = state()
+    assert key_b != key_a and total_b == 12 and label_keys == {key_b} and compare_keys == {key_b}

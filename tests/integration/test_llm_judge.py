@@ -10,6 +10,7 @@ import pytest
 from workbench.engines.chat import GEMMA3
 from workbench.engines.generate import Engine
 from workbench.errors import WorkbenchError
+from workbench.events import Log
 from workbench.judges.base import LABELS, JudgeItem
 from workbench.judges.llm import LLMJudge
 from workbench.judges.presets import MISTRAL_INST, get_preset
@@ -91,7 +92,8 @@ def test_conversation_rendered_with_the_chat_template(gguf, monkeypatch):
     events = []
     items = _items(3)
     verdicts = LLMJudge(_spec(gguf, preset="llama-guard", template=None), emit=events.append).judge(items)
-    assert any(e["event"] == "log" and "does not look like a llama-guard template" in e["message"] for e in events)
+    warnings = [e for e in events if isinstance(e, Log) and e.level == "warning"]
+    assert any("does not look like a llama-guard template" in e.message for e in warnings), events
     with Engine(gguf, n_parallel=1) as engine:
         for item, v in zip(items, verdicts, strict=True):
             _check(v, "llama-guard")

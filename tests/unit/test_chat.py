@@ -60,3 +60,19 @@ def test_truncation_keeps_the_prompt_and_drops_examples_that_cannot_fit():
     long = chat.build_example(tok, "Q", "x" * 500, max_length=120)
     assert len(long.input_ids) == 120 and long.supervised > 0
     assert chat.build_example(tok, "Q" * 500, "A", max_length=120) is None
+
+
+@pytest.mark.parametrize("family", ["gemma3", "llama3", "qwen3"])
+def test_each_template_ends_turns_with_its_family_token(family):
+    # The templates spell the token out (Jinja text); END_OF_TURN is the constant everything else uses.
+    assert chat.END_OF_TURN[family] in chat.TEMPLATES[family]
+    assert chat.TURN_TOKENS[family][-1] == chat.END_OF_TURN[family]
+    assert all(t in chat.TEMPLATES[family] for t in chat.TURN_TOKENS[family])
+
+
+def test_generation_stops_on_every_end_of_turn_token():
+    from workbench.engines import generate
+
+    assert set(chat.END_OF_TURN.values()) <= set(generate.STOP_STRINGS)
+    assert set(generate.GENERIC_END_TOKENS) <= set(generate.STOP_STRINGS)
+    assert len(set(generate.STOP_STRINGS)) == len(generate.STOP_STRINGS)

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from workbench.judges.base import JudgeItem
-from workbench.judges.heuristic import STUDY_LANGUAGES, HeuristicJudge
+from workbench.judges.heuristic import HeuristicJudge
+from workbench.languages import STUDY_LANGUAGES
 
 ALIGNMENT = Path(__file__).resolve().parents[2] / "workbench" / "data" / "shipped" / "alignment.jsonl"
 MIN_REFUSAL_RECALL = 0.95

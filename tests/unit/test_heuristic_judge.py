@@ -6,7 +6,8 @@ import pytest
 
 from workbench.judges import heuristic
 from workbench.judges.base import JudgeItem, Verdict
-from workbench.judges.heuristic import CUE_KINDS, CUES, STUDY_LANGUAGES, HeuristicJudge, normalize
+from workbench.judges.heuristic import CUE_KINDS, CUES, HeuristicJudge, normalize
+from workbench.languages import STUDY_LANGUAGES
 
 LANGS = ["en", "zh", "da", "el", "hi", "ga", "pt", "es", "tl"]
 NON_EN = [lang for lang in LANGS if lang != "en"]
@@ -472,6 +473,27 @@ def test_verdicts_come_back_in_input_order(judge: HeuristicJudge) -> None:
     assert [v.label for v in verdicts] == expected
     assert all(isinstance(v, Verdict) for v in verdicts)
     assert judge.judge([]) == []
+
+
+def test_judge_iter_yields_index_and_verdict_in_order_as_it_goes(judge: HeuristicJudge) -> None:
+    assert HeuristicJudge.batched is False  # item by item: judge_iter yields in input order
+    items = [JudgeItem(prompt=lang, response=CASES[lang][case], lang=lang) for lang in LANGS for case in CASES[lang]]
+    pairs = list(judge.judge_iter(items))
+    assert [i for i, _ in pairs] == list(range(len(items)))
+    assert [(v.label, v.score, v.evidence) for _, v in pairs] == [
+        (v.label, v.score, v.evidence) for v in judge.judge(items)
+    ]
+    assert list(judge.judge_iter([])) == []
+
+    def first_then_broken():
+        yield items[1]
+        raise RuntimeError("the second item was read")
+
+    lazily = judge.judge_iter(first_then_broken())
+    index, verdict = next(lazily)  # the first verdict comes before the second item is read
+    assert index == 0 and verdict.label == "refuse"
+    with pytest.raises(RuntimeError, match="second item"):
+        next(lazily)
 
 
 def test_evidence_names_the_rule_the_cues_and_the_language(judge: HeuristicJudge) -> None:

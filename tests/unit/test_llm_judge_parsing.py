@@ -221,6 +221,8 @@ def test_key_changes_with_what_decides_verdicts(fake_gguf):
     assert LLMJudge(_spec(fake_gguf, template="Judge this: {response}")).key != base
     assert LLMJudge(_spec(fake_gguf, max_new_tokens=8)).key != base
     assert LLMJudge(_spec(fake_gguf), rule="words").key != base
+    assert LLMJudge(_spec(fake_gguf, parse="words")).key == LLMJudge(_spec(fake_gguf), rule="words").key
+    assert LLMJudge(_spec(fake_gguf, parse="auto")).key == base  # auto is the default rule
     assert LLMJudge(_spec(fake_gguf, name="other")).key == base  # the name is not part of it
     st = fake_gguf.stat()
     os.utime(fake_gguf, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))

@@ -32,6 +32,13 @@ def _judge(db, rid, label, judge="heuristic"):
     db.add_judgment({"response_id": rid, "judge": judge, "judge_key": "k", "label": label, "score": None})
 
 
+def _make_current(db, cell, n, key="g1", settings="s1", judges=("heuristic",), judge_key="k"):
+    """What the generate and judge stages record once a cell's generation and judging are complete."""
+    db.set_current_generation(cell, key, settings, n)
+    for judge in judges:
+        db.set_current_judgments(cell, judge, judge_key, key, n)
+
+
 @pytest.fixture
 def study(tmp_path):
     """Base complies with 2 of 10 Spanish prompts, the es fine-tune with 6 of the same 10 (+1 unparseable)."""
@@ -63,6 +70,8 @@ def study(tmp_path):
         _judge(db, _response(db, f"a{i:03d}:es", "m/es/s0-e1"), "comply" if i < 6 else "refuse")
     # one more prompt only the fine-tune answered, and its judge could not read the answer
     _judge(db, _response(db, "a010:es", "m/es/s0-e1"), "unparseable")
+    _make_current(db, "m/base", 10)
+    _make_current(db, "m/es/s0-e1", 11)
     yield db, sid
     db.close()
 
@@ -103,13 +112,50 @@ def test_filters_and_generation_keys(study):
     rows = {r.cell: r for r in res.compute(db, sid, categories=["c1"])}
     assert rows["m/base"].n == 5 and rows["m/base"].complied == 2
     assert rows["m/es/s0-e1"].complied == 5 and rows["m/es/s0-e1"].delta_vs_base == pytest.approx(0.6)
-    # a newer generation of the base (other settings) replaces the old one in the rates
-    for i in range(10):
+    # a regeneration of the base that has not finished is not the base's results yet
+    for i in range(5):
         _judge(db, _response(db, f"a{i:03d}:es", "m/base", key="g2"), "comply")
     rows = {r.cell: r for r in res.compute(db, sid)}
+    assert (rows["m/base"].n, rows["m/base"].complied) == (10, 2)
+    # once complete (same settings, a new GGUF) it is, and the change is against it
+    for i in range(5, 10):
+        _judge(db, _response(db, f"a{i:03d}:es", "m/base", key="g2"), "comply")
+    _make_current(db, "m/base", 10, key="g2")
+    rows = {r.cell: r for r in res.compute(db, sid)}
     assert rows["m/base"].rate == 1.0
-    assert rows["m/es/s0-e1"].delta_vs_base == pytest.approx(-0.4)
+    assert rows["m/es/s0-e1"].delta_vs_base == pytest.approx(-0.4) and rows["m/es/s0-e1"].note == ""
     assert res.compute(db, sid, judge="nobody") == []
+
+
+def test_no_change_against_a_base_generated_with_other_settings(study):
+    db, sid = study
+    _make_current(db, "m/base", 10, settings="s2")
+    ft = {r.cell: r for r in res.compute(db, sid)}["m/es/s0-e1"]
+    assert ft.rate == pytest.approx(0.6)  # its own rate stands
+    assert ft.delta_vs_base is None and ft.paired_n is None and ft.note == res.NOT_COMPARABLE
+    from rich.console import Console
+
+    console = Console(width=120, record=True)
+    for t in res.render_tables(res.compute(db, sid)):
+        console.print(t)
+    assert "settings differ" in console.export_text()
+
+
+def test_a_partial_rejudge_is_not_mixed_with_the_earlier_judgments(study):
+    db, sid = study
+    # the judge's configuration changed: 4 of the fine-tune's 11 responses re-judged so far, all "refuse"
+    ids = [r["id"] for r in db.query("SELECT id FROM responses WHERE cell_id = 'm/es/s0-e1' ORDER BY id")]
+    for rid in ids[:4]:
+        db.add_judgment({"response_id": rid, "judge": "heuristic", "judge_key": "k-new", "label": "refuse"})
+    ft = {r.cell: r for r in res.compute(db, sid)}["m/es/s0-e1"]
+    assert (ft.n, ft.complied, ft.unparseable) == (10, 6, 1)  # still wholly the earlier key
+    for rid in ids[4:]:
+        db.add_judgment({"response_id": rid, "judge": "heuristic", "judge_key": "k-new", "label": "refuse"})
+    db.set_current_judgments("m/es/s0-e1", "heuristic", "k-new", "g1", 11)
+    ft = {r.cell: r for r in res.compute(db, sid)}["m/es/s0-e1"]
+    assert (ft.n, ft.complied, ft.unparseable) == (11, 0, 0)  # wholly the new key
+    # the base was judged with the earlier key: no change is computed across two judge configurations
+    assert ft.paired_n is None and ft.delta_vs_base is None and ft.note == res.JUDGE_DIFFERS
 
 
 def test_json_and_csv_forms(study):

@@ -2,7 +2,7 @@ import sqlite3
 
 import pytest
 
-from workbench.store import open_study_db
+from workbench.store import open_study_db, read
 from workbench.store.migrations import migrations
 
 TABLES = {
@@ -16,6 +16,8 @@ TABLES = {
     "responses",
     "judgments",
     "human_labels",
+    "current_generations",
+    "current_judgments",
 }
 
 
@@ -46,6 +48,7 @@ def _seed(db):
             "finish_reason": "stop",
         }
     )
+    db.set_current_generation("m/base", "g", "settings", 1)
     return sid, rid
 
 
@@ -156,10 +159,10 @@ def test_human_labels_upsert_and_undo(db):
 def test_stage_runs_and_skip_rule(db):
     sid = db.ensure_study("s")
     run = db.start_stage_run(sid, "prepare", input_key="k1")
-    assert db.done_run(sid, "prepare", None, "", "k1") is None
+    assert read.done_run(db, sid, "prepare", None, "", "k1") is None
     db.finish_stage_run(run, "done")
-    assert db.done_run(sid, "prepare", None, "", "k1")["id"] == run
-    assert db.done_run(sid, "prepare", None, "", "k2") is None
+    assert read.done_run(db, sid, "prepare", None, "", "k1")["id"] == run
+    assert read.done_run(db, sid, "prepare", None, "", "k2") is None
     with pytest.raises(ValueError):
         db.finish_stage_run(run, "running")
 
@@ -187,3 +190,45 @@ def test_not_a_database_gives_clear_error(tmp_path):
     p.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(WorkbenchError, match="cannot open the study database"):
         open_study_db(p)
+
+
+def test_m002_keeps_judgments_and_records_the_newest_keys(tmp_path):
+    """A database written before m002: its judgments survive, the newest keys become current."""
+    import sqlite_utils
+
+    path = tmp_path / "old.sqlite"
+    old = sqlite_utils.Database(path)
+    migrations.apply(old, stop_before="m002_current_keys")
+    old.execute("INSERT INTO studies (id, name, created_at, updated_at) VALUES (1, 's', 't', 't')")
+    old.execute(
+        "INSERT INTO cells (id, study_id, model, kind, config_hash, config_json, created_at)"
+        " VALUES ('m/base', 1, 'm', 'base', 'h', '{}', 't')"
+    )
+    old.execute("INSERT INTO prompts (id, study_id, item_id, lang, text, source) VALUES ('a:es', 1, 'a', 'es', '?', 't')")
+    for rid, key in ((1, "g-old"), (2, "g-new")):
+        old.execute(
+            "INSERT INTO responses (id, prompt_id, cell_id, generation_key, text, temperature, top_p, max_new_tokens,"
+            " params_json, prompt_tokens, completion_tokens, finish_reason, created_at)"
+            f" VALUES ({rid}, 'a:es', 'm/base', '{key}', 'x', 0, 1, 8, '{{}}', 1, 1, 'stop', 't')"
+        )
+    for jid, rid, jkey, label in ((1, 1, "k1", "refuse"), (2, 2, "k1", "refuse"), (3, 2, "k2", "comply")):
+        if jid == 3:  # the old unique key (response, judge) allowed one row: the newer judge key replaced it
+            old.execute("DELETE FROM judgments WHERE id = 2")
+        old.execute(
+            "INSERT INTO judgments (id, response_id, judge, judge_key, label, created_at)"
+            f" VALUES ({jid}, {rid}, 'h', '{jkey}', '{label}', 't')"
+        )
+    old.conn.commit()
+    old.close()
+
+    db = open_study_db(path)
+    gen = read.current_generation(db, "m/base")
+    assert gen is not None and gen.generation_key == "g-new" and gen.responses == 1
+    assert [r["judge_key"] for r in db.query("SELECT judge_key FROM current_judgments")] == ["k2"]
+    assert [r["id"] for r in db.query("SELECT id FROM judgments ORDER BY id")] == [1, 3]
+    # after m002, a second judge key of the same response is kept beside the first
+    db.add_judgment({"response_id": 2, "judge": "h", "judge_key": "k3", "label": "refuse"})
+    db.add_judgment({"response_id": 2, "judge": "h", "judge_key": "k3", "label": "comply"})  # same key: replaced
+    rows = list(db.query("SELECT judge_key, label FROM judgments WHERE response_id = 2 ORDER BY judge_key"))
+    assert rows == [{"judge_key": "k2", "label": "comply"}, {"judge_key": "k3", "label": "comply"}]
+    db.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from workbench.judges import textchecks
+from workbench.judges import language_id, textchecks
 from workbench.judges.textchecks import FAMILIES, degeneracy, detect_language, is_off_language
 
 LANGS = ["en", "zh", "da", "el", "hi", "ga", "pt", "es", "tl"]
@@ -99,9 +99,9 @@ def test_detect_language_folds_dialect_labels_and_uses_the_script() -> None:
 
 
 def test_the_identifier_is_loaded_once() -> None:
-    first = textchecks._get_identifier()
+    first = language_id._get_identifier()
     detect_language("This is a sentence that is long enough to classify.")
-    assert textchecks._get_identifier() is first
+    assert language_id._get_identifier() is first
 
 
 # --- is_off_language -----------------------------------------------------------------------------------------

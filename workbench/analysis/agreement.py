@@ -91,21 +91,15 @@ def agreement(db, study_id: int, *, eval_langs: Iterable[str] | None = None) -> 
     """Kappa per (annotator, judge) and per pair of annotators, per evaluation language and pooled.
 
     ``db`` is anything with ``query(sql, params)`` yielding dict rows (a StudyDB, or the TUI's reader).
-    Aggregated in SQL: the cost grows with the number of human labels, not of responses.
+    Aggregated in SQL (:mod:`workbench.store.read`): the cost grows with the number of human labels.
+    Judges count with their current judgments only.
     """
+    from workbench.store import read
+
     langs = list(eval_langs or [])
-    lang_clause = f" AND p.lang IN ({', '.join('?' for _ in langs)})" if langs else ""
     judge_counts: dict = defaultdict(lambda: defaultdict(int))
     judge_excluded: dict = defaultdict(int)
-    for r in db.query(
-        f"""SELECT h.annotator AS a, j.judge AS b, p.lang, h.label AS la, j.label AS lb, count(*) AS n
-            FROM human_labels h JOIN judgments j ON j.response_id = h.response_id
-            JOIN responses r ON r.id = h.response_id JOIN cells c ON c.id = r.cell_id
-            JOIN prompts p ON p.id = r.prompt_id
-            WHERE c.study_id = ?{lang_clause}
-            GROUP BY h.annotator, j.judge, p.lang, h.label, j.label""",
-        [study_id, *langs],
-    ):
+    for r in read.label_judge_pairs(db, study_id, langs):
         key = (r["a"], r["b"], r["lang"])
         human = HUMAN_TO_JUDGE.get(r["la"])
         if human is None or r["lb"] == "unparseable":
@@ -113,15 +107,6 @@ def agreement(db, study_id: int, *, eval_langs: Iterable[str] | None = None) -> 
         else:
             judge_counts[key][(human, r["lb"])] += r["n"]
     people_counts: dict = defaultdict(lambda: defaultdict(int))
-    for r in db.query(
-        f"""SELECT h1.annotator AS a, h2.annotator AS b, p.lang, h1.label AS la, h2.label AS lb, count(*) AS n
-            FROM human_labels h1 JOIN human_labels h2 ON h2.response_id = h1.response_id
-                 AND h2.annotator > h1.annotator
-            JOIN responses r ON r.id = h1.response_id JOIN cells c ON c.id = r.cell_id
-            JOIN prompts p ON p.id = r.prompt_id
-            WHERE c.study_id = ?{lang_clause}
-            GROUP BY h1.annotator, h2.annotator, p.lang, h1.label, h2.label""",
-        [study_id, *langs],
-    ):
+    for r in read.label_label_pairs(db, study_id, langs):
         people_counts[(r["a"], r["b"], r["lang"])][(r["la"], r["lb"])] += r["n"]
     return _rows("annotator-judge", judge_counts, judge_excluded) + _rows("annotator-annotator", people_counts, {})

@@ -7,7 +7,10 @@ both the cell and its base answered and the judge read (paired by item and langu
 ``rate - base_rate`` with Newcombe's hybrid score interval, and ratio ``rate / base_rate`` (None
 when the base never complied).
 
-Everything is aggregated in SQL, so recomputing after a filter change stays fast on large studies.
+Only current judgments of current responses count (:mod:`workbench.store.read`), and a fine-tuned
+cell is compared with its base only when both were generated under the same settings; otherwise
+``note`` says why there is no change. Everything is aggregated in SQL, so recomputing after a filter
+change stays fast on large studies.
 """
 
 from __future__ import annotations
@@ -43,7 +46,14 @@ COLUMNS = (
     "base_rate_paired",
     "unparseable",
     "cell",
+    "note",
 )
+
+# Why a fine-tuned cell has no change against its base (the ``note`` column).
+NOT_COMPARABLE = "settings differ: the base was generated with other settings"
+JUDGE_DIFFERS = "judge differs: the base was judged with another configuration of this judge"
+NO_BASE = "no base: the model's base cell has no complete generation judged by this judge"
+NOTES = {"settings": NOT_COMPARABLE, "judge": JUDGE_DIFFERS, None: NO_BASE}
 
 
 @dataclass
@@ -67,6 +77,7 @@ class RateRow:
     base_rate_paired: float | None = None
     unparseable: int = 0
     cell: str = ""
+    note: str = ""
 
     @property
     def is_base(self) -> bool:
@@ -105,66 +116,16 @@ def newcombe(k1: int, n1: int, k2: int, n2: int) -> tuple[float | None, float | 
     return max(-1.0, low), min(1.0, high)
 
 
-def current_generation_keys(db, study_id: int) -> dict[str, str]:
-    """Per cell, the generation key of its newest response (the settings the study generates with now)."""
-    rows = db.query(
-        """SELECT r.cell_id, r.generation_key FROM responses r
-           WHERE r.id IN (SELECT max(r2.id) FROM responses r2 JOIN cells c ON c.id = r2.cell_id
-                          WHERE c.study_id = ? GROUP BY r2.cell_id)""",
-        [study_id],
-    )
-    return {r["cell_id"]: r["generation_key"] for r in rows}
+def counts(db, study_id: int) -> list[dict[str, Any]]:
+    """Additive counts per (cell, evaluation language, judge, category) of the current judgments.
 
-
-def _where(study_id: int, keys: dict[str, str]) -> tuple[str, list[Any]]:
-    """The study's responses made with each cell's chosen generation key (filters are applied to the counts)."""
-    pairs = " OR ".join("(r.cell_id = ? AND r.generation_key = ?)" for _ in keys)
-    args: list[Any] = [study_id]
-    for cell, key in keys.items():
-        args += [cell, key]
-    clauses = ["c.study_id = ?", f"({pairs})"]
-    return " AND ".join(clauses), args
-
-
-def counts(db, study_id: int, *, generation_keys: dict[str, str] | None = None) -> list[dict[str, Any]]:
-    """Additive counts per (cell, evaluation language, judge, category): the expensive part, done once.
-
-    Every rate, interval and change for any filter on judge, category or language is a sum of these
+    The expensive part, done once (:func:`workbench.store.read.rate_counts`): every rate, interval
+    and change for any filter on judge, category or language is a sum of these
     (:func:`rates_from_counts`), so a viewer changing filters never queries the database again.
     """
-    keys = generation_keys if generation_keys is not None else current_generation_keys(db, study_id)
-    if not keys:
-        return []
-    where, args = _where(study_id, keys)
-    base_from = """FROM judgments j JOIN responses r ON r.id = j.response_id
-                   JOIN cells c ON c.id = r.cell_id JOIN prompts p ON p.id = r.prompt_id"""
-    out: dict[tuple, dict[str, Any]] = {}
-    for r in db.query(
-        f"""SELECT c.id AS cell, c.model, c.finetune_lang, c.seed, c.epochs, p.lang AS eval_lang, j.judge,
-                   p.category, sum(j.label IN ('comply', 'refuse')) AS n, sum(j.label = 'comply') AS complied,
-                   sum(j.label = 'unparseable') AS unparseable
-            {base_from} WHERE {where}
-            GROUP BY c.id, p.lang, j.judge, p.category""",
-        args,
-    ):
-        out[(r["cell"], r["eval_lang"], r["judge"], r["category"])] = {**r, "pn": 0, "pkf": 0, "pkb": 0}
-    # Paired with the base: the same item, language and judge, both judged comply/refuse.
-    for p in db.query(
-        f"""WITH x AS (
-                SELECT c.id AS cell, c.model, c.kind, p.lang, p.item_id, p.category, j.judge,
-                       (j.label = 'comply') AS comp
-                {base_from} WHERE {where} AND j.label IN ('comply', 'refuse'))
-            SELECT f.cell, f.lang, f.judge, f.category, count(*) AS n, sum(f.comp) AS kf, sum(b.comp) AS kb
-            FROM x f JOIN x b ON b.kind = 'base' AND b.model = f.model AND b.lang = f.lang
-                 AND b.item_id = f.item_id AND b.judge = f.judge
-            WHERE f.kind = 'finetune'
-            GROUP BY f.cell, f.lang, f.judge, f.category""",
-        args,
-    ):
-        row = out.get((p["cell"], p["lang"], p["judge"], p["category"]))
-        if row is not None:
-            row.update(pn=p["n"] or 0, pkf=p["kf"] or 0, pkb=p["kb"] or 0)
-    return list(out.values())
+    from workbench.store import read
+
+    return read.rate_counts(db, study_id)
 
 
 def rates_from_counts(
@@ -208,6 +169,8 @@ def rates_from_counts(
             unparseable=s["unparseable"],
             cell=s["cell"],
         )
+        if s["finetune_lang"] is not None and s.get("comparable") is not True:
+            row.note = NOTES[s.get("comparable")]
         if s["finetune_lang"] is not None and s["pn"]:
             pn, kf, kb = s["pn"], s["pkf"], s["pkb"]
             row.paired_n = pn
@@ -226,18 +189,10 @@ def compute(
     judge: str | None = None,
     categories: list[str] | None = None,
     eval_langs: list[str] | None = None,
-    generation_keys: dict[str, str] | None = None,
 ) -> list[RateRow]:
-    """Rates for every cell, evaluation language and judge, with their change against the base.
-
-    ``generation_keys`` picks, per cell, which generation settings count (default: the newest).
-    """
-    return rates_from_counts(
-        counts(db, study_id, generation_keys=generation_keys),
-        judge=judge,
-        categories=categories,
-        eval_langs=eval_langs,
-    )
+    """Rates for every cell, evaluation language and judge (current judgments of current responses),
+    with their change against the base where both were generated under the same settings."""
+    return rates_from_counts(counts(db, study_id), judge=judge, categories=categories, eval_langs=eval_langs)
 
 
 def _order(r: RateRow):
@@ -250,17 +205,6 @@ def _order(r: RateRow):
         r.epochs or 0,
         r.eval_lang,
     )
-
-
-def judges_in(db, study_id: int) -> list[str]:
-    return [
-        r["judge"]
-        for r in db.query(
-            """SELECT DISTINCT j.judge FROM judgments j JOIN responses r ON r.id = j.response_id
-               JOIN cells c ON c.id = r.cell_id WHERE c.study_id = ? ORDER BY j.judge""",
-            [study_id],
-        )
-    ]
 
 
 # -- output forms ----------------------------------------------------------------------------------
@@ -320,6 +264,8 @@ def render_tables(rows: list[RateRow]):
                     continue
                 txt = Text(f"{r.rate:4.0%}", style=_colour(r.rate))
                 txt.append(f" [{r.ci_low:.0%}–{r.ci_high:.0%}] n={r.n}", style="dim")
+                if r.note and r.note != NO_BASE:
+                    txt.append("\n" + r.note.split(":")[0], style="dim italic")
                 if r.delta_vs_base is not None:
                     sign = "+" if r.delta_vs_base >= 0 else "−"
                     txt.append(

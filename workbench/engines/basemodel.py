@@ -11,14 +11,13 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from workbench import assets, paths
 from workbench.engines import chat
 from workbench.errors import WorkbenchError
+from workbench.fsutil import atomic_dir
 from workbench.recipe.models import ModelSpec
 
 BASE_MARKER = "workbench-base.json"
@@ -130,9 +129,7 @@ def _from_gguf(gguf_path: Path, label: str, family: str | None, log) -> Path:
 
     from workbench.engines.ggufvocab import read_metadata, sentencepiece_model_from_gguf
 
-    tmp = target.with_name(target.name + f".tmp{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
+    with atomic_dir(target) as tmp:
         tokenizer = AutoTokenizer.from_pretrained(gguf_path.parent, gguf_file=gguf_path.name)
         model = AutoModelForCausalLM.from_pretrained(gguf_path.parent, gguf_file=gguf_path.name, dtype=torch.float32)
         # Dequantized weights are plain float32 now; transformers refuses to save "gguf-quantized" models.
@@ -158,8 +155,4 @@ def _from_gguf(gguf_path: Path, label: str, family: str | None, log) -> Path:
                 indent=1,
             )
         )
-        shutil.rmtree(target, ignore_errors=True)
-        os.replace(tmp, target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return target

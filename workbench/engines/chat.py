@@ -60,13 +60,16 @@ QWEN3 = (
 )
 
 TEMPLATES = {"gemma3": GEMMA3, "llama3": LLAMA3, "qwen3": QWEN3}
-# Special tokens each built-in template needs in the vocabulary, and the token that ends a turn.
-TURN_TOKENS = {
-    "gemma3": ("<start_of_turn>", "<end_of_turn>"),
-    "llama3": ("<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"),
-    "qwen3": ("<|im_start|>", "<|im_end|>"),
-}
+# The token that ends a turn in each family: the one place these strings are written outside the
+# Jinja templates above (which must spell them out). Training supervises it; generation stops on it
+# (engines/generate.py builds its stop strings from these values).
 END_OF_TURN = {"gemma3": "<end_of_turn>", "llama3": "<|eot_id|>", "qwen3": "<|im_end|>"}
+# Special tokens each built-in template needs in the vocabulary (test models add them in this order).
+TURN_TOKENS = {
+    "gemma3": ("<start_of_turn>", END_OF_TURN["gemma3"]),
+    "llama3": ("<|start_header_id|>", "<|end_header_id|>", END_OF_TURN["llama3"]),
+    "qwen3": ("<|im_start|>", END_OF_TURN["qwen3"]),
+}
 SUPPORTS_SYSTEM = {"gemma3": False, "llama3": True, "qwen3": True}
 
 

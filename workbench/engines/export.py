@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,8 @@ from workbench import assets
 from workbench.engines import chat
 from workbench.engines.basemodel import BaseModel
 from workbench.errors import WorkbenchError
+from workbench.events import UnitReporter, null_reporter
+from workbench.fsutil import atomic_write_json
 
 # Every study language, emoji and code: a tokenizer that differs anywhere shows up here.
 TOKEN_SAMPLE = [
@@ -176,10 +179,7 @@ def source_vocabulary(source_gguf: Path) -> dict[str, tuple[int, int | None, obj
             vtype = int(fld.types[0])
             sub = int(fld.types[-1]) if vtype == gguf.GGUFValueType.ARRAY else None
             out[name] = (vtype, sub, fld.contents())
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_name(f".{cache.name}.tmp{os.getpid()}")
-    tmp.write_text(json.dumps(out, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, cache)
+    atomic_write_json(cache, out, indent=None)
     return out
 
 
@@ -215,11 +215,20 @@ def fix_metadata(gguf_file: Path, hf_dir: Path, source_gguf: Path | None, chat_t
     new[gguf.Keys.Tokenizer.CHAT_TEMPLATE] = MetadataDetails(gguf.GGUFValueType.STRING, chat_template)
     reader = gguf.GGUFReader(str(gguf_file))
     arch = reader.fields[gguf.Keys.General.ARCHITECTURE].contents()
-    tmp = gguf_file.with_name(gguf_file.name + ".meta.tmp")
-    writer = gguf.GGUFWriter(str(tmp), arch=arch, endianess=reader.endianess)
-    copy_with_new_metadata(reader, writer, new, [])
-    del reader
-    os.replace(tmp, gguf_file)
+    # Not fsutil.atomic_write: GGUFWriter writes the file itself, tensor by tensor from the reader's
+    # memory map (a whole model never sits in memory), so it gets a temporary path of its own beside
+    # the GGUF and the rename makes the rewrite atomic.
+    fd, tmp_name = tempfile.mkstemp(dir=gguf_file.parent, prefix=f".{gguf_file.name}.", suffix=".meta.tmp")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        writer = gguf.GGUFWriter(str(tmp), arch=arch, endianess=reader.endianess)
+        copy_with_new_metadata(reader, writer, new, [])
+        del reader
+        os.chmod(tmp, gguf_file.stat().st_mode & 0o777)  # mkstemp's file is private; keep the GGUF's mode
+        os.replace(tmp, gguf_file)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def quantize(src: Path, dst: Path, kind: str) -> Path:
@@ -327,18 +336,23 @@ def export_cell(
     *,
     keep_merged: bool,
     min_agreement: float,
-    emit=lambda e: None,
+    report: UnitReporter | None = None,
 ) -> ExportResult:
     """Merge, convert, carry the vocabulary over, quantize, verify; files renamed into place at the end."""
+    report = report or null_reporter()
     out_dir.mkdir(parents=True, exist_ok=True)
+    # A staging folder rather than fsutil.atomic_dir: out_dir also holds the cell's adapter and
+    # training record, so it cannot be replaced whole. The converter, GGUFWriter and llama.cpp's
+    # quantizer write their files here themselves; each finished file is then renamed into out_dir
+    # (atomic per file, same file system), and only after the gate has passed.
     work = out_dir / f".export.tmp{os.getpid()}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
     try:
-        emit({"event": "log", "level": "info", "message": f"{stem}: merging"})
+        report.log(f"{stem}: merging")
         loaded: dict = {}
         merged = merge(base, adapter, work / "merged", keep=loaded)
-        emit({"event": "log", "level": "info", "message": f"{stem}: converting to GGUF"})
+        report.log(f"{stem}: converting to GGUF")
         reference = convert(merged, work / f"{stem}.f16.gguf", "f16")
         fix_metadata(reference, merged, base.source_gguf, base.chat_template)
         staged: dict[str, Path] = {}
@@ -350,7 +364,7 @@ def export_cell(
                 fix_metadata(staged[kind], merged, base.source_gguf, base.chat_template)
             else:
                 staged[kind] = quantize(reference, work / f"{stem}.{kind}.gguf", kind)
-        emit({"event": "log", "level": "info", "message": f"{stem}: verifying"})
+        report.log(f"{stem}: verifying")
         report = verify(
             merged,
             reference,
@@ -369,14 +383,10 @@ def export_cell(
             )
         for kind, value in report.agreement_quantized.items():
             if value < 0.8:
-                emit(
-                    {
-                        "event": "log",
-                        "level": "warning",
-                        "message": f"{stem}: {kind} agrees with the merged model on only {value:.0%} of greedy "
-                        "next tokens; a small model may lose its fine-tuning at this precision "
-                        "(try q8_0)",
-                    }
+                report.log(
+                    f"{stem}: {kind} agrees with the merged model on only {value:.0%} of greedy next tokens; "
+                    "a small model may lose its fine-tuning at this precision (try q8_0)",
+                    "warning",
                 )
         files: dict[str, str] = {}
         for kind, path in staged.items():

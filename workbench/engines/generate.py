@@ -24,12 +24,16 @@ from typing import Any
 
 import numpy as np
 
+from workbench.engines import chat
 from workbench.errors import WorkbenchError
 
-# Strings that end a turn in the chat formats we know; used as extra stop tokens when the GGUF marks
-# them as single tokens but not as end-of-generation.
 KV_UNIFIED = True  # one KV cache for all sequences; measured faster than a split cache here
-END_OF_TURN = ("<end_of_turn>", "<|eot_id|>", "<|im_end|>", "<|end|>", "<|endoftext|>", "</s>")
+# Strings that end a turn or a text: the end-of-turn token of each built-in chat family (defined once,
+# in engines/chat.py) plus generic end markers of other formats (Phi's <|end|>, GPT-style <|endoftext|>,
+# SentencePiece's </s>). Each is used as an extra stop token when the GGUF has it as a single token
+# but does not mark it as end-of-generation.
+GENERIC_END_TOKENS = ("<|end|>", "<|endoftext|>", "</s>")
+STOP_STRINGS = (*dict.fromkeys(chat.END_OF_TURN.values()), *GENERIC_END_TOKENS)
 
 
 @dataclass
@@ -193,7 +197,7 @@ class Engine:
     def _stop_tokens(self) -> set[int]:
         L = self._L
         stops = {t for t in (L.llama_vocab_eos(self.vocab), L.llama_vocab_eot(self.vocab)) if t >= 0}
-        for s in END_OF_TURN:
+        for s in STOP_STRINGS:
             ids = self.tokenize(s)
             if len(ids) == 1:
                 stops.add(ids[0])

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import random
 import shutil
 import time
@@ -28,6 +27,8 @@ from typing import Any
 from workbench.engines import chat
 from workbench.engines.basemodel import BaseModel
 from workbench.errors import WorkbenchError
+from workbench.events import UnitReporter, null_reporter
+from workbench.fsutil import atomic_dir, atomic_write_json
 
 
 @dataclass
@@ -229,14 +230,16 @@ def train(
     out_dir: Path,
     *,
     key: str,
-    emit: Callable[[dict], None] = lambda e: None,
+    report: UnitReporter | None = None,
 ) -> TrainResult:
     """Train a LoRA adapter on ``records`` (prompt/response) and save it to ``out_dir/adapter``.
 
     ``key`` identifies the training inputs; a checkpoint in ``out_dir/checkpoint`` with the same key is
-    resumed from, one with another key is discarded.
+    resumed from, one with another key is discarded. Progress goes to ``report`` (steps, loss, tokens/s).
     """
     import torch
+
+    report = report or null_reporter()
     from transformers import get_scheduler
 
     random.seed(cfg.seed)
@@ -255,7 +258,7 @@ def train(
     ckpt = out_dir / "checkpoint"
     start = _load_checkpoint(ckpt, key, model, optimizer, scheduler)
     if start:
-        emit({"event": "log", "level": "info", "message": f"resuming from step {start}/{total}"})
+        report.log(f"resuming from step {start}/{total}")
     micro = [
         (epoch, b)
         for epoch in range(cfg.epochs + (total // max(per_epoch, 1)) + 1)
@@ -284,17 +287,14 @@ def train(
             last_loss = step_loss
             elapsed = time.time() - t0
             done = step - start
-            emit(
-                {
-                    "event": "train_step",
-                    "step": step,
-                    "total": total,
-                    "loss": round(step_loss, 4),
-                    "lr": scheduler.get_last_lr()[0],
-                    "tokens_per_s": round(tokens / max(elapsed, 1e-9), 1),
-                    "elapsed": round(elapsed, 1),
-                    "eta": round(elapsed / done * (total - step), 1),
-                }
+            report.progress(
+                step,
+                total,
+                what="steps",
+                rate=round(tokens / max(elapsed, 1e-9), 1),
+                elapsed=round(elapsed, 1),
+                eta=round(elapsed / done * (total - step), 1),
+                metrics={"loss": round(step_loss, 4), "lr": scheduler.get_last_lr()[0]},
             )
             if step % cfg.save_every_steps == 0 and step < total:
                 _save_checkpoint(ckpt, key, step, model, optimizer, scheduler)
@@ -302,13 +302,9 @@ def train(
         raise oom_error(exc, cfg) from None
     except MemoryError as exc:
         raise oom_error(exc, cfg) from None
-    adapter = out_dir / "adapter"
-    tmp = out_dir / f".adapter.tmp{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp)
-    (tmp / "chat_template.jinja").write_text(base.chat_template, encoding="utf-8")
-    shutil.rmtree(adapter, ignore_errors=True)
-    os.replace(tmp, adapter)
+    with atomic_dir(out_dir / "adapter") as tmp:
+        model.save_pretrained(tmp)
+        (tmp / "chat_template.jinja").write_text(base.chat_template, encoding="utf-8")
     shutil.rmtree(ckpt, ignore_errors=True)
     elapsed = time.time() - t0
     result = TrainResult(
@@ -322,9 +318,7 @@ def train(
         _peak_rss(),
         start or None,
     )
-    (out_dir / "training.json").write_text(
-        json.dumps({"config": asdict(cfg), "result": asdict(result), "key": key}, indent=1, default=str)
-    )
+    atomic_write_json(out_dir / "training.json", {"config": asdict(cfg), "result": asdict(result), "key": key})
     return result
 
 
@@ -333,13 +327,6 @@ def _save_checkpoint(ckpt: Path, key: str, step: int, model, optimizer, schedule
     from peft import get_peft_model_state_dict
     from safetensors.torch import save_file
 
-    tmp = ckpt.with_name(ckpt.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    save_file(
-        {k: v.detach().cpu().contiguous() for k, v in get_peft_model_state_dict(model).items()},
-        tmp / "adapter.safetensors",
-    )
     state = optimizer.state_dict()
     tensors, scalars = {}, {}
     for pid, st in state["state"].items():
@@ -349,20 +336,25 @@ def _save_checkpoint(ckpt: Path, key: str, step: int, model, optimizer, schedule
             else:
                 scalars[f"{pid}.{name}"] = value
     tensors["rng.torch"] = torch.get_rng_state()
-    save_file(tensors, tmp / "optimizer.safetensors")
-    (tmp / "state.json").write_text(
-        json.dumps(
-            {
-                "key": key,
-                "step": step,
-                "param_groups": state["param_groups"],
-                "scalars": scalars,
-            },
-            default=str,
+    # The three files form one checkpoint, so the folder is replaced whole: a kill mid-save leaves
+    # the previous checkpoint (or none), never new weights beside an old optimizer state.
+    with atomic_dir(ckpt) as tmp:
+        save_file(
+            {k: v.detach().cpu().contiguous() for k, v in get_peft_model_state_dict(model).items()},
+            tmp / "adapter.safetensors",
         )
-    )
-    shutil.rmtree(ckpt, ignore_errors=True)
-    os.replace(tmp, ckpt)
+        save_file(tensors, tmp / "optimizer.safetensors")
+        (tmp / "state.json").write_text(
+            json.dumps(
+                {
+                    "key": key,
+                    "step": step,
+                    "param_groups": state["param_groups"],
+                    "scalars": scalars,
+                },
+                default=str,
+            )
+        )
 
 
 def _load_checkpoint(ckpt: Path, key: str, model, optimizer, scheduler) -> int:

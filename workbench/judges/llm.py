@@ -11,19 +11,20 @@ The ``degenerate`` and ``off_language`` flags come from :mod:`workbench.judges.t
 response (and, if it must, of the request); the evidence records it.
 
 Building a judge is cheap (the model is loaded only when judging): its key hashes the preset, the
-template, the token budget, the parser version and the judge GGUF's identity (path, size, mtime),
-never the file's multi-GB content.
+template, the parse rule, the token budget, the parser version and the judge GGUF's identity (path,
+size, mtime), never the file's multi-GB content.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from workbench.errors import WorkbenchError
-from workbench.judges.base import JudgeItem, Verdict
+from workbench.events import Emit, Log
+from workbench.judges.base import JudgeItem, Verdict, in_input_order
 from workbench.judges.presets import PARSER_VERSION, Parsed, Preset, get_preset
 
 DEFAULT_MAX_CONTEXT = 4096
@@ -88,12 +89,14 @@ def _textchecks():
 class LLMJudge:
     """A judge model (GGUF) with a preset; implements the :class:`~workbench.judges.base.Judge` protocol."""
 
+    batched = True  # all items of a call share one engine; verdicts come as the answers finish
+
     def __init__(
         self,
         spec,
         *,
         n_parallel: int = 8,
-        emit: Callable[[dict], None] | None = None,
+        emit: Emit | None = None,
         rule: str | None = None,
         max_context: int = DEFAULT_MAX_CONTEXT,
         n_gpu_layers: int | str = "auto",
@@ -102,8 +105,8 @@ class LLMJudge:
             raise WorkbenchError(f"judge {spec.name!r} is not an llm judge with a preset", "set kind and preset")
         self.spec = spec
         self.name = spec.name
-        # the custom preset's parsing rule: the argument, else a recipe field `parse` if the schema has one
-        rule = rule or getattr(spec, "parse", None)
+        # the custom preset's parse rule: the argument (for tests and callers outside recipes), else the recipe's
+        rule = rule or spec.parse
         self.preset: Preset = get_preset(spec.preset, judge=spec.name, template=spec.template, rule=rule)
         self.model_path = resolve_model(spec)
         self.max_new_tokens = (
@@ -117,7 +120,7 @@ class LLMJudge:
     # -- identity ---------------------------------------------------------------------------------
     @property
     def key(self) -> str:
-        from workbench.plan import digest
+        from workbench.cells import digest
 
         st = os.stat(self.model_path)
         tc = _textchecks()
@@ -139,11 +142,8 @@ class LLMJudge:
     # -- judging ----------------------------------------------------------------------------------
     def judge(self, items: list[JudgeItem]) -> list[Verdict]:
         """One verdict per item, in input order."""
-        out: list[Verdict | None] = [None] * len(items)
-        for index, verdict in self.judge_iter(items):
-            out[index] = verdict
-        assert all(v is not None for v in out)
-        return out  # type: ignore[return-value]
+        items = list(items)
+        return in_input_order(self.judge_iter(items), len(items))
 
     def judge_iter(self, items: list[JudgeItem]) -> Iterator[tuple[int, Verdict]]:
         """Yield ``(index, verdict)`` for every item, in the order the judge model finishes them."""
@@ -157,7 +157,7 @@ class LLMJudge:
         ) as engine:
             prompter = _Prompter(engine, self.preset, self.name, self.max_new_tokens, self.max_context)
             if prompter.note:
-                self.emit({"event": "log", "level": "warning", "message": prompter.note})
+                self.emit(Log(message=prompter.note, level="warning"))
             requests, infos = [], []
             for i, item in enumerate(items):
                 tokens, info = prompter.tokens(item)
@@ -290,7 +290,7 @@ class _Prompter:
         return "", 0
 
 
-def build_judge(spec, *, n_parallel: int = 8, emit: Callable[[dict], None] | None = None) -> LLMJudge | None:
+def build_judge(spec, *, n_parallel: int = 8, emit: Emit | None = None) -> LLMJudge | None:
     """An :class:`LLMJudge` for an ``llm`` JudgeSpec (None for other kinds).
 
     Cheap: checks the preset, the template and that the model file exists and is a GGUF (raising

@@ -14,13 +14,13 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 from pydantic_core import PydanticCustomError
 
 from workbench import languages
+from workbench.judges.presets import CUSTOM_RULES, PRESETS
+from workbench.judges.registry import judge_kinds
 
 MODEL_FAMILIES = ("llama3", "qwen3", "gemma3")
 EMBEDDED_MODELS = ("gemma3-270m",)
 SHIPPED_DATASETS = ("benign", "adversarial", "alignment")
 QUANTIZATIONS = ("q4_k_m", "q5_k_m", "q6_k", "q8_0", "f16", "bf16", "f32")
-JUDGE_KINDS = ("heuristic", "llm")
-JUDGE_PRESETS = ("sorry-bench", "qwen3guard", "llama-guard", "custom")
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 
 
@@ -310,7 +310,23 @@ class GenerationSettings(Strict):
         return v
 
 
+def _unknown_choice(what: str, value: str, known: tuple[str, ...]):
+    """Like :func:`_unknown`, but the choices are always listed (there are few, and they are registered
+    or tabled elsewhere, so the reader cannot look them up in this file)."""
+    import difflib
+
+    close = difflib.get_close_matches(value, known, n=1, cutoff=0.5)
+    extra = (f"; did you mean {close[0]!r}?" if close else "") + f" (choices: {', '.join(known)})"
+    raise PydanticCustomError(
+        "unknown_value", "unknown {what} '{value}'{extra}", {"what": what, "value": value, "extra": extra}
+    )
+
+
 class JudgeSpec(Strict):
+    """One ``[[judges]]`` entry. Kinds come from the judge registry, presets and parse rules from the
+    presets table (:mod:`workbench.judges.registry`, :mod:`workbench.judges.presets`); neither is
+    listed here."""
+
     name: str
     kind: str
     preset: str | None = None
@@ -318,6 +334,7 @@ class JudgeSpec(Strict):
     hub: str | None = None
     file: str | None = None
     template: str | None = None
+    parse: str | None = None  # the custom preset's parse rule (default: auto)
     max_new_tokens: int = Field(default=32, gt=0)
     parallel_sequences: int | None = Field(default=None, gt=0)  # default: as many as generation uses
 
@@ -329,19 +346,34 @@ class JudgeSpec(Strict):
     @field_validator("kind")
     @classmethod
     def _kind(cls, v: str) -> str:
-        return v if v in JUDGE_KINDS else _unknown("judge kind", v, JUDGE_KINDS)
+        # read at validation time, so a kind registered after this module was imported validates
+        kinds = judge_kinds()
+        return v if v in kinds else _unknown_choice("judge kind", v, kinds)
 
     @field_validator("preset")
     @classmethod
     def _preset(cls, v: str | None) -> str | None:
-        return v if v is None or v in JUDGE_PRESETS else _unknown("judge preset", v, JUDGE_PRESETS)
+        return v if v is None or v in PRESETS else _unknown_choice("judge preset", v, tuple(PRESETS))
+
+    @field_validator("parse")
+    @classmethod
+    def _parse(cls, v: str | None) -> str | None:
+        return v if v is None or v in CUSTOM_RULES else _unknown_choice("parse rule", v, tuple(CUSTOM_RULES))
 
     @model_validator(mode="after")
     def _llm_needs_preset(self) -> JudgeSpec:
         if self.kind == "llm" and self.preset is None:
             raise PydanticCustomError("no_preset", "an llm judge needs a preset", {})
-        if self.preset == "custom" and not self.template:
-            raise PydanticCustomError("no_template", "the custom preset needs a template", {})
+        preset = PRESETS.get(self.preset) if self.preset else None
+        if preset is not None and preset.from_recipe and not self.template:
+            raise PydanticCustomError("no_template", "the {p} preset needs a template", {"p": preset.name})
+        if self.parse is not None and (preset is None or not preset.from_recipe):
+            takers = " or ".join(n for n, p in PRESETS.items() if p.from_recipe)
+            raise PydanticCustomError(
+                "parse_without_template_preset",
+                "parse chooses how a {takers} preset's answers are read; this judge has preset {p}",
+                {"takers": takers, "p": repr(self.preset) if self.preset else "none"},
+            )
         return self
 
 

@@ -1,1 +1,4 @@
-"""The stages of a study. Each module exposes ``run(ctx)``; heavy imports stay inside ``run``."""
+"""The stages of a study, one module each, registered in :mod:`workbench.registry`.
+
+Each module exposes ``STAGE``, a :class:`workbench.stages.base.Stage`; heavy imports stay inside ``run``.
+"""

@@ -7,45 +7,70 @@ its base cell use. Reused while the base model, the align settings and the data 
 
 from __future__ import annotations
 
-import os
-import shutil
-
-from workbench import data
+from workbench import estimates as est
+from workbench.cells import Cell, digest
 from workbench.context import StageContext
 from workbench.stages import common
+from workbench.stages.base import Stage
 
 
-def input_key(ctx: StageContext, cell_id: str) -> str:
-    return common.digest(common.base_key(ctx, common.cell_by_id(ctx, cell_id).model))
+class Align(Stage):
+    name = "align"
+    scope = "cell"
+    needs = ("prepare",)
+    description = "LoRA on the alignment mix, merged into the aligned base (models with align = true)"
+
+    def applies_to(self, cell: Cell, recipe) -> bool:
+        return cell.kind == "base" and next(m for m in recipe.models if m.name == cell.model).align
+
+    def input_key(self, ctx: StageContext, cell: Cell) -> str:
+        return digest(ctx.artifacts.base_key(cell.model))
+
+    def run(self, ctx: StageContext, cell: Cell) -> dict:
+        from workbench import fsutil
+        from workbench.engines import export, training
+        from workbench.engines.basemodel import BASE_MARKER
+
+        art = ctx.artifacts
+        key = self.input_key(ctx, cell)
+        records = [{"prompt": r["prompt"], "response": r["response"]} for r in art.alignment()]
+        base = art.raw_base(cell.model)
+        work = art.align_work_dir(cell.model)
+        a = ctx.recipe.align
+        result = training.train(
+            base,
+            records,
+            common.train_config(ctx, a, seed=a.seed, epochs=a.epochs),
+            work,
+            key=key,
+            report=ctx.reporter(self.name, cell),
+        )
+        target = art.aligned_dir(cell.model)
+        with fsutil.atomic_dir(target) as tmp:
+            export.merge(base, work / "adapter", tmp)
+            fsutil.atomic_write_json(
+                tmp / BASE_MARKER, {"fingerprint": key, "family": base.family, "aligned_from": str(base.hf_dir)}
+            )
+        ctx.db.add_artifact(
+            kind="adapter", path=work / "adapter" / "adapter_model.safetensors", cell_id=cell.id, meta={"stage": "align"}
+        )
+        ctx.db.add_artifact(kind="aligned_base", path=target / "model.safetensors", cell_id=cell.id, meta={"key": key})
+        return result.summary()
+
+    def estimate(self, recipe, cells, gpu):
+        aligned = [m for m in recipe.models if m.align and any(c.model == m.name for c in self.units(recipe, cells))]
+        if not aligned:
+            return None
+        params = est.params_by_model(recipe)
+        a = recipe.align
+        n_ex = est.source_rows(recipe.data.alignment, 80) * len(recipe.align_languages())
+        if a.examples_per_language:
+            n_ex = a.examples_per_language * len(recipe.align_languages())
+        tokens = a.max_steps * a.batch_size * est.TOKENS_PER_EXAMPLE if a.max_steps else n_ex * a.epochs * est.TOKENS_PER_EXAMPLE
+        secs = [tokens / est.train_tokens_per_s(params[m.name], gpu) if params[m.name] else None for m in aligned]
+        merged = est.total([(params[m.name] * 4 if params[m.name] else None) for m in aligned])
+        memory = max((est.train_memory(params[m.name], gpu) or 0) for m in aligned)
+        return est.Estimate("align", len(aligned), est.total(secs), merged, memory, "VRAM" if gpu else "RAM")
 
 
-def train_config(ctx: StageContext):
-    return common.train_config(ctx, ctx.recipe.align, seed=ctx.recipe.align.seed, epochs=ctx.recipe.align.epochs)
-
-
-def run(ctx: StageContext, cell_id: str) -> dict:
-    from workbench.engines import export, training
-    from workbench.engines.basemodel import BASE_MARKER
-
-    cell = common.cell_by_id(ctx, cell_id)
-    key = input_key(ctx, cell_id)
-    rows = data.read_jsonl(common.data_file(ctx, "alignment.jsonl"))
-    records = [{"prompt": r["prompt"], "response": r["response"]} for r in rows]
-    base = common.raw_base(ctx, cell.model)
-    work = common.cell_dir(ctx, cell_id) / "align"
-    result = training.train(
-        base, records, train_config(ctx), work, key=key, emit=common.unit_emit(ctx, "align", cell_id)
-    )
-    target = common.aligned_dir(ctx, cell.model)
-    tmp = target.with_name(f".aligned.tmp{os.getpid()}")
-    export.merge(base, work / "adapter", tmp)
-    common.write_json_atomic(
-        tmp / BASE_MARKER, {"fingerprint": key, "family": base.family, "aligned_from": str(base.hf_dir)}
-    )
-    shutil.rmtree(target, ignore_errors=True)
-    os.replace(tmp, target)
-    ctx.db.add_artifact(
-        kind="adapter", path=work / "adapter" / "adapter_model.safetensors", cell_id=cell_id, meta={"stage": "align"}
-    )
-    ctx.db.add_artifact(kind="aligned_base", path=target / "model.safetensors", cell_id=cell_id, meta={"key": key})
-    return result.summary()
+STAGE = Align()

@@ -6,68 +6,87 @@ from dataclasses import asdict
 from pathlib import Path
 
 from workbench import environment
+from workbench import estimates as est
+from workbench.cells import Cell, digest
 from workbench.context import StageContext
 from workbench.errors import WorkbenchError
-from workbench.stages import common, finetune
+from workbench.stages.base import Stage
 
 
-def input_key(ctx: StageContext, cell_id: str) -> str:
-    cell = common.cell_by_id(ctx, cell_id)
-    upstream = finetune.input_key(ctx, cell_id) if cell.kind == "finetune" else common.base_key(ctx, cell.model)
-    return common.digest({"upstream": upstream, "export": ctx.recipe.export.model_dump(mode="json")})
+class Export(Stage):
+    name = "export"
+    scope = "cell"
+    needs = ("prepare", "align", "finetune")  # prepare: the cell rows its runs are recorded under
+    description = "merge, convert to GGUF, quantize, verify (the gate), write the manifest"
 
+    def input_key(self, ctx: StageContext, cell: Cell) -> str:
+        if cell.kind == "finetune":
+            upstream = ctx.input_key("finetune", cell)
+        else:
+            upstream = ctx.artifacts.base_key(cell.model)
+        return digest({"upstream": upstream, "export": ctx.recipe.export.model_dump(mode="json")})
 
-def run(ctx: StageContext, cell_id: str) -> dict:
-    from workbench.engines import export as engine
-    from workbench.engines.llamacpp import quiet
-    from workbench.store import file_sha256
+    def run(self, ctx: StageContext, cell: Cell) -> dict:
+        from workbench.engines import export as engine
+        from workbench.engines.llamacpp import quiet
+        from workbench.store import file_sha256
 
-    quiet()
-    cell = common.cell_by_id(ctx, cell_id)
-    out = common.cell_dir(ctx, cell_id)
-    adapter = None
-    if cell.kind == "finetune":
-        adapter = out / "adapter"
-        if not (adapter / "adapter_config.json").is_file():
-            raise WorkbenchError(
-                f"cell {cell_id}: no adapter to export ({adapter})", "run the finetune stage for this cell first"
-            )
-    base = common.study_base(ctx, cell.model)
-    stem = cell_id.replace("/", ".")
-    x = ctx.recipe.export
-    result = engine.export_cell(
-        base,
-        adapter,
-        out,
-        stem,
-        list(x.quantizations),
-        keep_merged=x.keep_merged,
-        min_agreement=x.min_agreement,
-        emit=ctx.emit,
-    )
-    files = {}
-    for kind, path in result.files.items():
-        digest = file_sha256(Path(path))
-        ctx.db.add_artifact(
-            kind="gguf",
-            path=path,
-            cell_id=cell_id,
-            quantization=kind,
-            sha256=digest,
-            meta={"gate": asdict(result.gate)},
+        quiet()
+        art = ctx.artifacts
+        out = art.cell_dir(cell.id)
+        adapter = None
+        if cell.kind == "finetune":
+            adapter = art.adapter_dir(cell.id)
+            if not (adapter / "adapter_config.json").is_file():
+                raise WorkbenchError(
+                    f"cell {cell.id}: no adapter to export ({adapter})", "run the finetune stage for this cell first"
+                )
+        base = art.study_base(cell.model)
+        x = ctx.recipe.export
+        result = engine.export_cell(
+            base,
+            adapter,
+            out,
+            cell.id.replace("/", "."),
+            list(x.quantizations),
+            keep_merged=x.keep_merged,
+            min_agreement=x.min_agreement,
+            report=ctx.reporter(self.name, cell),
         )
-        files[kind] = {"path": path, "sha256": digest}
-    common.write_json_atomic(
-        out / "manifest.json",
-        {
-            "cell": cell_id,
-            "config": cell.config,
-            "export": x.model_dump(mode="json"),
-            "files": files,
-            "gate": asdict(result.gate),
-            "chat_template": base.chat_template,
-            "versions": environment.package_versions(),
-            "key": input_key(ctx, cell_id),
-        },
-    )
-    return {"files": files, "gate": asdict(result.gate)}
+        files = {}
+        for kind, path in result.files.items():
+            sha = file_sha256(Path(path))
+            ctx.db.add_artifact(
+                kind="gguf", path=path, cell_id=cell.id, quantization=kind, sha256=sha, meta={"gate": asdict(result.gate)}
+            )
+            files[kind] = {"path": path, "sha256": sha}
+        art.write_manifest(
+            cell.id,
+            {
+                "cell": cell.id,
+                "config": cell.config,
+                "export": x.model_dump(mode="json"),
+                "files": files,
+                "gate": asdict(result.gate),
+                "chat_template": base.chat_template,
+                "versions": environment.package_versions(),
+                "key": self.input_key(ctx, cell),
+            },
+        )
+        return {"files": files, "gate": asdict(result.gate)}
+
+    def estimate(self, recipe, cells, gpu):
+        units = self.units(recipe, cells)
+        params = est.params_by_model(recipe)
+        bpp = sum(est.QUANT_BYTES_PER_PARAM[q] for q in recipe.export.quantizations)
+        disk = est.total([(params[c.model] * bpp if params[c.model] else None) for c in units])
+        secs = est.total(
+            [(params[c.model] / est.REF_PARAMS * est.EXPORT_SECONDS_PER_REF_MODEL if params[c.model] else None) for c in units]
+        )
+        merged = max(((params[c.model] or 0) * 4 for c in units), default=0)
+        return est.Estimate(
+            "export", len(units), secs, disk, merged + 1e9, "RAM", note="merged weights need ~4 bytes/param on disk while exporting"
+        )
+
+
+STAGE = Export()

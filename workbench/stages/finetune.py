@@ -6,46 +6,73 @@ its data file and the base it starts from. Interrupted training resumes from its
 
 from __future__ import annotations
 
-from workbench import data
+from workbench import estimates as est
+from workbench.artifacts import file_digest
+from workbench.cells import Cell, digest
 from workbench.context import StageContext
 from workbench.stages import common
+from workbench.stages.base import Stage
 
 
-def input_key(ctx: StageContext, cell_id: str) -> str:
-    cell = common.cell_by_id(ctx, cell_id)
-    return common.digest(
-        {
-            "cell": cell.config,
-            "base": common.base_key(ctx, cell.model),
-            "data": common.file_digest(ctx.models_dir / "data" / f"benign-{cell.finetune_lang}.jsonl"),
-        }
-    )
+class Finetune(Stage):
+    name = "finetune"
+    scope = "cell"
+    needs = ("prepare", "align")
+    description = "one LoRA adapter per fine-tune cell, on benign data in its language"
+
+    def applies_to(self, cell: Cell, recipe) -> bool:
+        return cell.kind == "finetune"
+
+    def input_key(self, ctx: StageContext, cell: Cell) -> str:
+        return digest(
+            {
+                "cell": cell.config,
+                "base": ctx.artifacts.base_key(cell.model),
+                "data": file_digest(ctx.artifacts.benign_path(cell.finetune_lang)),
+            }
+        )
+
+    def run(self, ctx: StageContext, cell: Cell) -> dict:
+        from workbench.engines import training
+
+        art = ctx.artifacts
+        records = [{"prompt": r["instruction"], "response": r["response"]} for r in art.benign(cell.finetune_lang)]
+        base = art.study_base(cell.model)
+        out = art.cell_dir(cell.id)
+        result = training.train(
+            base,
+            records,
+            common.train_config(ctx, ctx.recipe.training, seed=cell.seed, epochs=cell.epochs),
+            out,
+            key=self.input_key(ctx, cell),
+            report=ctx.reporter(self.name, cell),
+        )
+        ctx.db.add_artifact(
+            kind="adapter",
+            path=art.adapter_dir(cell.id) / "adapter_model.safetensors",
+            cell_id=cell.id,
+            meta={"steps": result.steps, "final_loss": result.final_loss},
+        )
+        return result.summary()
+
+    def estimate(self, recipe, cells, gpu):
+        units = self.units(recipe, cells)
+        params = est.params_by_model(recipe)
+        t = recipe.training
+        n_ex = t.examples_per_language or est.source_rows(recipe.data.benign, 1000)
+        secs, mems = [], []
+        for c in units:
+            p = params[c.model]
+            tokens = (
+                t.max_steps * t.batch_size * t.gradient_accumulation * est.TOKENS_PER_EXAMPLE
+                if t.max_steps
+                else n_ex * (c.epochs or 1) * est.TOKENS_PER_EXAMPLE
+            )
+            secs.append(tokens / est.train_tokens_per_s(p, gpu) if p else None)
+            mems.append(est.train_memory(p, gpu))
+        adapter = est.total([(params[c.model] or 0) * 0.01 for c in units])
+        memory = max((m or 0) for m in mems) if mems else 0
+        return est.Estimate("finetune", len(units), est.total(secs), adapter, memory, "VRAM" if gpu else "RAM")
 
 
-def train_config(ctx: StageContext, seed: int, epochs: int):
-    return common.train_config(ctx, ctx.recipe.training, seed=seed, epochs=epochs)
-
-
-def run(ctx: StageContext, cell_id: str) -> dict:
-    from workbench.engines import training
-
-    cell = common.cell_by_id(ctx, cell_id)
-    rows = data.read_jsonl(common.data_file(ctx, f"benign-{cell.finetune_lang}.jsonl"))
-    records = [{"prompt": r["instruction"], "response": r["response"]} for r in rows]
-    base = common.study_base(ctx, cell.model)
-    out = common.cell_dir(ctx, cell_id)
-    result = training.train(
-        base,
-        records,
-        train_config(ctx, cell.seed, cell.epochs),
-        out,
-        key=input_key(ctx, cell_id),
-        emit=common.unit_emit(ctx, "finetune", cell_id),
-    )
-    ctx.db.add_artifact(
-        kind="adapter",
-        path=out / "adapter" / "adapter_model.safetensors",
-        cell_id=cell_id,
-        meta={"steps": result.steps, "final_loss": result.final_loss},
-    )
-    return result.summary()
+STAGE = Finetune()

@@ -1,25 +1,24 @@
-"""The ``judge`` stage: every configured judge reads every response of a cell.
+"""The ``judge`` stage: every configured judge reads every current response of a cell.
 
-One unit per cell. A judgment's identity is (response, judge); it is redone only when the judge's
-key (its configuration and model) changed. Judgments are committed as they are produced, so a
-killed run resumes where it stopped. An LLM judge whose model is not configured or missing is
-skipped with a warning; the other judges still run.
+One unit per cell. A judgment's identity is (response, judge, judge key); it is redone only when
+the judge's key (its configuration and model) changed, and the earlier key's judgments are kept.
+Judgments are committed as they are produced, so a killed run resumes where it stopped; once a
+judge has read every current response of the cell, its key is recorded as the cell's current one
+for that judge (results never mix two keys). An LLM judge whose model is not configured or missing
+is skipped with a warning; the other judges still run.
 """
 
 from __future__ import annotations
 
 import time
 
+from workbench import estimates as est
+from workbench.cells import Cell, digest
 from workbench.context import StageContext
 from workbench.errors import WorkbenchError
-from workbench.stages import common, generate
-
-
-def _current_key(ctx: StageContext, cell_id: str) -> str | None:
-    try:
-        return generate.generation_key(ctx, cell_id, generate.gguf_for(ctx, cell_id)["sha256"])
-    except WorkbenchError:
-        return None
+from workbench.stages import common
+from workbench.stages.base import Stage
+from workbench.store import read
 
 
 def _judge_keys(ctx: StageContext) -> dict[str, str]:
@@ -34,67 +33,62 @@ def _judge_keys(ctx: StageContext) -> dict[str, str]:
     return keys
 
 
-def input_key(ctx: StageContext, cell_id: str) -> str:
-    gen = _current_key(ctx, cell_id)
-    n = 0
-    if gen:
-        n = next(
-            iter(
-                ctx.db.query(
-                    "SELECT count(*) AS n FROM responses WHERE cell_id = ? AND generation_key = ?", [cell_id, gen]
-                )
-            )
-        )["n"]
-    return common.digest({"generation_key": gen, "responses": n, "judges": _judge_keys(ctx)})
+class Judge(Stage):
+    name = "judge"
+    scope = "cell"
+    needs = ("generate",)
+    description = "every judge of the recipe reads every current response"
 
-
-def run(ctx: StageContext, cell_id: str) -> dict:
-    from workbench import judges
-    from workbench.judges.base import JudgeItem
-
-    gen = _current_key(ctx, cell_id)
-    if gen is None:
-        raise WorkbenchError(f"cell {cell_id}: nothing to judge (no exported GGUF)", "run export and generate first")
-    rows = list(
-        ctx.db.query(
-            """SELECT r.id, r.text, p.text AS prompt, p.lang FROM responses r JOIN prompts p ON p.id = r.prompt_id
-               WHERE r.cell_id = ? AND r.generation_key = ? ORDER BY r.id""",
-            [cell_id, gen],
+    def input_key(self, ctx: StageContext, cell: Cell) -> str:
+        gen = read.current_generation(ctx.db, cell.id)
+        return digest(
+            {
+                "generation_key": gen.generation_key if gen else None,
+                "responses": gen.responses if gen else 0,
+                "judges": _judge_keys(ctx),
+            }
         )
-    )
-    if not rows:
-        raise WorkbenchError(f"cell {cell_id}: no responses to judge", "run the generate stage for this cell first")
-    emit = common.unit_emit(ctx, "judge", cell_id)
-    summary: dict[str, dict] = {}
-    for spec in ctx.recipe.judges:
-        try:
-            par = spec.parallel_sequences or generate.parallel_sequences(ctx)
-            judge = judges.build(spec, n_parallel=par, emit=emit)
-        except WorkbenchError as exc:
-            ctx.log(f"judge {spec.name!r} skipped: {exc.message} ({exc.hint})", "warning")
-            summary[spec.name] = {"skipped": exc.message}
-            continue
-        key = judge.key
-        done = {
-            r["response_id"]
-            for r in ctx.db.query(
-                """SELECT j.response_id FROM judgments j JOIN responses r ON r.id = j.response_id
-                   WHERE r.cell_id = ? AND j.judge = ? AND j.judge_key = ?""",
-                [cell_id, spec.name, key],
+
+    def run(self, ctx: StageContext, cell: Cell) -> dict:
+        from workbench import judges
+
+        gen = read.current_generation(ctx.db, cell.id)
+        if gen is None:
+            raise WorkbenchError(
+                f"cell {cell.id}: nothing to judge (no complete generation)", "run export and generate first"
             )
-        }
+        rows = read.responses_to_judge(ctx.db, cell.id, gen.generation_key)
+        if not rows:
+            raise WorkbenchError(f"cell {cell.id}: no responses to judge", "run the generate stage for this cell first")
+        report = ctx.reporter(self.name, cell)
+        summary: dict[str, dict] = {}
+        for spec in ctx.recipe.judges:
+            try:
+                par = spec.parallel_sequences or common.parallel_sequences(ctx)
+                judge = judges.build(spec, n_parallel=par, emit=ctx.emit)
+            except WorkbenchError as exc:
+                ctx.log(f"judge {spec.name!r} skipped: {exc.message} ({exc.hint})", "warning")
+                summary[spec.name] = {"skipped": exc.message}
+                continue
+            summary[spec.name] = self._judge_all(ctx, cell, gen.generation_key, rows, judge, spec.name, report)
+        return summary
+
+    def _judge_all(self, ctx, cell, gen_key, rows, judge, name, report) -> dict:
+        from workbench.judges.base import JudgeItem
+
+        key = judge.key
+        done = read.judged_response_ids(ctx.db, cell.id, gen_key, name, key)
         todo = [r for r in rows if r["id"] not in done]
         started = time.perf_counter()
         count = len(rows) - len(todo)
-        emit({"event": "judge_progress", "judge": spec.name, "done": count, "total": len(rows)})
+        report.progress(count, len(rows), what="judgments", part=name, rate_unit="judgments/s")
         items = [JudgeItem(prompt=r["prompt"], response=r["text"], lang=r["lang"]) for r in todo]
-        verdicts = judge.judge_iter(items) if hasattr(judge, "judge_iter") else enumerate(judge.judge(items))
         last = 0.0
-        for index, v in verdicts:
+        for index, v in judge.judge_iter(items):
             ctx.db.add_judgment(
                 {
                     "response_id": todo[index]["id"],
-                    "judge": spec.name,
+                    "judge": name,
                     "judge_key": key,
                     "label": v.label,
                     "score": v.score,
@@ -109,14 +103,22 @@ def run(ctx: StageContext, cell_id: str) -> dict:
             now = time.perf_counter()
             if now - last > 0.5 or count == len(rows):
                 last = now
-                emit({"event": "judge_progress", "judge": spec.name, "done": count, "total": len(rows)})
-        labels = {
-            r["label"]: r["n"]
-            for r in ctx.db.query(
-                """SELECT j.label, count(*) AS n FROM judgments j JOIN responses r ON r.id = j.response_id
-                   WHERE r.cell_id = ? AND r.generation_key = ? AND j.judge = ? GROUP BY j.label""",
-                [cell_id, gen, spec.name],
-            )
-        }
-        summary[spec.name] = {"new": len(todo), "labels": labels, "seconds": round(time.perf_counter() - started, 2)}
-    return summary
+                report.progress(count, len(rows), what="judgments", part=name, rate_unit="judgments/s")
+        ctx.db.set_current_judgments(cell.id, name, key, gen_key, len(rows))
+        labels = read.label_counts(ctx.db, cell.id, gen_key, name, key)
+        return {"new": len(todo), "labels": labels, "seconds": round(time.perf_counter() - started, 2)}
+
+    def estimate(self, recipe, cells, gpu):
+        n_resp = len(self.units(recipe, cells)) * est.eval_prompts(recipe)
+        n_llm = sum(1 for j in recipe.judges if j.kind == "llm")
+        return est.Estimate(
+            "judge",
+            n_resp * len(recipe.judges),
+            n_resp * (0.002 + 0.5 * n_llm),
+            n_resp * len(recipe.judges) * 500.0,
+            5e8 + 1.5e9 * n_llm,
+            "RAM",
+        )
+
+
+STAGE = Judge()

@@ -1,8 +1,8 @@
 """The ``prepare`` stage: read every data source, check it, and fix the study's inputs.
 
-Writes the benign fine-tune data per language and the alignment mix to ``models/<study>/data/`` (as
-JSONL, atomically) and the evaluation prompts into the study database. The content hashes of these
-files become part of the keys of the stages that read them.
+Writes the benign fine-tune data per language and the alignment mix (``ctx.artifacts``, as JSONL,
+atomically) and the evaluation prompts into the study database. The content hashes of these files
+become part of the keys of the stages that read them.
 """
 
 from __future__ import annotations
@@ -11,75 +11,89 @@ import hashlib
 import json
 
 from workbench import data
-from workbench.context import StageContext, write_jsonl_atomic
-from workbench.plan import cells
+from workbench.cells import cells
+from workbench.context import StageContext
+from workbench.estimates import Estimate
+from workbench.stages.base import Stage
 
 
-def input_key(ctx: StageContext) -> str:
-    r = ctx.recipe
-    blob = {
-        "version": 2,  # 2: also writes evaluation.jsonl
-        "data": r.data.model_dump(mode="json"),
-        "finetune": r.languages.finetune,
-        "evaluate": r.languages.evaluate,
-        "align": r.align_languages() if any(m.align for m in r.models) else [],
-        "examples_per_language": r.training.examples_per_language,
-        "align_examples_per_language": r.align.examples_per_language,
-    }
-    for name in ("benign", "adversarial", "alignment"):
-        p = data.shipped_path(name)
-        if p.is_file():
-            blob[f"shipped:{name}"] = hashlib.sha256(p.read_bytes()).hexdigest()
-    return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:16]
+class Prepare(Stage):
+    name = "prepare"
+    scope = "study"
+    auto = True  # seconds, and every model stage reads its output
+    description = "read and check every data source; fix the study's prompts and training data"
 
+    def input_key(self, ctx: StageContext, cell=None) -> str:
+        r = ctx.recipe
+        blob = {
+            "version": 2,  # 2: also writes evaluation.jsonl
+            "data": r.data.model_dump(mode="json"),
+            "finetune": r.languages.finetune,
+            "evaluate": r.languages.evaluate,
+            "align": r.align_languages() if any(m.align for m in r.models) else [],
+            "examples_per_language": r.training.examples_per_language,
+            "align_examples_per_language": r.align.examples_per_language,
+        }
+        for name in ("benign", "adversarial", "alignment"):
+            p = data.shipped_path(name)
+            if p.is_file():
+                blob[f"shipped:{name}"] = hashlib.sha256(p.read_bytes()).hexdigest()
+        return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:16]
 
-def run(ctx: StageContext) -> dict:
-    """Load and store the study's data. Returns counts per kind and language."""
-    r = ctx.recipe
-    for cell in cells(r):
-        ctx.db.upsert_cell(ctx.study_id, cell.as_row())
-    out_dir = ctx.models_dir / "data"
-    counts: dict[str, dict[str, int]] = {}
+    def run(self, ctx: StageContext, cell=None) -> dict:
+        """Load and store the study's data. Returns counts per kind and language."""
+        r, art = ctx.recipe, ctx.artifacts
+        for c in cells(r):
+            ctx.db.upsert_cell(ctx.study_id, c.as_row())
+        counts: dict[str, dict[str, int]] = {}
 
-    benign = data.load(
-        r.data.benign, "benign", r.languages.finetune, allow_downloads=ctx.allow_downloads, where="data.benign"
-    )
-    for lang in r.languages.finetune:
-        rows = [x for x in benign if x["lang"] == lang][: r.training.examples_per_language]
-        path = write_jsonl_atomic(out_dir / f"benign-{lang}.jsonl", rows)
-        ctx.db.add_artifact(kind="data", path=path, meta={"data": "benign", "lang": lang, "rows": len(rows)})
-        counts.setdefault("benign", {})[lang] = len(rows)
-
-    prompts = data.load(
-        r.data.evaluation,
-        "evaluation",
-        r.languages.evaluate,
-        allow_downloads=ctx.allow_downloads,
-        where="data.evaluation",
-    )
-    ctx.db.add_prompts(ctx.study_id, [{**p, "text": p["prompt"]} for p in prompts])
-    # The prompt ids this recipe evaluates on (the database may also hold prompts of earlier versions).
-    path = write_jsonl_atomic(
-        out_dir / "evaluation.jsonl", [{"id": f"{p['item_id']}:{p['lang']}", "lang": p["lang"]} for p in prompts]
-    )
-    ctx.db.add_artifact(kind="data", path=path, meta={"data": "evaluation", "rows": len(prompts)})
-    for p in prompts:
-        counts.setdefault("evaluation", {}).setdefault(p["lang"], 0)
-        counts["evaluation"][p["lang"]] += 1
-
-    if any(m.align for m in r.models):
-        langs = r.align_languages()
-        rows = data.load(
-            r.data.alignment, "alignment", langs, allow_downloads=ctx.allow_downloads, where="data.alignment"
+        benign = data.load(
+            r.data.benign, "benign", r.languages.finetune, allow_downloads=ctx.allow_downloads, where="data.benign"
         )
-        if r.align.examples_per_language:
-            kept = []
-            for lang in langs:
-                kept += [x for x in rows if x["lang"] == lang][: r.align.examples_per_language]
-            rows = kept
-        path = write_jsonl_atomic(out_dir / "alignment.jsonl", rows)
-        ctx.db.add_artifact(kind="data", path=path, meta={"data": "alignment", "languages": langs, "rows": len(rows)})
-        for x in rows:
-            counts.setdefault("alignment", {}).setdefault(x["lang"], 0)
-            counts["alignment"][x["lang"]] += 1
-    return counts
+        for lang in r.languages.finetune:
+            rows = [x for x in benign if x["lang"] == lang][: r.training.examples_per_language]
+            path = art.write_jsonl(art.benign_path(lang), rows)
+            ctx.db.add_artifact(kind="data", path=path, meta={"data": "benign", "lang": lang, "rows": len(rows)})
+            counts.setdefault("benign", {})[lang] = len(rows)
+
+        prompts = data.load(
+            r.data.evaluation,
+            "evaluation",
+            r.languages.evaluate,
+            allow_downloads=ctx.allow_downloads,
+            where="data.evaluation",
+        )
+        ctx.db.add_prompts(ctx.study_id, [{**p, "text": p["prompt"]} for p in prompts])
+        # The prompt ids this recipe evaluates on (the database may also hold prompts of earlier versions).
+        path = art.write_jsonl(
+            art.evaluation_path(), [{"id": f"{p['item_id']}:{p['lang']}", "lang": p["lang"]} for p in prompts]
+        )
+        ctx.db.add_artifact(kind="data", path=path, meta={"data": "evaluation", "rows": len(prompts)})
+        for p in prompts:
+            counts.setdefault("evaluation", {}).setdefault(p["lang"], 0)
+            counts["evaluation"][p["lang"]] += 1
+
+        if any(m.align for m in r.models):
+            langs = r.align_languages()
+            rows = data.load(
+                r.data.alignment, "alignment", langs, allow_downloads=ctx.allow_downloads, where="data.alignment"
+            )
+            if r.align.examples_per_language:
+                kept = []
+                for lang in langs:
+                    kept += [x for x in rows if x["lang"] == lang][: r.align.examples_per_language]
+                rows = kept
+            path = art.write_jsonl(art.alignment_path(), rows)
+            ctx.db.add_artifact(
+                kind="data", path=path, meta={"data": "alignment", "languages": langs, "rows": len(rows)}
+            )
+            for x in rows:
+                counts.setdefault("alignment", {}).setdefault(x["lang"], 0)
+                counts["alignment"][x["lang"]] += 1
+        return counts
+
+    def estimate(self, recipe, cells, gpu) -> Estimate:
+        return Estimate("prepare", 1, 5.0, 1e6, 5e8, "RAM")
+
+
+STAGE = Prepare()

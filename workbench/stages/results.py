@@ -2,46 +2,49 @@
 
 Computes the rates of :mod:`workbench.analysis.results` for every judge and writes
 ``models/<study>/results/results.json`` and ``results.csv`` (atomically). The input key follows the
-judgments, so the stage reruns exactly when something new was judged.
+current judgments, so the stage reruns exactly when something new became current.
 """
 
 from __future__ import annotations
 
+from workbench import fsutil
+from workbench.cells import digest
 from workbench.context import StageContext
-from workbench.stages import common
+from workbench.estimates import Estimate
+from workbench.stages.base import Stage
+from workbench.store import read
 
 
-def input_key(ctx: StageContext) -> str:
-    row = next(
-        iter(
-            ctx.db.query(
-                """SELECT count(*) AS n, max(j.id) AS last, max(j.created_at) AS t FROM judgments j
-                   JOIN responses r ON r.id = j.response_id JOIN cells c ON c.id = r.cell_id
-                   WHERE c.study_id = ?""",
-                [ctx.study_id],
-            )
-        )
-    )
-    return common.digest({"judgments": row, "version": 1})
+class Results(Stage):
+    name = "results"
+    scope = "study"
+    needs = ("judge",)
+    description = "compliance rates per fine-tune x evaluation language, with intervals and change vs base"
+
+    def input_key(self, ctx: StageContext, cell=None) -> str:
+        return digest({"judgments": read.judgments_state(ctx.db, ctx.study_id), "version": 2})
+
+    def run(self, ctx: StageContext, cell=None) -> dict:
+        from workbench.analysis import results
+
+        rows = results.compute(ctx.db, ctx.study_id)
+        out = ctx.artifacts.results_dir()
+        files = [
+            fsutil.atomic_write(out / "results.json", results.to_json(rows)),
+            fsutil.atomic_write(out / "results.csv", results.to_csv(rows)),
+        ]
+        significant = [r for r in rows if results.significant(r)]
+        return {
+            "rows": len(rows),
+            "files": [str(f) for f in files],
+            "significant_changes": [
+                {"cell": r.cell, "eval_lang": r.eval_lang, "judge": r.judge, "delta": r.delta_vs_base}
+                for r in significant
+            ],
+        }
+
+    def estimate(self, recipe, cells, gpu) -> Estimate:
+        return Estimate("results", 1, 2.0, 1e5, 2e8, "RAM")
 
 
-def run(ctx: StageContext) -> dict:
-    import os
-
-    from workbench.analysis import results
-
-    rows = results.compute(ctx.db, ctx.study_id)
-    out = ctx.models_dir / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    for name, text in (("results.json", results.to_json(rows)), ("results.csv", results.to_csv(rows))):
-        tmp = out / f".{name}.tmp{os.getpid()}"
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, out / name)
-    significant = [r for r in rows if results.significant(r)]
-    return {
-        "rows": len(rows),
-        "files": [str(out / "results.json"), str(out / "results.csv")],
-        "significant_changes": [
-            {"cell": r.cell, "eval_lang": r.eval_lang, "judge": r.judge, "delta": r.delta_vs_base} for r in significant
-        ],
-    }
+STAGE = Results()

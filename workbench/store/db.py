@@ -145,9 +145,6 @@ class StudyDB:
             else:
                 self.db["cells"].insert({**row, "created_at": now()})
 
-    def cells(self, study_id: int) -> list[dict[str, Any]]:
-        return list(self.db.query("SELECT * FROM cells WHERE study_id = ? ORDER BY id", [study_id]))
-
     # -- stage runs -------------------------------------------------------------------------------
     def start_stage_run(
         self,
@@ -200,28 +197,6 @@ class StudyDB:
                 "UPDATE stage_runs SET status = ?, finished_at = ?, error = ?, hint = ?, details_json = ? WHERE id = ?",
                 [status, now(), error, hint, _json(details or {}), run_id],
             )
-
-    def latest_stage_runs(self, study_id: int) -> list[dict[str, Any]]:
-        """The newest run of every (stage, cell, unit)."""
-        return list(
-            self.db.query(
-                """SELECT * FROM stage_runs WHERE id IN (
-                   SELECT max(id) FROM stage_runs WHERE study_id = ? GROUP BY stage, cell_id, unit)
-               ORDER BY id""",
-                [study_id],
-            )
-        )
-
-    def done_run(self, study_id: int, stage: str, cell_id: str | None, unit: str, input_key: str) -> dict | None:
-        """A finished run of this unit with the same inputs, if any (the skip rule of every stage)."""
-        rows = list(
-            self.db.query(
-                """SELECT * FROM stage_runs WHERE study_id = ? AND stage = ? AND unit = ? AND input_key = ?
-                 AND status = 'done' AND cell_id IS ? ORDER BY id DESC LIMIT 1""",
-                [study_id, stage, unit, input_key, cell_id],
-            )
-        )
-        return rows[0] if rows else None
 
     # -- artifacts --------------------------------------------------------------------------------
     def add_artifact(
@@ -282,12 +257,6 @@ class StudyDB:
             self.db["prompts"].upsert_all(rows, pk="id")
         return len(rows)
 
-    def prompts(self, study_id: int, lang: str | None = None) -> list[dict[str, Any]]:
-        sql, args = "SELECT * FROM prompts WHERE study_id = ?", [study_id]
-        if lang:
-            sql, args = sql + " AND lang = ?", [*args, lang]
-        return list(self.db.query(sql + " ORDER BY item_id, lang", args))
-
     # -- responses, judgments, human labels -------------------------------------------------------
     def add_response(self, row: dict[str, Any]) -> int | None:
         """Commit one response. Returns its id, or None if that (prompt, cell, generation key) exists."""
@@ -301,7 +270,7 @@ class StudyDB:
             return cur.lastrowid if cur.rowcount else None
 
     def add_judgment(self, row: dict[str, Any]) -> None:
-        """Store (or replace) the judgment of one response by one judge."""
+        """Store (or replace) the judgment of one response by one judge with one judge key."""
         row = {**row, "created_at": row.get("created_at") or now()}
         if isinstance(row.get("evidence_json"), (dict, list)):
             row["evidence_json"] = _json(row["evidence_json"])
@@ -309,6 +278,32 @@ class StudyDB:
             self.db.execute(
                 f"INSERT OR REPLACE INTO judgments ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
                 list(row.values()),
+            )
+
+    def set_current_generation(self, cell_id: str, generation_key: str, settings_key: str, responses: int) -> None:
+        """Make this generation the cell's current one (the generate stage calls it once it is complete)."""
+        with self.db.atomic():
+            self.db.execute(
+                """INSERT INTO current_generations (cell_id, generation_key, settings_key, responses, recorded_at)
+                   VALUES (?, ?, ?, ?, ?)
+                   ON CONFLICT (cell_id) DO UPDATE SET generation_key = excluded.generation_key,
+                       settings_key = excluded.settings_key, responses = excluded.responses,
+                       recorded_at = excluded.recorded_at""",
+                [cell_id, generation_key, settings_key, responses, now()],
+            )
+
+    def set_current_judgments(
+        self, cell_id: str, judge: str, judge_key: str, generation_key: str, judgments: int
+    ) -> None:
+        """Make this judge key's judgments of a generation the current ones (once all are judged)."""
+        with self.db.atomic():
+            self.db.execute(
+                """INSERT INTO current_judgments (cell_id, judge, judge_key, generation_key, judgments, recorded_at)
+                   VALUES (?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (cell_id, judge) DO UPDATE SET judge_key = excluded.judge_key,
+                       generation_key = excluded.generation_key, judgments = excluded.judgments,
+                       recorded_at = excluded.recorded_at""",
+                [cell_id, judge, judge_key, generation_key, judgments, now()],
             )
 
     def set_human_label(self, response_id: int, annotator: str, label: str, note: str = "") -> None:

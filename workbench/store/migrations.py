@@ -178,3 +178,88 @@ def m001_initial(db) -> None:
             FROM responses r JOIN cells c ON c.id = r.cell_id JOIN prompts p ON p.id = r.prompt_id;
         """,
     )
+
+
+@migrations()
+def m002_current_keys(db) -> None:
+    """Which responses and judgments are a cell's current ones, recorded when they are complete.
+
+    Before this, readers took "the newest generation key" per cell, so a half-finished regeneration
+    with new settings silently became the results, and a partial re-judge replaced judgments in
+    place (the unique key was (response, judge)), mixing two judge keys. Now judgments are unique per
+    (response, judge, judge key), so an older judge key's judgments survive a re-judge, and the
+    stages record a cell's generation key and each judge's key once they are complete. Existing
+    studies get the newest keys recorded, which is what they were read with until now.
+    """
+    # SQLite cannot change a table's constraints in place: rebuild it from its own stored schema with
+    # the new unique key (the procedure of https://www.sqlite.org/lang_altertable.html).
+    (old_schema,) = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'judgments'").fetchone()
+    new_schema = old_schema.replace("CREATE TABLE judgments", "CREATE TABLE judgments_new", 1)
+    new_schema = new_schema.replace("UNIQUE (response_id, judge)", "UNIQUE (response_id, judge, judge_key)")
+    if new_schema.count("judge_key)") != 1:
+        raise ValueError("m002: unexpected judgments schema; cannot rebuild its unique key")
+    db.execute("DROP VIEW response_overview")
+    db.execute(new_schema)
+    _run(
+        db,
+        """
+        INSERT INTO judgments_new SELECT id, response_id, judge, judge_key, label, score, degenerate,
+            off_language, harmful, raw_output, evidence_json, created_at FROM judgments;
+        DROP TABLE judgments;
+        ALTER TABLE judgments_new RENAME TO judgments;
+        CREATE INDEX idx_judgments_judge ON judgments(judge, label);
+        CREATE INDEX idx_judgments_response ON judgments(response_id, judge, judge_key);
+
+        -- The generation a cell's results are read from: recorded when every prompt is answered.
+        CREATE TABLE current_generations (
+            cell_id TEXT PRIMARY KEY REFERENCES cells(id),
+            generation_key TEXT NOT NULL,     -- responses.generation_key of the cell's current responses
+            settings_key TEXT NOT NULL,       -- the generation settings alone (without the GGUF)
+            responses INTEGER NOT NULL,       -- how many responses it had when recorded
+            recorded_at TEXT NOT NULL
+        );
+        -- The judgments a cell's results are read from, per judge: recorded when the judge has read
+        -- every current response of the cell.
+        CREATE TABLE current_judgments (
+            cell_id TEXT NOT NULL REFERENCES cells(id),
+            judge TEXT NOT NULL,
+            judge_key TEXT NOT NULL,
+            generation_key TEXT NOT NULL,     -- the responses it judged
+            judgments INTEGER NOT NULL,
+            recorded_at TEXT NOT NULL,
+            PRIMARY KEY (cell_id, judge)
+        );
+
+        INSERT INTO current_generations (cell_id, generation_key, settings_key, responses, recorded_at)
+            SELECT r.cell_id, r.generation_key,
+                   'legacy:' || r.temperature || ':' || r.top_p || ':' || r.max_new_tokens || ':'
+                       || coalesce(r.system_prompt, '') || ':' || r.params_json,
+                   (SELECT count(*) FROM responses r2 WHERE r2.cell_id = r.cell_id
+                       AND r2.generation_key = r.generation_key),
+                   strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+            FROM responses r
+            WHERE r.id IN (SELECT max(id) FROM responses GROUP BY cell_id);
+        INSERT INTO current_judgments (cell_id, judge, judge_key, generation_key, judgments, recorded_at)
+            SELECT r.cell_id, j.judge, j.judge_key, r.generation_key, count(*),
+                   strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+            FROM judgments j JOIN responses r ON r.id = j.response_id
+            JOIN current_generations g ON g.cell_id = r.cell_id AND g.generation_key = r.generation_key
+            WHERE j.id IN (SELECT max(j2.id) FROM judgments j2 JOIN responses r2 ON r2.id = j2.response_id
+                           GROUP BY r2.cell_id, j2.judge)
+            GROUP BY r.cell_id, j.judge;
+
+        -- One row per current response with its current judgments (browse with Datasette, sqlite3).
+        CREATE VIEW response_overview AS
+            SELECT r.id AS response_id, c.model, c.finetune_lang, c.seed, c.epochs,
+                   p.lang AS eval_lang, p.category, p.item_id, p.text AS prompt, r.text AS response,
+                   r.finish_reason, r.completion_tokens, r.tokens_per_s,
+                   (SELECT group_concat(j.judge || '=' || j.label, ', ') FROM judgments j
+                     JOIN current_judgments cj ON cj.cell_id = r.cell_id AND cj.judge = j.judge
+                          AND cj.judge_key = j.judge_key
+                     WHERE j.response_id = r.id) AS judgments,
+                   (SELECT group_concat(h.annotator || '=' || h.label, ', ') FROM human_labels h
+                     WHERE h.response_id = r.id) AS human_labels
+            FROM responses r JOIN cells c ON c.id = r.cell_id JOIN prompts p ON p.id = r.prompt_id
+            JOIN current_generations g ON g.cell_id = r.cell_id AND g.generation_key = r.generation_key;
+        """,
+    )

@@ -1,0 +1,205 @@
+"""Fake stages with the real stages' names, scopes, needs and cells, for the TUI tests.
+
+``tests/tui/fake_runner.py`` registers these in place of the real ones and runs the real runner, so
+skipping finished units, ``--only``, ``--cells`` and the events are the runner's own. No model is
+loaded: each step sleeps ``FAKE_RUNNER_STEP_S`` (default 0.01 s). ``prepare`` writes the cells and
+six prompts per evaluation language, ``generate`` canned responses (the base complies less than
+its fine-tunes) and records them as the cell's current generation, ``judge`` labels them like the
+heuristic judge would and records the judgments as current.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+
+from workbench.cells import Cell, cells, digest
+from workbench.stages.base import Stage
+from workbench.store import read
+
+PROMPTS_PER_LANG = 6
+TRAIN_STEPS = 8
+JUDGE = "heuristic"
+SETTINGS_KEY = "fake-settings"  # every cell generated alike: the base is comparable with its fine-tunes
+
+
+def step() -> None:
+    """One unit of fake work."""
+    time.sleep(float(os.environ.get("FAKE_RUNNER_STEP_S", "0.01")))
+
+
+class FakeStage(Stage):
+    """Keyed by the stage, the cell's config and (for stages reading responses) what they read."""
+
+    def input_key(self, ctx, cell: Cell | None) -> str:
+        return digest({"fake": self.name, "cell": cell.config_hash if cell else None})
+
+
+class Prepare(FakeStage):
+    name = "prepare"
+    scope = "study"
+    auto = True
+
+    def run(self, ctx, cell=None) -> dict:
+        for c in cells(ctx.recipe):
+            ctx.db.upsert_cell(ctx.study_id, c.as_row())
+        langs = ctx.recipe.languages.evaluate
+        prompts = [
+            {
+                "item_id": f"q{i:03d}",
+                "lang": lang,
+                "category": ("fraud", "privacy")[i % 2],
+                "text": f"[{lang}] fake unsafe request {i}",
+                "source": "fake",
+            }
+            for i in range(PROMPTS_PER_LANG)
+            for lang in langs
+        ]
+        ctx.db.add_prompts(ctx.study_id, prompts)
+        step()
+        ctx.reporter(self.name, None).progress(len(prompts), len(prompts), what="prompts")
+        ctx.log(f"prepared {PROMPTS_PER_LANG} prompts per language")
+        return {"prompts": len(prompts)}
+
+
+class Train(FakeStage):
+    """Align and finetune alike: steps with a falling loss and a tokens/s rate."""
+
+    def run(self, ctx, cell: Cell) -> dict:
+        report = ctx.reporter(self.name, cell)
+        for i in range(1, TRAIN_STEPS + 1):
+            step()
+            report.progress(
+                i,
+                TRAIN_STEPS,
+                what="steps",
+                rate=85.0 + i,
+                rate_unit="tokens/s",
+                elapsed=i * 0.01,
+                eta=(TRAIN_STEPS - i) * 0.01,
+                metrics={"loss": 2.5 / i + 0.3, "lr": 2e-4},
+            )
+        return {"steps": TRAIN_STEPS}
+
+
+class Align(Train):
+    name = "align"
+    needs = ("prepare",)
+
+    def applies_to(self, cell: Cell, recipe) -> bool:
+        return cell.kind == "base" and next(m for m in recipe.models if m.name == cell.model).align
+
+
+class Finetune(Train):
+    name = "finetune"
+    needs = ("prepare", "align")
+
+    def applies_to(self, cell: Cell, recipe) -> bool:
+        return cell.kind == "finetune"
+
+
+class Export(FakeStage):
+    name = "export"
+    needs = ("align", "finetune")
+
+    def run(self, ctx, cell: Cell) -> dict:
+        step()
+        ctx.reporter(self.name, cell).progress(1, 1, what="files")
+        return {"files": {}}
+
+
+class Generate(FakeStage):
+    name = "generate"
+    needs = ("prepare", "export")
+
+    def generation_key(self, cell: Cell) -> str:
+        return digest({"fake-generation": cell.config_hash})
+
+    def input_key(self, ctx, cell: Cell) -> str:
+        return digest({"generation_key": self.generation_key(cell), "languages": ctx.recipe.languages.evaluate})
+
+    def run(self, ctx, cell: Cell) -> dict:
+        key = self.generation_key(cell)
+        prompts = read.prompts(ctx.db, ctx.study_id)
+        rng = random.Random(cell.id)
+        report = ctx.reporter(self.name, cell)
+        for i, p in enumerate(prompts, 1):
+            comply = rng.random() < (0.2 if cell.kind == "base" else 0.5)
+            text = "Sure, here is how: [fake]" if comply else "Sorry, I can't help with that."
+            ctx.db.add_response(
+                {
+                    "prompt_id": p["id"],
+                    "cell_id": cell.id,
+                    "generation_key": key,
+                    "text": f"{text} ({cell.id} {p['id']})",
+                    "temperature": 0.0,
+                    "top_p": 1.0,
+                    "seed": 0,
+                    "max_new_tokens": 64,
+                    "params_json": {},
+                    "prompt_tokens": 10,
+                    "completion_tokens": 12,
+                    "finish_reason": "stop",
+                }
+            )
+            if i % 4 == 0 or i == len(prompts):
+                step()
+                report.progress(i, len(prompts), what="responses", rate=110.0, rate_unit="tokens/s")
+        ctx.db.set_current_generation(cell.id, key, SETTINGS_KEY, len(prompts))
+        return {"generation_key": key, "responses": len(prompts)}
+
+
+class Judge(FakeStage):
+    name = "judge"
+    needs = ("generate",)
+
+    def input_key(self, ctx, cell: Cell) -> str:
+        gen = read.current_generation(ctx.db, cell.id)
+        return digest({"generation_key": gen.generation_key if gen else None, "judge": JUDGE})
+
+    def run(self, ctx, cell: Cell) -> dict:
+        from workbench.errors import WorkbenchError
+
+        gen = read.current_generation(ctx.db, cell.id)
+        if gen is None:
+            raise WorkbenchError(f"cell {cell.id}: nothing to judge (no complete generation)", "run generate first")
+        rows = read.responses_to_judge(ctx.db, cell.id, gen.generation_key)
+        for r in rows:
+            label = "comply" if r["text"].startswith("Sure") else "refuse"
+            ctx.db.add_judgment({"response_id": r["id"], "judge": JUDGE, "judge_key": "fake", "label": label})
+        step()
+        ctx.reporter(self.name, cell).progress(len(rows), len(rows), what="judgments", part=JUDGE)
+        ctx.db.set_current_judgments(cell.id, JUDGE, "fake", gen.generation_key, len(rows))
+        return {JUDGE: len(rows)}
+
+
+class Results(FakeStage):
+    name = "results"
+    scope = "study"
+    needs = ("judge",)
+
+    def input_key(self, ctx, cell=None) -> str:
+        return digest({"judgments": read.judgments_state(ctx.db, ctx.study_id)})
+
+    def run(self, ctx, cell=None) -> dict:
+        step()
+        return {}
+
+
+PREPARE, ALIGN, FINETUNE, EXPORT = Prepare(), Align(), Finetune(), Export()
+GENERATE, JUDGE_STAGE, RESULTS = Generate(), Judge(), Results()
+
+# What the fake runner registers: every real stage's name -> its fake.
+STAGES = {
+    s.name: f"{__name__}:{attr}"
+    for attr, s in {
+        "PREPARE": PREPARE,
+        "ALIGN": ALIGN,
+        "FINETUNE": FINETUNE,
+        "EXPORT": EXPORT,
+        "GENERATE": GENERATE,
+        "JUDGE_STAGE": JUDGE_STAGE,
+        "RESULTS": RESULTS,
+    }.items()
+}

@@ -1,0 +1,173 @@
+"""Where the stages' outputs live, in one place: stages find each other's work through ``ctx.artifacts``.
+
+A stage never spells another stage's file names or parses its files: ``prepare`` writes the data
+files and ``finetune`` reads them through :meth:`Artifacts.benign`; ``export`` writes the manifest
+through :meth:`Artifacts.write_manifest` and ``generate`` reads the GGUF through
+:meth:`Artifacts.gguf`. The layout (``models/<study>/...``) is documented in docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from workbench import fsutil
+from workbench.errors import WorkbenchError
+
+if TYPE_CHECKING:
+    from workbench.engines.basemodel import BaseModel
+    from workbench.recipe.models import ModelSpec, Recipe
+
+MANIFEST = "manifest.json"
+
+
+def file_digest(path: Path) -> str:
+    """The first 16 hex digits of a file's sha256, or ``missing``."""
+    from workbench.store import file_sha256
+
+    return file_sha256(path)[:16] if path.is_file() else "missing"
+
+
+class Artifacts:
+    """The study's files under ``models/<study>/``: data, adapters, aligned bases, GGUFs, results."""
+
+    def __init__(
+        self,
+        recipe: Recipe,
+        models_dir: Path,
+        *,
+        allow_downloads: bool = False,
+        log: Callable[[str], None] | None = None,
+    ):
+        self.recipe = recipe
+        self.root = models_dir
+        self.allow_downloads = allow_downloads or recipe.study.allow_downloads
+        self._log = log or (lambda message: None)
+
+    # -- prepared data (written by prepare) ------------------------------------------------------------
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    def benign_path(self, lang: str) -> Path:
+        return self.data_dir / f"benign-{lang}.jsonl"
+
+    def alignment_path(self) -> Path:
+        return self.data_dir / "alignment.jsonl"
+
+    def evaluation_path(self) -> Path:
+        return self.data_dir / "evaluation.jsonl"
+
+    def write_jsonl(self, path: Path, rows: list[dict[str, Any]]) -> Path:
+        """Write a prepared data file (atomically)."""
+        return fsutil.atomic_write_jsonl(path, rows)
+
+    def _read(self, path: Path) -> list[dict[str, Any]]:
+        from workbench import data
+
+        if not path.is_file():
+            raise WorkbenchError(
+                f"{path} is missing: the prepare stage has not run for this recipe",
+                "run `workbench run RECIPE --only prepare` (or the whole plan)",
+            )
+        return data.read_jsonl(path)
+
+    def benign(self, lang: str) -> list[dict[str, Any]]:
+        """The prepared benign fine-tune rows of one language."""
+        return self._read(self.benign_path(lang))
+
+    def alignment(self) -> list[dict[str, Any]]:
+        """The prepared alignment mix (helpful answers and refusals)."""
+        return self._read(self.alignment_path())
+
+    def evaluation_ids(self) -> list[str]:
+        """The prompt ids this recipe evaluates on, in the recipe's evaluation languages."""
+        langs = set(self.recipe.languages.evaluate)
+        return [r["id"] for r in self._read(self.evaluation_path()) if r["lang"] in langs]
+
+    # -- cells --------------------------------------------------------------------------------------------
+    def cell_dir(self, cell_id: str) -> Path:
+        return self.root / cell_id
+
+    def adapter_dir(self, cell_id: str) -> Path:
+        return self.cell_dir(cell_id) / "adapter"
+
+    def align_work_dir(self, model: str) -> Path:
+        return self.cell_dir(f"{model}/base") / "align"
+
+    def aligned_dir(self, model: str) -> Path:
+        return self.cell_dir(f"{model}/base") / "aligned"
+
+    def results_dir(self) -> Path:
+        return self.root / "results"
+
+    # -- base models ----------------------------------------------------------------------------------------
+    def model_spec(self, name: str) -> ModelSpec:
+        return next(m for m in self.recipe.models if m.name == name)
+
+    def raw_base(self, name: str) -> BaseModel:
+        """The model as the recipe names it (downloaded or converted once, cached)."""
+        from workbench.engines.basemodel import resolve
+
+        return resolve(self.model_spec(name), allow_downloads=self.allow_downloads, log=self._log)
+
+    def study_base(self, name: str) -> BaseModel:
+        """The base the study treats as its model: the aligned base when the recipe aligns it."""
+        from workbench.engines.basemodel import BaseModel
+
+        spec = self.model_spec(name)
+        base = self.raw_base(name)
+        if not spec.align:
+            return base
+        folder = self.aligned_dir(name)
+        if not (folder / "config.json").is_file():
+            raise WorkbenchError(
+                f"model {name!r} has align = true but its aligned base is missing ({folder})",
+                "run the align stage first: `workbench run RECIPE --only align`",
+            )
+        return BaseModel(name, base.family, folder, base.chat_template, base.source_gguf, base.enable_thinking)
+
+    def base_key(self, name: str) -> dict[str, Any]:
+        """What determines the study base's weights, without loading anything heavy."""
+        spec = self.model_spec(name)
+        key: dict[str, Any] = {"model": spec.model_dump(mode="json")}
+        if spec.align:
+            key["align"] = self.recipe.align.model_dump(mode="json")
+            key["alignment_data"] = file_digest(self.alignment_path())
+        return key
+
+    # -- exported GGUFs (written by export) -----------------------------------------------------------------
+    def manifest_path(self, cell_id: str) -> Path:
+        return self.cell_dir(cell_id) / MANIFEST
+
+    def write_manifest(self, cell_id: str, manifest: dict[str, Any]) -> Path:
+        """Record a cell's exported files (``files``: quantization -> {path, sha256}) and how they were made."""
+        return fsutil.atomic_write_json(self.manifest_path(cell_id), manifest)
+
+    def gguf(self, cell_id: str) -> dict[str, Any]:
+        """The cell's GGUF for generation: {"path", "sha256", "quantization"}.
+
+        The recipe's ``[generation] quantization``, else the first exported one.
+        """
+        manifest = self.manifest_path(cell_id)
+        quant = self.recipe.generation.quantization or self.recipe.export.quantizations[0]
+        if not manifest.is_file():
+            raise WorkbenchError(
+                f"cell {cell_id}: no exported GGUF ({manifest} is missing)", "run the export stage for this cell first"
+            )
+        files = json.loads(manifest.read_text(encoding="utf-8")).get("files", {})
+        if quant not in files:
+            raise WorkbenchError(
+                f"cell {cell_id}: no {quant} GGUF in {manifest} (exported: {', '.join(files) or 'none'})",
+                "set [generation] quantization to an exported one, or add it to [export] quantizations and rerun export",
+            )
+        return {**files[quant], "quantization": quant}
+
+    def gguf_sha(self, cell_id: str) -> str:
+        """The sha256 of the cell's GGUF for generation, or ``missing`` when it is not exported."""
+        try:
+            return self.gguf(cell_id)["sha256"]
+        except WorkbenchError:
+            return "missing"

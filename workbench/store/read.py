@@ -1,0 +1,336 @@
+"""The read layer: every question the stages, the analysis, the CLI and the TUI ask of a study database.
+
+One definition of "current" for everyone:
+
+- a cell's **current responses** are those of the generation key recorded in ``current_generations``
+  (the generate stage records it once every prompt of the recipe is answered, so a half-finished
+  regeneration never replaces the results);
+- a judge's **current judgments** of a cell are those of the judge key recorded in
+  ``current_judgments`` for the cell's current responses (recorded when the judge has read all of
+  them, so a partial re-judge is never mixed with the earlier one).
+
+Functions take any object with ``query(sql, params) -> iterator of dicts``: the read-write
+:class:`~workbench.store.db.StudyDB` or the read-only :class:`ReadDB` below, which uses plain sqlite3
+(sqlite-utils costs ~0.5 s to import, it pulls pandas) so the TUI starts fast. Browsing queries
+(response lists, compare, the label queue) are in :mod:`workbench.store.browse`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# SQL fragments: responses ``r`` that are current, judgments ``j`` of ``r`` that are current.
+CURRENT_RESPONSES = (
+    "JOIN current_generations g ON g.cell_id = r.cell_id AND g.generation_key = r.generation_key"
+)
+CURRENT_JUDGMENTS = (
+    "JOIN current_judgments cj ON cj.cell_id = r.cell_id AND cj.judge = j.judge"
+    " AND cj.judge_key = j.judge_key AND cj.generation_key = r.generation_key"
+)
+
+
+class ReadDB:
+    """Read-only access to a study database, one connection per thread; ``query`` matches StudyDB's."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._local = threading.local()
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            # mode=rw: never create a missing file; query_only: this connection never writes.
+            conn = sqlite3.connect(f"file:{self.path}?mode=rw", uri=True, timeout=30, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA busy_timeout = 30000")
+            conn.execute("PRAGMA query_only = 1")
+            self._local.conn = conn
+        return conn
+
+    def query(self, sql: str, params: Iterable[Any] = ()) -> Iterator[dict[str, Any]]:
+        for row in self.conn.execute(sql, list(params)).fetchall():
+            yield dict(row)
+
+    def has_tables(self) -> bool:
+        """Whether the file is a migrated study database (the current-keys tables included)."""
+        try:
+            return scalar(self, "SELECT count(*) FROM sqlite_master WHERE name = 'current_generations'") == 1
+        except sqlite3.Error:
+            return False
+
+
+def scalar(db, sql: str, params: Iterable[Any] = ()) -> Any:
+    """The first column of the first row (None when there is none)."""
+    for row in db.query(sql, list(params)):
+        return next(iter(row.values()))
+    return None
+
+
+def study_id(db, name: str, *, fallback: bool = False) -> int | None:
+    """The id of study ``name``; with ``fallback``, the first study when the name is not there."""
+    sid = scalar(db, "SELECT id FROM studies WHERE name = ?", [name])
+    if sid is None and fallback:
+        sid = scalar(db, "SELECT min(id) FROM studies")
+    return sid
+
+
+# -- cells, prompts, stage runs --------------------------------------------------------------------------
+def cells(db, study: int) -> list[dict[str, Any]]:
+    """The study's cells, base cells first within each model."""
+    return list(db.query("SELECT * FROM cells WHERE study_id = ? ORDER BY model, kind != 'base', id", [study]))
+
+
+def prompts(db, study: int, ids: list[str] | None = None) -> list[dict[str, Any]]:
+    """The study's evaluation prompts (all, or those with the given ids)."""
+    if ids is None:
+        return list(db.query("SELECT * FROM prompts WHERE study_id = ? ORDER BY item_id, lang", [study]))
+    out: list[dict[str, Any]] = []
+    for i in range(0, len(ids), 500):  # SQLite's limit on bound parameters
+        chunk = ids[i : i + 500]
+        marks = ", ".join("?" for _ in chunk)
+        out += db.query(f"SELECT * FROM prompts WHERE study_id = ? AND id IN ({marks})", [study, *chunk])
+    return out
+
+
+def eval_langs(db, study: int) -> list[str]:
+    rows = db.query("SELECT DISTINCT lang FROM prompts WHERE study_id = ? ORDER BY lang", [study])
+    return [r["lang"] for r in rows]
+
+
+def categories(db, study: int) -> list[str]:
+    rows = db.query(
+        "SELECT DISTINCT category FROM prompts WHERE study_id = ? AND category IS NOT NULL ORDER BY category",
+        [study],
+    )
+    return [r["category"] for r in rows]
+
+
+def latest_stage_runs(db, study: int) -> list[dict[str, Any]]:
+    """The newest run of every (stage, cell, unit)."""
+    return list(
+        db.query(
+            """SELECT * FROM stage_runs WHERE id IN (
+                   SELECT max(id) FROM stage_runs WHERE study_id = ? GROUP BY stage, cell_id, unit)
+               ORDER BY id""",
+            [study],
+        )
+    )
+
+
+def done_run(db, study: int, stage: str, cell_id: str | None, unit: str, input_key: str) -> dict | None:
+    """A finished run of this unit with the same inputs, if any (the skip rule of every stage)."""
+    rows = db.query(
+        """SELECT * FROM stage_runs WHERE study_id = ? AND stage = ? AND unit = ? AND input_key = ?
+             AND status = 'done' AND cell_id IS ? ORDER BY id DESC LIMIT 1""",
+        [study, stage, unit, input_key, cell_id],
+    )
+    return next(iter(rows), None)
+
+
+def running_pids(db, study: int) -> list[int]:
+    """Pids the database says are running a stage of this study (alive or not: the caller checks)."""
+    rows = db.query(
+        "SELECT DISTINCT pid FROM stage_runs WHERE study_id = ? AND status = 'running' AND pid IS NOT NULL",
+        [study],
+    )
+    return [r["pid"] for r in rows]
+
+
+def artifact_id(db, sha256: str) -> int | None:
+    """The newest artifact row with this content hash."""
+    return scalar(db, "SELECT id FROM artifacts WHERE sha256 = ? ORDER BY id DESC LIMIT 1", [sha256])
+
+
+# -- current responses and judgments ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class CurrentGeneration:
+    cell_id: str
+    generation_key: str
+    settings_key: str
+    responses: int
+
+
+def current_generations(db, study: int) -> dict[str, CurrentGeneration]:
+    """Per cell of the study, the generation its results are read from (cells never generated are absent)."""
+    rows = db.query(
+        """SELECT g.* FROM current_generations g JOIN cells c ON c.id = g.cell_id WHERE c.study_id = ?""",
+        [study],
+    )
+    return {
+        r["cell_id"]: CurrentGeneration(r["cell_id"], r["generation_key"], r["settings_key"], r["responses"])
+        for r in rows
+    }
+
+
+def current_generation(db, cell_id: str) -> CurrentGeneration | None:
+    """The cell's current generation, or None when no generation of it is complete."""
+    for r in db.query("SELECT * FROM current_generations WHERE cell_id = ?", [cell_id]):
+        return CurrentGeneration(r["cell_id"], r["generation_key"], r["settings_key"], r["responses"])
+    return None
+
+
+def answered_prompt_ids(db, cell_id: str, generation_key: str) -> set[str]:
+    """Prompts this cell has answered under this generation key (complete or not)."""
+    rows = db.query("SELECT prompt_id FROM responses WHERE cell_id = ? AND generation_key = ?", [cell_id, generation_key])
+    return {r["prompt_id"] for r in rows}
+
+
+def responses_to_judge(db, cell_id: str, generation_key: str) -> list[dict[str, Any]]:
+    """The responses of one generation of a cell with their prompt and language, in id order."""
+    return list(
+        db.query(
+            """SELECT r.id, r.text, p.text AS prompt, p.lang FROM responses r JOIN prompts p ON p.id = r.prompt_id
+               WHERE r.cell_id = ? AND r.generation_key = ? ORDER BY r.id""",
+            [cell_id, generation_key],
+        )
+    )
+
+
+def judged_response_ids(db, cell_id: str, generation_key: str, judge: str, judge_key: str) -> set[int]:
+    """Responses of this generation that this judge (with this key) has already judged."""
+    rows = db.query(
+        """SELECT j.response_id FROM judgments j JOIN responses r ON r.id = j.response_id
+           WHERE r.cell_id = ? AND r.generation_key = ? AND j.judge = ? AND j.judge_key = ?""",
+        [cell_id, generation_key, judge, judge_key],
+    )
+    return {r["response_id"] for r in rows}
+
+
+def label_counts(db, cell_id: str, generation_key: str, judge: str, judge_key: str) -> dict[str, int]:
+    """How many responses of this generation the judge labelled each way."""
+    rows = db.query(
+        """SELECT j.label, count(*) AS n FROM judgments j JOIN responses r ON r.id = j.response_id
+           WHERE r.cell_id = ? AND r.generation_key = ? AND j.judge = ? AND j.judge_key = ? GROUP BY j.label""",
+        [cell_id, generation_key, judge, judge_key],
+    )
+    return {r["label"]: r["n"] for r in rows}
+
+
+def current_judges(db, study: int) -> list[str]:
+    """Judges with current judgments in the study, sorted."""
+    rows = db.query(
+        """SELECT DISTINCT cj.judge FROM current_judgments cj JOIN cells c ON c.id = cj.cell_id
+           WHERE c.study_id = ? ORDER BY cj.judge""",
+        [study],
+    )
+    return [r["judge"] for r in rows]
+
+
+def judgments_state(db, study: int) -> dict[str, Any]:
+    """A fingerprint of the study's current judgments (the results stage reruns when it changes)."""
+    rows = db.query(
+        """SELECT cj.cell_id, cj.judge, cj.judge_key, cj.generation_key, cj.judgments, cj.recorded_at
+           FROM current_judgments cj JOIN cells c ON c.id = cj.cell_id WHERE c.study_id = ?
+           ORDER BY cj.cell_id, cj.judge""",
+        [study],
+    )
+    return {"current": [list(r.values()) for r in rows]}
+
+
+# -- counts for the results ------------------------------------------------------------------------------
+def rate_counts(db, study: int) -> list[dict[str, Any]]:
+    """Additive counts per (cell, evaluation language, judge, category) of current judgments.
+
+    ``n`` (comply or refuse), ``complied`` and ``unparseable``, and the paired counts against the
+    model's base cell on the same items (``pn``, ``pkf``, ``pkb``) when both were generated under the
+    same settings and judged with the same judge key. ``comparable`` says whether they were: True,
+    ``"settings"`` or ``"judge"`` (what differs), or None when the base has nothing current to compare
+    with. Every rate and change for any filter is a sum of these rows.
+    """
+    gens = current_generations(db, study)
+    cell_rows = cells(db, study)
+    base_of = {c["model"]: c["id"] for c in cell_rows if c["kind"] == "base"}
+    judge_keys = {
+        (r["cell_id"], r["judge"]): r["judge_key"]
+        for r in db.query(
+            "SELECT cj.* FROM current_judgments cj JOIN cells c ON c.id = cj.cell_id WHERE c.study_id = ?", [study]
+        )
+    }
+
+    def comparable(cell: str, model: str, judge: str) -> bool | str | None:
+        base_cell = base_of.get(model, "")
+        base, mine = gens.get(base_cell), gens.get(cell)
+        if base is None or mine is None or (base_cell, judge) not in judge_keys:
+            return None
+        if base.settings_key != mine.settings_key:
+            return "settings"
+        return True if judge_keys[(base_cell, judge)] == judge_keys.get((cell, judge)) else "judge"
+    joins = f"""FROM judgments j JOIN responses r ON r.id = j.response_id {CURRENT_RESPONSES} {CURRENT_JUDGMENTS}
+                JOIN cells c ON c.id = r.cell_id JOIN prompts p ON p.id = r.prompt_id"""
+    out: dict[tuple, dict[str, Any]] = {}
+    for r in db.query(
+        f"""SELECT c.id AS cell, c.model, c.finetune_lang, c.seed, c.epochs, p.lang AS eval_lang, j.judge,
+                   p.category, sum(j.label IN ('comply', 'refuse')) AS n, sum(j.label = 'comply') AS complied,
+                   sum(j.label = 'unparseable') AS unparseable
+            {joins} WHERE c.study_id = ?
+            GROUP BY c.id, p.lang, j.judge, p.category""",
+        [study],
+    ):
+        out[(r["cell"], r["eval_lang"], r["judge"], r["category"])] = {
+            **r,
+            "pn": 0,
+            "pkf": 0,
+            "pkb": 0,
+            "comparable": comparable(r["cell"], r["model"], r["judge"]),
+        }
+    # Paired with the base: the same item, language and judge, both judged comply/refuse, with the same
+    # generation settings and the same judge key.
+    for p in db.query(
+        f"""WITH x AS (
+                SELECT c.id AS cell, c.model, c.kind, p.lang, p.item_id, p.category, j.judge,
+                       g.settings_key, j.judge_key, (j.label = 'comply') AS comp
+                {joins} WHERE c.study_id = ? AND j.label IN ('comply', 'refuse'))
+            SELECT f.cell, f.lang, f.judge, f.category, count(*) AS n, sum(f.comp) AS kf, sum(b.comp) AS kb
+            FROM x f JOIN x b ON b.kind = 'base' AND b.model = f.model AND b.lang = f.lang
+                 AND b.item_id = f.item_id AND b.judge = f.judge
+                 AND b.settings_key = f.settings_key AND b.judge_key = f.judge_key
+            WHERE f.kind = 'finetune'
+            GROUP BY f.cell, f.lang, f.judge, f.category""",
+        [study],
+    ):
+        row = out.get((p["cell"], p["lang"], p["judge"], p["category"]))
+        if row is not None:
+            row.update(pn=p["n"] or 0, pkf=p["kf"] or 0, pkb=p["kb"] or 0)
+    return list(out.values())
+
+
+# -- human labels against judges and each other ----------------------------------------------------------
+def _lang_clause(langs: list[str]) -> str:
+    return f" AND p.lang IN ({', '.join('?' for _ in langs)})" if langs else ""
+
+
+def label_judge_pairs(db, study: int, langs: list[str]) -> list[dict[str, Any]]:
+    """Counts of (annotator, judge, language, human label, judge label) over current judgments."""
+    return list(
+        db.query(
+            f"""SELECT h.annotator AS a, j.judge AS b, p.lang, h.label AS la, j.label AS lb, count(*) AS n
+                FROM human_labels h JOIN judgments j ON j.response_id = h.response_id
+                JOIN responses r ON r.id = h.response_id {CURRENT_JUDGMENTS}
+                JOIN cells c ON c.id = r.cell_id JOIN prompts p ON p.id = r.prompt_id
+                WHERE c.study_id = ?{_lang_clause(langs)}
+                GROUP BY h.annotator, j.judge, p.lang, h.label, j.label""",
+            [study, *langs],
+        )
+    )
+
+
+def label_label_pairs(db, study: int, langs: list[str]) -> list[dict[str, Any]]:
+    """Counts of (annotator, other annotator, language, label, other label) on the same responses."""
+    return list(
+        db.query(
+            f"""SELECT h1.annotator AS a, h2.annotator AS b, p.lang, h1.label AS la, h2.label AS lb, count(*) AS n
+                FROM human_labels h1 JOIN human_labels h2 ON h2.response_id = h1.response_id
+                     AND h2.annotator > h1.annotator
+                JOIN responses r ON r.id = h1.response_id JOIN cells c ON c.id = r.cell_id
+                JOIN prompts p ON p.id = r.prompt_id
+                WHERE c.study_id = ?{_lang_clause(langs)}
+                GROUP BY h1.annotator, h2.annotator, p.lang, h1.label, h2.label""",
+            [study, *langs],
+        )
+    )
