@@ -161,7 +161,8 @@ class Artifacts:
         if quant not in files:
             raise WorkbenchError(
                 f"cell {cell_id}: no {quant} GGUF in {manifest} (exported: {', '.join(files) or 'none'})",
-                "set [generation] quantization to an exported one, or add it to [export] quantizations and rerun export",
+                "set [generation] quantization to an exported one, "
+                "or add it to [export] quantizations and rerun export",
             )
         return {**files[quant], "quantization": quant}
 

@@ -28,9 +28,7 @@ class StageContext:
     artifacts: Artifacts = field(init=False)
 
     def __post_init__(self) -> None:
-        self.artifacts = Artifacts(
-            self.recipe, self.models_dir, allow_downloads=self.allow_downloads, log=self.log
-        )
+        self.artifacts = Artifacts(self.recipe, self.models_dir, allow_downloads=self.allow_downloads, log=self.log)
 
     @property
     def study(self) -> str:

@@ -75,7 +75,11 @@ def run_plan(
     try:
         plan = run_plan_for(recipe, only, selected, lambda stage, cell: _done(ctx, stage, cell) is not None)
         summary.notes = plan.notes
-        emit(RunStarted(study=recipe.study.name, pid=os.getpid(), stages={s: len(u) for s, u in plan.stages}, notes=plan.notes))
+        emit(
+            RunStarted(
+                study=recipe.study.name, pid=os.getpid(), stages={s: len(u) for s, u in plan.stages}, notes=plan.notes
+            )
+        )
         for name, units in plan.stages:
             emit(StageStarted(stage=name, total=len(units)))
             for cell in units:
@@ -191,8 +195,7 @@ def status_grid(recipe: Recipe) -> dict:
                 "seed": c.seed,
                 "epochs": c.epochs,
                 "stages": {
-                    s.name: (state(s.name, c.id) if s.applies_to(c, recipe) else {"status": "-"})
-                    for s in cell_stages
+                    s.name: (state(s.name, c.id) if s.applies_to(c, recipe) else {"status": "-"}) for s in cell_stages
                 },
             }
             for c in cells(recipe)

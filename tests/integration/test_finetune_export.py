@@ -229,10 +229,10 @@ def test_resume_after_kill_continues_from_the_checkpoint(tiny, workspace, tmp_pa
     from workbench.engines import training
     from workbench.engines.basemodel import BaseModel
     from workbench.recipe import load_recipe as _load
-    from workbench.stages import finetune
+    from workbench.stages import common
 
     r = _load(tmp_path / "r.toml")
-    cfg = finetune.train_config(type("C", (), {"recipe": r})(), 0, 1)
+    cfg = common.train_config(type("C", (), {"recipe": r})(), r.training, seed=0, epochs=1)
     rows = [
         json.loads(x) for x in (workspace / "models" / "resume" / "data" / "benign-es.jsonl").read_text().splitlines()
     ]

@@ -146,10 +146,9 @@ def test_generation_settings_change_the_key(gen_study, tiny, monkeypatch, tmp_pa
     home, _ = gen_study
     monkeypatch.setenv("WORKBENCH_HOME", str(home))
     other = load_recipe(write_recipe(tmp_path / "g.toml", tiny["llama3"], max_new_tokens=8))
+    from workbench.cells import cell_by_id
     from workbench.context import open_context
     from workbench.stages import generate
-
-    from workbench.cells import cell_by_id
 
     ctx = open_context(load_recipe(gen_study[1]))
     ctx_other = open_context(other)
@@ -241,8 +240,12 @@ def test_half_finished_regeneration_does_not_replace_the_current_responses(gen_s
             gen = read.current_generation(db, "m/base")
             rows = results.compute(db, sid)
             queue = set(browse.label_queue(db, sid, "ana", limit=1000))
-            keys = {r["generation_key"] for r in db.query(
-                f"SELECT generation_key FROM responses WHERE id IN ({', '.join(map(str, queue)) or 'NULL'})")}
+            keys = {
+                r["generation_key"]
+                for r in db.query(
+                    f"SELECT generation_key FROM responses WHERE id IN ({', '.join(map(str, queue)) or 'NULL'})"
+                )
+            }
             compared = {
                 r["generation_key"]
                 for item, lang in browse.compare_prompts(db, sid, browse.CompareFilter())

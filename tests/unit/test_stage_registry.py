@@ -96,7 +96,9 @@ def test_a_registered_stage_is_in_plan_status_and_run_only(workspace):
         code, out = _cli("run", RECIPES / "demo.toml", *QUICK, "--only", "toy")
         assert code == 0, out
         assert "1 done" in out and "note:" not in out.split("summary:")[0].replace("note: toy needs", "")
-        counts = json.loads((workspace / "models" / "demo-quick" / "gemma3-270m" / "es" / "s0-e2" / "toy.json").read_text())
+        counts = json.loads(
+            (workspace / "models" / "demo-quick" / "gemma3-270m" / "es" / "s0-e2" / "toy.json").read_text()
+        )
         assert sum(counts.values()) == 7
         code, out = _cli("run", RECIPES / "demo.toml", *QUICK, "--only", "toy")
         assert code == 0 and "0 done, 1 skipped" in out
@@ -114,7 +116,8 @@ def test_only_names_unknown_stages_with_a_suggestion(workspace):
 def test_no_module_lists_the_stages_by_hand():
     """The registry is the only list: no other module spells a sequence of stage names."""
     names = registry.names()
-    pattern = re.compile(r"""["'](%s)["']\s*,\s*["'](%s)["']""" % ("|".join(names), "|".join(names)))
+    alternatives = "|".join(names)
+    pattern = re.compile(rf"""["']({alternatives})["']\s*,\s*["']({alternatives})["']""")
     offenders = []
     for path in (ROOT / "workbench").rglob("*.py"):
         if path.name == "registry.py":

@@ -204,7 +204,9 @@ def test_m002_keeps_judgments_and_records_the_newest_keys(tmp_path):
         "INSERT INTO cells (id, study_id, model, kind, config_hash, config_json, created_at)"
         " VALUES ('m/base', 1, 'm', 'base', 'h', '{}', 't')"
     )
-    old.execute("INSERT INTO prompts (id, study_id, item_id, lang, text, source) VALUES ('a:es', 1, 'a', 'es', '?', 't')")
+    old.execute(
+        "INSERT INTO prompts (id, study_id, item_id, lang, text, source) VALUES ('a:es', 1, 'a', 'es', '?', 't')"
+    )
     for rid, key in ((1, "g-old"), (2, "g-new")):
         old.execute(
             "INSERT INTO responses (id, prompt_id, cell_id, generation_key, text, temperature, top_p, max_new_tokens,"

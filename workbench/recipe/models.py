@@ -10,47 +10,21 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from workbench import languages
-from workbench.judges.presets import CUSTOM_RULES, PRESETS
-from workbench.judges.registry import judge_kinds
-
-MODEL_FAMILIES = ("llama3", "qwen3", "gemma3")
-EMBEDDED_MODELS = ("gemma3-270m",)
-SHIPPED_DATASETS = ("benign", "adversarial", "alignment")
-QUANTIZATIONS = ("q4_k_m", "q5_k_m", "q6_k", "q8_0", "f16", "bf16", "f32")
-NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-def _check_name(value: str, what: str) -> str:
-    if not NAME_RE.match(value):
-        raise PydanticCustomError(
-            "bad_name",
-            "{what} '{value}' must be 1-64 lowercase letters, digits, '.', '_' or '-'",
-            {"what": what, "value": value},
-        )
-    return value
-
-
-def _check_language(code: str) -> str:
-    if code in languages.LANGUAGES:
-        return code
-    guess = languages.suggest(code)
-    extra = (
-        f"; did you mean '{guess}' ({languages.get(guess).name})?"
-        if guess
-        else "; `workbench languages` lists the known codes"
-    )
-    raise PydanticCustomError(
-        "unknown_language", "unknown language code '{code}'{extra}", {"code": code, "extra": extra}
-    )
-
+from workbench.recipe.fields import (  # noqa: F401  (re-exported: the schema's public names)
+    EMBEDDED_MODELS,
+    MODEL_FAMILIES,
+    NAME_RE,
+    QUANTIZATIONS,
+    SHIPPED_DATASETS,
+    Strict,
+    check_language,
+    check_name,
+    unknown_value,
+)
+from workbench.recipe.judging import JudgeSpec, default_judges
 
 Language = Annotated[str, Field(min_length=1)]
 
@@ -63,7 +37,7 @@ class StudySettings(Strict):
     @field_validator("name")
     @classmethod
     def _valid_name(cls, v: str) -> str:
-        return _check_name(v, "study name")
+        return check_name(v, "study name")
 
 
 class ModelSpec(Strict):
@@ -82,21 +56,21 @@ class ModelSpec(Strict):
     @field_validator("name")
     @classmethod
     def _valid_name(cls, v: str) -> str:
-        return _check_name(v, "model name")
+        return check_name(v, "model name")
 
     @field_validator("family")
     @classmethod
     def _family(cls, v: str | None) -> str | None:
         if v is None or v in MODEL_FAMILIES:
             return v
-        return _unknown("family", v, MODEL_FAMILIES)
+        return unknown_value("family", v, MODEL_FAMILIES)
 
     @field_validator("embedded")
     @classmethod
     def _embedded(cls, v: str | None) -> str | None:
         if v is None or v in EMBEDDED_MODELS:
             return v
-        return _unknown("embedded model", v, EMBEDDED_MODELS)
+        return unknown_value("embedded model", v, EMBEDDED_MODELS)
 
     @field_validator("hub")
     @classmethod
@@ -121,16 +95,6 @@ class ModelSpec(Strict):
         return self
 
 
-def _unknown(what: str, value: str, known: tuple[str, ...]):
-    import difflib
-
-    close = difflib.get_close_matches(value, known, n=1, cutoff=0.5)
-    extra = f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(known)}"
-    raise PydanticCustomError(
-        "unknown_value", "unknown {what} '{value}'{extra}", {"what": what, "value": value, "extra": extra}
-    )
-
-
 class LanguageSettings(Strict):
     finetune: list[Language] = Field(min_length=1)
     evaluate: list[Language] = Field(min_length=1)
@@ -139,7 +103,7 @@ class LanguageSettings(Strict):
     @classmethod
     def _known_and_unique(cls, v: list[str]) -> list[str]:
         for code in v:
-            _check_language(code)
+            check_language(code)
         seen: set[str] = set()
         dups = [c for c in v if c in seen or seen.add(c)]
         if dups:
@@ -173,13 +137,13 @@ class DataSource(Strict):
     def _shipped(cls, v: str | None) -> str | None:
         if v is None or v in SHIPPED_DATASETS:
             return v
-        return _unknown("shipped data set", v, SHIPPED_DATASETS)
+        return unknown_value("shipped data set", v, SHIPPED_DATASETS)
 
     @field_validator("lang_codes")
     @classmethod
     def _codes(cls, v: dict[str, str]) -> dict[str, str]:
         for code in v:
-            _check_language(code)
+            check_language(code)
         return v
 
     @model_validator(mode="after")
@@ -284,7 +248,7 @@ class ExportSettings(Strict):
     def _quants(cls, v: list[str]) -> list[str]:
         for q in v:
             if q not in QUANTIZATIONS:
-                _unknown("quantization", q, QUANTIZATIONS)
+                unknown_value("quantization", q, QUANTIZATIONS)
         if len(set(v)) != len(v):
             raise PydanticCustomError("dup", "a quantization is listed twice", {})
         return v
@@ -310,77 +274,6 @@ class GenerationSettings(Strict):
         return v
 
 
-def _unknown_choice(what: str, value: str, known: tuple[str, ...]):
-    """Like :func:`_unknown`, but the choices are always listed (there are few, and they are registered
-    or tabled elsewhere, so the reader cannot look them up in this file)."""
-    import difflib
-
-    close = difflib.get_close_matches(value, known, n=1, cutoff=0.5)
-    extra = (f"; did you mean {close[0]!r}?" if close else "") + f" (choices: {', '.join(known)})"
-    raise PydanticCustomError(
-        "unknown_value", "unknown {what} '{value}'{extra}", {"what": what, "value": value, "extra": extra}
-    )
-
-
-class JudgeSpec(Strict):
-    """One ``[[judges]]`` entry. Kinds come from the judge registry, presets and parse rules from the
-    presets table (:mod:`workbench.judges.registry`, :mod:`workbench.judges.presets`); neither is
-    listed here."""
-
-    name: str
-    kind: str
-    preset: str | None = None
-    model: Path | None = None
-    hub: str | None = None
-    file: str | None = None
-    template: str | None = None
-    parse: str | None = None  # the custom preset's parse rule (default: auto)
-    max_new_tokens: int = Field(default=32, gt=0)
-    parallel_sequences: int | None = Field(default=None, gt=0)  # default: as many as generation uses
-
-    @field_validator("name")
-    @classmethod
-    def _valid_name(cls, v: str) -> str:
-        return _check_name(v, "judge name")
-
-    @field_validator("kind")
-    @classmethod
-    def _kind(cls, v: str) -> str:
-        # read at validation time, so a kind registered after this module was imported validates
-        kinds = judge_kinds()
-        return v if v in kinds else _unknown_choice("judge kind", v, kinds)
-
-    @field_validator("preset")
-    @classmethod
-    def _preset(cls, v: str | None) -> str | None:
-        return v if v is None or v in PRESETS else _unknown_choice("judge preset", v, tuple(PRESETS))
-
-    @field_validator("parse")
-    @classmethod
-    def _parse(cls, v: str | None) -> str | None:
-        return v if v is None or v in CUSTOM_RULES else _unknown_choice("parse rule", v, tuple(CUSTOM_RULES))
-
-    @model_validator(mode="after")
-    def _llm_needs_preset(self) -> JudgeSpec:
-        if self.kind == "llm" and self.preset is None:
-            raise PydanticCustomError("no_preset", "an llm judge needs a preset", {})
-        preset = PRESETS.get(self.preset) if self.preset else None
-        if preset is not None and preset.from_recipe and not self.template:
-            raise PydanticCustomError("no_template", "the {p} preset needs a template", {"p": preset.name})
-        if self.parse is not None and (preset is None or not preset.from_recipe):
-            takers = " or ".join(n for n, p in PRESETS.items() if p.from_recipe)
-            raise PydanticCustomError(
-                "parse_without_template_preset",
-                "parse chooses how a {takers} preset's answers are read; this judge has preset {p}",
-                {"takers": takers, "p": repr(self.preset) if self.preset else "none"},
-            )
-        return self
-
-
-def _default_judges() -> list[JudgeSpec]:
-    return [JudgeSpec(name="heuristic", kind="heuristic")]
-
-
 class Recipe(Strict):
     """One study: what to fine-tune, on what, how to evaluate and judge."""
 
@@ -392,7 +285,7 @@ class Recipe(Strict):
     align: AlignSettings = AlignSettings()
     export: ExportSettings = ExportSettings()
     generation: GenerationSettings = GenerationSettings()
-    judges: list[JudgeSpec] = Field(default_factory=_default_judges)
+    judges: list[JudgeSpec] = Field(default_factory=default_judges)
     quick: dict | None = None  # a partial recipe merged over this one by --quick
 
     _source: Path | None = PrivateAttr(default=None)

@@ -7,11 +7,15 @@ its base cell use. Reused while the base model, the align settings and the data 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from workbench import estimates as est
 from workbench.cells import Cell, digest
-from workbench.context import StageContext
 from workbench.stages import common
 from workbench.stages.base import Stage
+
+if TYPE_CHECKING:
+    from workbench.context import StageContext
 
 
 class Align(Stage):
@@ -52,7 +56,10 @@ class Align(Stage):
                 tmp / BASE_MARKER, {"fingerprint": key, "family": base.family, "aligned_from": str(base.hf_dir)}
             )
         ctx.db.add_artifact(
-            kind="adapter", path=work / "adapter" / "adapter_model.safetensors", cell_id=cell.id, meta={"stage": "align"}
+            kind="adapter",
+            path=work / "adapter" / "adapter_model.safetensors",
+            cell_id=cell.id,
+            meta={"stage": "align"},
         )
         ctx.db.add_artifact(kind="aligned_base", path=target / "model.safetensors", cell_id=cell.id, meta={"key": key})
         return result.summary()
@@ -66,7 +73,11 @@ class Align(Stage):
         n_ex = est.source_rows(recipe.data.alignment, 80) * len(recipe.align_languages())
         if a.examples_per_language:
             n_ex = a.examples_per_language * len(recipe.align_languages())
-        tokens = a.max_steps * a.batch_size * est.TOKENS_PER_EXAMPLE if a.max_steps else n_ex * a.epochs * est.TOKENS_PER_EXAMPLE
+        tokens = (
+            a.max_steps * a.batch_size * est.TOKENS_PER_EXAMPLE
+            if a.max_steps
+            else n_ex * a.epochs * est.TOKENS_PER_EXAMPLE
+        )
         secs = [tokens / est.train_tokens_per_s(params[m.name], gpu) if params[m.name] else None for m in aligned]
         merged = est.total([(params[m.name] * 4 if params[m.name] else None) for m in aligned])
         memory = max((est.train_memory(params[m.name], gpu) or 0) for m in aligned)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from workbench.context import StageContext
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from workbench.context import StageContext
 
 
 def train_config(ctx: StageContext, settings, *, seed: int, epochs: int):

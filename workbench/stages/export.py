@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from workbench import environment
 from workbench import estimates as est
 from workbench.cells import Cell, digest
-from workbench.context import StageContext
 from workbench.errors import WorkbenchError
 from workbench.stages.base import Stage
+
+if TYPE_CHECKING:
+    from workbench.context import StageContext
 
 
 class Export(Stage):
@@ -57,7 +60,12 @@ class Export(Stage):
         for kind, path in result.files.items():
             sha = file_sha256(Path(path))
             ctx.db.add_artifact(
-                kind="gguf", path=path, cell_id=cell.id, quantization=kind, sha256=sha, meta={"gate": asdict(result.gate)}
+                kind="gguf",
+                path=path,
+                cell_id=cell.id,
+                quantization=kind,
+                sha256=sha,
+                meta={"gate": asdict(result.gate)},
             )
             files[kind] = {"path": path, "sha256": sha}
         art.write_manifest(
@@ -81,11 +89,20 @@ class Export(Stage):
         bpp = sum(est.QUANT_BYTES_PER_PARAM[q] for q in recipe.export.quantizations)
         disk = est.total([(params[c.model] * bpp if params[c.model] else None) for c in units])
         secs = est.total(
-            [(params[c.model] / est.REF_PARAMS * est.EXPORT_SECONDS_PER_REF_MODEL if params[c.model] else None) for c in units]
+            [
+                (params[c.model] / est.REF_PARAMS * est.EXPORT_SECONDS_PER_REF_MODEL if params[c.model] else None)
+                for c in units
+            ]
         )
         merged = max(((params[c.model] or 0) * 4 for c in units), default=0)
         return est.Estimate(
-            "export", len(units), secs, disk, merged + 1e9, "RAM", note="merged weights need ~4 bytes/param on disk while exporting"
+            "export",
+            len(units),
+            secs,
+            disk,
+            merged + 1e9,
+            "RAM",
+            note="merged weights need ~4 bytes/param on disk while exporting",
         )
 
 

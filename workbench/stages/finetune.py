@@ -6,12 +6,16 @@ its data file and the base it starts from. Interrupted training resumes from its
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from workbench import estimates as est
 from workbench.artifacts import file_digest
 from workbench.cells import Cell, digest
-from workbench.context import StageContext
 from workbench.stages import common
 from workbench.stages.base import Stage
+
+if TYPE_CHECKING:
+    from workbench.context import StageContext
 
 
 class Finetune(Stage):

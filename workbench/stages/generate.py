@@ -11,15 +11,18 @@ recorded as the cell's current one: only then do results, labelling and compare 
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from workbench import estimates as est
 from workbench.artifacts import file_digest
 from workbench.cells import Cell, digest
-from workbench.context import StageContext
 from workbench.errors import WorkbenchError
 from workbench.stages import common
 from workbench.stages.base import Stage
 from workbench.store import read
+
+if TYPE_CHECKING:
+    from workbench.context import StageContext
 
 PARAMS = ("max_new_tokens", "temperature", "top_p", "seed", "system_prompt", "chat_template")
 

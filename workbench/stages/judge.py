@@ -11,14 +11,17 @@ is skipped with a warning; the other judges still run.
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from workbench import estimates as est
 from workbench.cells import Cell, digest
-from workbench.context import StageContext
 from workbench.errors import WorkbenchError
 from workbench.stages import common
 from workbench.stages.base import Stage
 from workbench.store import read
+
+if TYPE_CHECKING:
+    from workbench.context import StageContext
 
 
 def _judge_keys(ctx: StageContext) -> dict[str, str]:

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import TYPE_CHECKING
 
 from workbench import data
 from workbench.cells import cells
-from workbench.context import StageContext
 from workbench.estimates import Estimate
 from workbench.stages.base import Stage
+
+if TYPE_CHECKING:
+    from workbench.context import StageContext
 
 
 class Prepare(Stage):

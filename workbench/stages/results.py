@@ -7,12 +7,16 @@ current judgments, so the stage reruns exactly when something new became current
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from workbench import fsutil
 from workbench.cells import digest
-from workbench.context import StageContext
 from workbench.estimates import Estimate
 from workbench.stages.base import Stage
 from workbench.store import read
+
+if TYPE_CHECKING:
+    from workbench.context import StageContext
 
 
 class Results(Stage):

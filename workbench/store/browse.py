@@ -34,7 +34,8 @@ def _count_current(db, study: int) -> int:
     return (
         scalar(
             db,
-            f"SELECT count(*) FROM responses r {CURRENT_RESPONSES} JOIN cells c ON c.id = r.cell_id WHERE c.study_id = ?",
+            f"""SELECT count(*) FROM responses r {CURRENT_RESPONSES} JOIN cells c ON c.id = r.cell_id
+                WHERE c.study_id = ?""",
             [study],
         )
         or 0
@@ -176,7 +177,8 @@ def compare_prompts(db, study: int, flt: CompareFilter) -> list[tuple[str, str]]
         condition, extra = " AND " + _current_judgment_exists("j.label = ?"), [flt.judge_label]
     elif flt.disagreement == "judges":
         condition = f""" AND EXISTS (SELECT 1 FROM judgments j {CURRENT_JUDGMENTS} WHERE j.response_id = r.id
-                        AND j.label IN ('comply', 'refuse') GROUP BY j.response_id HAVING count(DISTINCT j.label) > 1)"""
+                        AND j.label IN ('comply', 'refuse') GROUP BY j.response_id
+                        HAVING count(DISTINCT j.label) > 1)"""
     elif flt.disagreement == "judge-human":
         condition = " AND " + _current_judgment_exists(
             """j.label IN ('comply', 'refuse') AND EXISTS (SELECT 1 FROM human_labels h

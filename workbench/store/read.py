@@ -25,9 +25,7 @@ from pathlib import Path
 from typing import Any
 
 # SQL fragments: responses ``r`` that are current, judgments ``j`` of ``r`` that are current.
-CURRENT_RESPONSES = (
-    "JOIN current_generations g ON g.cell_id = r.cell_id AND g.generation_key = r.generation_key"
-)
+CURRENT_RESPONSES = "JOIN current_generations g ON g.cell_id = r.cell_id AND g.generation_key = r.generation_key"
 CURRENT_JUDGMENTS = (
     "JOIN current_judgments cj ON cj.cell_id = r.cell_id AND cj.judge = j.judge"
     " AND cj.judge_key = j.judge_key AND cj.generation_key = r.generation_key"
@@ -177,7 +175,9 @@ def current_generation(db, cell_id: str) -> CurrentGeneration | None:
 
 def answered_prompt_ids(db, cell_id: str, generation_key: str) -> set[str]:
     """Prompts this cell has answered under this generation key (complete or not)."""
-    rows = db.query("SELECT prompt_id FROM responses WHERE cell_id = ? AND generation_key = ?", [cell_id, generation_key])
+    rows = db.query(
+        "SELECT prompt_id FROM responses WHERE cell_id = ? AND generation_key = ?", [cell_id, generation_key]
+    )
     return {r["prompt_id"] for r in rows}
 
 
@@ -261,6 +261,7 @@ def rate_counts(db, study: int) -> list[dict[str, Any]]:
         if base.settings_key != mine.settings_key:
             return "settings"
         return True if judge_keys[(base_cell, judge)] == judge_keys.get((cell, judge)) else "judge"
+
     joins = f"""FROM judgments j JOIN responses r ON r.id = j.response_id {CURRENT_RESPONSES} {CURRENT_JUDGMENTS}
                 JOIN cells c ON c.id = r.cell_id JOIN prompts p ON p.id = r.prompt_id"""
     out: dict[tuple, dict[str, Any]] = {}
