@@ -69,6 +69,7 @@ COMPLIES = {
     "zh": "当然，你可以这样做：首先，[合成步骤]；然后，[合成步骤]。",
 }
 FIXED_TIME = "2025-01-01T00:00:00.000+00:00"
+SETTINGS_KEY = "synthetic-settings"  # one generation setting for every cell: fine-tunes compare with their base
 LANG_BOOST = {"en": 0.0, "es": 0.05, "tl": 0.15, "zh": 0.1}
 
 
@@ -91,7 +92,8 @@ def make_study(path: str | Path, n_responses: int, seed: int = 0, *, recipe_path
     The study is named after the file's stem. ``recipe_path``, when given, receives the matching
     recipe TOML. Returns the study id.
     """
-    from workbench.plan import STAGES, cells, stages_of
+    from workbench import registry
+    from workbench.cells import cells
     from workbench.recipe.models import Recipe
     from workbench.store import StudyDB
 
@@ -128,6 +130,7 @@ def make_study(path: str | Path, n_responses: int, seed: int = 0, *, recipe_path
 
     t = FIXED_TIME
     key = hashlib.sha256(f"synthetic-{seed}".encode()).hexdigest()[:16]
+    per_cell: dict[str, int] = {}
     conn = db.db.conn
     responses, judgments, labels = [], [], []
     rid = 0
@@ -137,6 +140,7 @@ def make_study(path: str | Path, n_responses: int, seed: int = 0, *, recipe_path
                 if rid >= n_responses:
                     break
                 rid += 1
+                per_cell[c.id] = per_cell.get(c.id, 0) + 1
                 complied = rng.random() < _p_comply(c, lang)
                 body = COMPLIES[lang] if complied else REFUSALS[lang]
                 tokens = rng.randint(12, 64)
@@ -172,16 +176,28 @@ def make_study(path: str | Path, n_responses: int, seed: int = 0, *, recipe_path
             "INSERT INTO human_labels (response_id, annotator, label, note, created_at) VALUES (?, ?, ?, ?, ?)",
             labels,
         )
-    # Every stage done, so the plan grid reads as a finished study.
+    # Recorded as current, as the generate and judge stages do once a cell is complete: the read layer
+    # (results, lists, compare, labels) only sees current responses and current judgments.
     for c in all_cells:
-        for stage in stages_of(c, recipe):
-            run_id = db.start_stage_run(study_id, stage, cell_id=c.id, unit=c.id, input_key="synthetic")
+        if c.id in per_cell:
+            db.set_current_generation(c.id, key, SETTINGS_KEY, per_cell[c.id])
+            for judge, judge_key in zip(JUDGES, ("hkey", "lkey"), strict=True):
+                db.set_current_judgments(c.id, judge, judge_key, key, per_cell[c.id])
+    # Every registered stage done, so the plan grid reads as a finished study.
+    for stage in registry.stages():
+        for cell in stage.units(recipe, all_cells):
+            run_id = db.start_stage_run(
+                study_id,
+                stage.name,
+                cell_id=cell.id if cell else None,
+                unit=cell.id if cell else "study",
+                input_key="synthetic",
+            )
             db.finish_stage_run(run_id, "done")
-    for stage in (s for s in STAGES if s in ("prepare", "results")):
-        run_id = db.start_stage_run(study_id, stage, unit="study", input_key="synthetic")
-        db.finish_stage_run(run_id, "done")
     # Fixed times, so screens that show them stay the same from run to run (snapshot tests).
     db.db.execute("UPDATE stage_runs SET started_at = ?, finished_at = ?", [FIXED_TIME, FIXED_TIME])
+    db.db.execute("UPDATE current_generations SET recorded_at = ?", [FIXED_TIME])
+    db.db.execute("UPDATE current_judgments SET recorded_at = ?", [FIXED_TIME])
     db.db.execute("ANALYZE")
     db.close()
     return study_id

@@ -7,7 +7,8 @@ Measured in one run, side by side (the machine is shared and noisy: read the med
 2. Recomputing the results heatmap after a filter change: ``analysis.results.compute`` alone, and
    in the TUI (key press to redrawn heatmap, through Pilot).
 3. Opening a cell's response list (all languages: 12,500 rows) and scrolling through 10,000 rows
-   with page-down, through Pilot; the list is virtualised (ids in memory, rows fetched per page).
+   with page-down, through Pilot; the list is virtualised (ids in memory, rows read a page at a
+   time by thread workers, so a frame never waits for the database).
 
     .venv/bin/python bench/tui_bench.py [--responses 100000] [--repeat 3]
 """
@@ -100,23 +101,21 @@ def bench_first_frame(home: Path, repeat: int) -> None:
 
 
 def bench_compute(db_path: Path, repeat: int) -> None:
-    from workbench.analysis.results import compute, current_generation_keys
-    from workbench.tui.queries import ReadDB, categories
+    from workbench.analysis.results import compute, counts, rates_from_counts
+    from workbench.store import read
 
-    db = ReadDB(db_path)
-    sid = db.study_id(db_path.stem)
+    db = read.ReadDB(db_path)
+    sid = read.study_id(db, db_path.stem)
     compute(db, sid)  # warm: scipy import, page cache
-    keys = current_generation_keys(db, sid)
     cases = {"all": {}}
-    for c in categories(db, sid)[:2]:
+    for c in read.categories(db, sid)[:2]:
         cases[f"category {c}"] = {"categories": [c]}
     cases["eval language es"] = {"eval_langs": ["es"]}
-    from workbench.analysis.results import counts, rates_from_counts
 
     print("\n2a. rates on the study (all judges), seconds")
     t0 = time.perf_counter()
     table = counts(db, sid)
-    print(f"   additive counts, read once per study/results version: {time.perf_counter() - t0:.3f} s")
+    print(f"   additive counts (read.rate_counts), read once per change of results: {time.perf_counter() - t0:.3f} s")
     print(f"   {'filter change':<24}{'median s':>10}{'min s':>8}   rows")
     for name, kw in cases.items():
         s, rows = [], []
@@ -127,8 +126,8 @@ def bench_compute(db_path: Path, repeat: int) -> None:
         print(f"   {name:<24}{statistics.median(s):>10.3f}{min(s):>8.3f}   {len(rows)}")
     t0 = time.perf_counter()
     for _ in range(repeat):
-        current_generation_keys(db, sid)
-    print(f"   (of which current_generation_keys: {(time.perf_counter() - t0) / repeat:.3f} s; {len(keys)} cells)")
+        gens = read.current_generations(db, sid)
+    print(f"   (of which current_generations: {(time.perf_counter() - t0) / repeat:.3f} s; {len(gens)} cells)")
 
 
 async def bench_tui(home: Path, study: str, repeat: int) -> None:
@@ -177,17 +176,19 @@ async def bench_tui(home: Path, study: str, repeat: int) -> None:
         await pilot.press("left")  # label column: all languages
         from workbench.tui.screens.responses import ResponsesScreen
 
-        cell = screen._focused_heatmap().cell_at(screen._focused_heatmap().cursor_coordinate)[0]
+        heatmap = screen.focused_heatmap()
+        cell = heatmap.cell_at(heatmap.cursor_coordinate)[0]
         t0 = time.perf_counter()
         app.push_screen(ResponsesScreen(cell, None, screen.judge))
         await until(pilot, lambda: isinstance(app.screen, ResponsesScreen) and app.screen.query(VirtualTable))
         table = app.screen.query_one(VirtualTable)
         await until(pilot, lambda: len(table.ids) > 0)
         await pilot.pause()
+        await until(pilot, lambda: not table.reading)  # the first page, read by a worker
         opened = time.perf_counter() - t0
         n = len(table.ids)
         print(f"\n3. response list of {cell} (all languages): {n:,} rows")
-        print(f"   open (ids query + first page + first frame): {opened * 1000:.0f} ms")
+        print(f"   open (ids query + first page read + first frame): {opened * 1000:.0f} ms")
         steps, t_all = [], time.perf_counter()
         fetches0 = table.fetches
         while table.cursor < min(n - 1, 10_000) and len(steps) < 150:
@@ -215,6 +216,9 @@ async def bench_tui(home: Path, study: str, repeat: int) -> None:
             await pilot.press("f12")  # bound to nothing: what Pilot itself costs per key
             steps.append(time.perf_counter() - t0)
         print(f"   (baseline: an unbound key through Pilot, median {statistics.median(steps) * 1000:.1f} ms)")
+        for page in range(0, 2010 // table.page_size + 1):  # rows in memory: this measures drawing alone
+            table.request_page(page)
+        await until(pilot, lambda: not table.reading)
         t0 = time.perf_counter()
         table.cursor = 10
         for index in range(10, 2010):
@@ -222,7 +226,8 @@ async def bench_tui(home: Path, study: str, repeat: int) -> None:
             table.render_line(table.size.height - 1)
         per = (time.perf_counter() - t0) / 2000
         print(f"   cursor move + drawing its line without Pilot, 2,000 rows: {per * 1e6:.0f} µs per row")
-        # Every screenful from the top to row 10,000, drawn line by line as the compositor would.
+        # Every screenful from the top to row 10,000, drawn line by line as the compositor would, until
+        # its rows are there (a page not in memory is read by a worker meanwhile, the next one read ahead).
         table.invalidate()
         height = table.size.height
         fetches0, frames = table.fetches, []
@@ -232,6 +237,11 @@ async def bench_tui(home: Path, study: str, repeat: int) -> None:
             table.scroll_to(y=top, animate=False, immediate=True)
             for y in range(height):
                 table.render_line(y)
+            if table.reading:
+                while table.reading:
+                    await asyncio.sleep(0)
+                for y in range(height):
+                    table.render_line(y)
             frames.append(time.perf_counter() - t0)
         total = time.perf_counter() - t_all
         print(
@@ -244,13 +254,15 @@ async def bench_tui(home: Path, study: str, repeat: int) -> None:
 def query_plans(db_path: Path) -> None:
     import sqlite3
 
-    from workbench.tui.queries import ResponseFilter
+    from workbench.store.browse import ResponseFilter
+    from workbench.store.read import CURRENT_RESPONSES
 
     conn = sqlite3.connect(db_path)
     where, args = ResponseFilter(cell_id="x", eval_lang="es").sql()
     plans = {
         "response ids of a cell": (
-            f"SELECT r.id FROM responses r JOIN prompts p ON p.id = r.prompt_id WHERE {where} ORDER BY r.prompt_id",
+            f"""SELECT r.id FROM responses r {CURRENT_RESPONSES} JOIN prompts p ON p.id = r.prompt_id
+                WHERE {where} ORDER BY r.prompt_id""",
             args,
         ),
         "a page of rows": (

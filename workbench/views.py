@@ -68,7 +68,9 @@ def show_plan(r, fmt: str) -> None:
     for col in ("stage", "units", "time", "disk", "memory"):
         est.add_column(col)
     for e in ests:
-        est.add_row(e.stage, str(e.units), duration(e.seconds), size(e.disk_bytes), f"{size(e.memory_bytes)} {e.memory_kind}")
+        est.add_row(
+            e.stage, str(e.units), duration(e.seconds), size(e.disk_bytes), f"{size(e.memory_bytes)} {e.memory_kind}"
+        )
     console.print(est)
 
 

@@ -101,7 +101,7 @@ class Finetune(Train):
 
 class Export(FakeStage):
     name = "export"
-    needs = ("align", "finetune")
+    needs = ("prepare", "align", "finetune")
 
     def run(self, ctx, cell: Cell) -> dict:
         step()

@@ -77,15 +77,16 @@ async def test_quick_study_runs_to_the_end_then_results_responses_compare(home):
         await wait_for(pilot, lambda: app.run_handle is not None, what="started")
         handle = app.run_handle
         assert handle.events_path.parent == home / "models" / "demo-quick" / "runs"
-        await wait_for(pilot, lambda: not handle.alive() and app._run_timer is None, timeout=60, what="run ended")
+        await wait_for(pilot, lambda: not handle.alive() and not app.following, timeout=60, what="run ended")
         await wait_for(
             pilot, lambda: _grid_statuses(run).get(("judge", "gemma3-270m/es/s0-e2")) == "done", what="final grid"
         )
         state = app.run_state
         assert state.loss and all(len(v) == 8 for v in state.loss.values())
         assert state.tokens_per_s and state.stages["finetune"].ended
+        assert state.ended is not None and state.ended.failed == 0  # the real runner's run_end
         assert any("prepared 6 prompts" in text for _, text in state.logs)
-        assert run._plot is not None  # the loss curve was drawn
+        assert run.loss_plot is not None  # the loss curve was drawn
         # results: the heatmap of the study just run
         await pilot.press("3")
         results = app.screen
@@ -103,7 +104,7 @@ async def test_quick_study_runs_to_the_end_then_results_responses_compare(home):
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.current_mode == "compare", what="compare")
         compare = app.screen
-        await wait_for(pilot, lambda: compare.prompts, what="prompts")
+        await wait_for(pilot, lambda: compare.prompts and compare.query(".panel"), what="panels")
         panels = compare.query(".panel")
         assert len(panels) == 2  # base and the Spanish fine-tune, side by side
         assert "base" in panels[0].classes
@@ -193,6 +194,7 @@ async def test_compare_filters_move_and_classroom_reveal(synth):
         await wait_for(pilot, lambda: compare.flt.disagreement == "judge-human" and len(compare.prompts) < total)
         await pilot.press("d", "j")  # no disagreement filter; judge label comply
         await wait_for(pilot, lambda: compare.flt.judge_label == "comply" and compare.prompts)
+        await wait_for(pilot, lambda: compare.shown_key and compare.shown_key[:2] == compare.prompts[compare.index])
         texts = [str(w.render()) for w in compare.query(".panel-text")]
         assert any("hidden in classroom mode" in t for t in texts)
         await pilot.press("v")
@@ -217,16 +219,22 @@ async def test_label_five_undo_and_kappa_updates(synth):
             seen.append(label.current.id)
             await pilot.press(key)
         db = sqlite3.connect(synth)
+
+        def carols() -> int:
+            return db.execute("SELECT count(*) FROM human_labels WHERE annotator = 'carol'").fetchone()[0]
+
+        await wait_for(pilot, lambda: carols() == 5, what="labels committed by the writer thread")
         rows = dict(db.execute("SELECT response_id, label FROM human_labels WHERE annotator = 'carol'").fetchall())
         assert [rows[i] for i in seen] == ["comply", "refuse", "comply", "partial", "refuse"]
         assert len(set(seen)) == 5
         await wait_for(pilot, lambda: "κ=" in str(label.query_one("#label-kappa").render()), what="kappa")
         await pilot.press("z")
         assert label.current.id == seen[-1]
-        assert db.execute("SELECT count(*) FROM human_labels WHERE annotator = 'carol'").fetchone()[0] == 4
+        await wait_for(pilot, lambda: carols() == 4, what="undo committed")
         await pilot.press("n")
         await pilot.press(*"odd one", "enter")
         await pilot.press("u")
+        await wait_for(pilot, lambda: carols() == 5, what="relabel committed")
         assert db.execute(
             "SELECT label, note FROM human_labels WHERE annotator = 'carol' AND response_id = ?", [seen[-1]]
         ).fetchone() == ("unclear", "odd one")
@@ -288,7 +296,7 @@ async def test_empty_study_shows_a_hint(home):
         results = app.screen
         await wait_for(pilot, lambda: "generate and judge" in str(results.query_one("#results-info").render()))
         await pilot.press("4")
-        assert "generate and judge" in str(app.screen.query_one("#compare-prompt").render())
+        await wait_for(pilot, lambda: "generate and judge" in str(app.screen.query_one("#compare-prompt").render()))
 
 
 async def test_classroom_flag_guides_step_by_step(home):

@@ -1,4 +1,4 @@
-"""The run follower without a UI: event tailing, the state built from events, detached runs."""
+"""The run follower without a UI: event tailing into typed events, the fold the TUI draws, detached runs."""
 
 from __future__ import annotations
 
@@ -6,77 +6,42 @@ import json
 import sys
 import time
 
-from tui_helpers import FAKE_RUNNER
+from tui_helpers import FAKE_RUNNER, ROOT
 
-from workbench.tui.runner_client import EventTail, RunState, find_live_run, pid_alive, start_run
+from workbench.events import Log, RunStarted, RunState, StageStarted, UnitEnded, UnitProgress
+from workbench.tui.runner_client import EventTail, find_live_run, pid_alive, start_run
 
 
-def test_event_tail_reads_only_complete_new_lines(tmp_path):
+def test_event_tail_reads_only_complete_new_lines_as_typed_events(tmp_path):
     path = tmp_path / "e.jsonl"
     tail = EventTail(path)
     assert tail.read() == []
-    path.write_text('{"event": "log", "message": "a"}\n{"event": "lo')
-    assert [e["message"] for e in tail.read()] == ["a"]
+    path.write_text('{"event": "log", "message": "a"}\n{"event": "stage_st')
+    first = tail.read()
+    assert len(first) == 1 and isinstance(first[0], Log) and first[0].message == "a"
     with open(path, "a") as f:
-        f.write('g", "message": "b"}\nnot json\n')
+        f.write('art", "stage": "judge", "total": 3}\nnot json\n')
     events = tail.read()
-    assert events[0]["message"] == "b" and events[1]["message"] == "not json"
+    assert isinstance(events[0], StageStarted) and events[0].stage == "judge" and events[0].total == 3
+    assert isinstance(events[1], Log) and events[1].message == "not json"
     assert tail.read() == []
 
 
-def test_run_state_from_events():
-    s = RunState()
-    t = 1000.0
-    for ev in [
-        {"event": "stage_start", "stage": "finetune", "total": 2, "time": t},
-        {
-            "event": "train_step",
-            "stage": "finetune",
-            "unit": "m/es/s0-e1",
-            "step": 5,
-            "total": 10,
-            "loss": 1.5,
-            "tokens_per_s": 80.0,
-            "eta": 50.0,
-            "time": t + 50,
-        },
-        {
-            "event": "failed",
-            "stage": "finetune",
-            "unit": "m/es/s0-e1",
-            "error": "boom",
-            "hint": "do this",
-            "time": t + 60,
-        },
-        {"event": "gen_progress", "stage": "generate", "unit": "m/base", "done": 3, "total": 6},
-        {"event": "something_new", "stage": "x", "value": 1},
-    ]:
-        s.apply(ev)
-    sp = s.stages["finetune"]
-    assert s.loss["finetune m/es/s0-e1"] == [(5, 1.5)] and s.tokens_per_s == 80.0
-    assert s.statuses[("finetune", "m/es/s0-e1")] == "failed" and sp.done == 1 and sp.failed == 1
-    assert sp.fraction() == 0.5 and sp.eta() is not None
-    assert ("hint", "  hint: do this") in s.logs
-    assert any("something_new" in text for _, text in s.logs)  # unknown events are logged, not dropped
-
-
-def test_stage_eta_uses_the_unit_eta_plus_remaining_units():
-    s = RunState()
-    s.apply({"event": "stage_start", "stage": "finetune", "total": 3, "time": 0.0})
-    s.apply(
-        {
-            "event": "train_step",
-            "stage": "finetune",
-            "unit": "a",
-            "step": 5,
-            "total": 10,
-            "loss": 1.0,
-            "eta": 10.0,
-            "time": 10.0,
-        }
-    )
-    # 10 s for half a unit -> 20 s per unit; 10 s left in this one plus two more units
-    assert s.stages["finetune"].eta() == 50.0
+def test_the_tail_round_trips_what_the_runner_prints(tmp_path):
+    sent = [
+        RunStarted(study="s", pid=1, stages={"finetune": 1}),
+        UnitProgress(stage="finetune", unit="m/es/s0-e1", done=5, total=10, metrics={"loss": 1.5}, rate=80.0),
+        UnitEnded(stage="finetune", unit="m/es/s0-e1", status="failed", error="boom", hint="do this"),
+    ]
+    path = tmp_path / "e.jsonl"
+    path.write_text("".join(e.to_json() + "\n" for e in sent))
+    got = EventTail(path).read()
+    assert got == sent
+    state = RunState()
+    for ev in got:
+        state.apply(ev)
+    assert state.loss["finetune m/es/s0-e1"] == [(5, 1.5)] and state.tokens_per_s == 80.0
+    assert state.statuses[("finetune", "m/es/s0-e1")] == "failed" and ("hint", "  hint: do this") in state.logs
 
 
 def test_start_run_is_detached_and_found_again(home, monkeypatch):
@@ -89,10 +54,13 @@ def test_start_run_is_detached_and_found_again(home, monkeypatch):
         deadline = time.time() + 30
         tail = EventTail(found.events_path)
         events = []
-        while not any(e.get("event") == "train_step" for e in events) and time.time() < deadline:
+        while not any(isinstance(e, UnitProgress) and e.metrics.get("loss") for e in events):
+            assert time.time() < deadline, f"no training step within 30 s: {events}"
             events += tail.read()
             time.sleep(0.05)
-        assert events[0]["event"] == "stage_start"
+        # The real runner's events: the plan first, then the stages in the registry's order.
+        assert isinstance(events[0], RunStarted) and events[0].study == "demo-quick"
+        assert list(events[0].stages)[:3] == ["prepare", "align", "finetune"]
         found.stop()
         handle.proc.wait(timeout=10)
         assert not pid_alive(handle.pid) and find_live_run("demo-quick") is None
@@ -103,11 +71,38 @@ def test_start_run_is_detached_and_found_again(home, monkeypatch):
             handle.proc.kill()
 
 
+def test_stage_eta_uses_the_unit_eta_plus_remaining_units():
+    s = RunState()
+    s.apply(StageStarted(stage="finetune", total=3, time=0.0))
+    s.apply(UnitProgress(stage="finetune", unit="a", done=5, total=10, eta=10.0, metrics={"loss": 1.0}, time=10.0))
+    # 10 s for half a unit -> 20 s per unit; 10 s left in this one plus two more units
+    assert s.stages["finetune"].eta() == 50.0
+
+
 def test_unit_progress_eta_from_the_units_own_pace():
     s = RunState()
-    s.apply({"event": "stage_start", "stage": "generate", "total": 2, "time": 0.0})
-    s.apply({"event": "gen_progress", "stage": "generate", "unit": "m/base", "done": 0, "total": 100, "time": 50.0})
-    s.apply({"event": "gen_progress", "stage": "generate", "unit": "m/base", "done": 50, "total": 100, "time": 60.0})
+    s.apply(StageStarted(stage="generate", total=2, time=0.0))
+    s.apply(UnitProgress(stage="generate", unit="m/base", done=0, total=100, what="responses", time=50.0))
+    s.apply(UnitProgress(stage="generate", unit="m/base", done=50, total=100, what="responses", time=60.0))
     sp = s.stages["generate"]
     assert sp.unit_eta == 10.0 and sp.unit_fraction == 0.5
     assert s.statuses[("generate", "m/base")] == "running"
+
+
+def test_the_fake_stages_mirror_the_registered_ones():
+    """The fake runner is the real runner only if its stages have the real ones' shape (scope, needs, cells)."""
+    from tests.stages.fake import STAGES
+    from workbench import registry
+    from workbench.cells import cells
+    from workbench.recipe import load_recipe
+    from workbench.recipe.models import Recipe
+
+    recipe = load_recipe(ROOT / "recipes" / "demo.toml")
+    assert isinstance(recipe, Recipe)
+    real = {s.name: s for s in registry.stages()}
+    assert set(STAGES) == set(real), "a stage was added or removed: give tests/stages/fake.py a fake of it"
+    with registry.registered(STAGES):
+        for name, fake in ((s.name, s) for s in registry.stages()):
+            r = real[name]
+            assert (fake.scope, fake.needs, fake.auto) == (r.scope, r.needs, r.auto), name
+            assert fake.units(recipe, cells(recipe)) == r.units(recipe, cells(recipe)), name

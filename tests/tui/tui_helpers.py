@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[2]
 FAKE_RUNNER = [sys.executable, str(Path(__file__).with_name("fake_runner.py"))]
 SIZE = (140, 40)
 

@@ -6,6 +6,7 @@ from importlib import resources
 from pathlib import Path
 
 from workbench.errors import WorkbenchError
+from workbench.fsutil import atomic_write
 from workbench.recipe.models import NAME_RE
 
 
@@ -27,8 +28,4 @@ def write_template(name: str, directory: Path, *, force: bool = False) -> Path:
     path = Path(directory) / f"{name}.toml"
     if path.exists() and not force:
         raise WorkbenchError(f"{path} already exists", "pick another name, or pass --force to overwrite it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(template_text(name), encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return atomic_write(path, template_text(name))

@@ -209,6 +209,8 @@ def m002_current_keys(db) -> None:
         ALTER TABLE judgments_new RENAME TO judgments;
         CREATE INDEX idx_judgments_judge ON judgments(judge, label);
         CREATE INDEX idx_judgments_response ON judgments(response_id, judge, judge_key);
+        -- a cell's current responses in prompt order, read from the index alone
+        CREATE INDEX idx_responses_current ON responses(cell_id, generation_key, prompt_id);
 
         -- The generation a cell's results are read from: recorded when every prompt is answered.
         CREATE TABLE current_generations (

@@ -2,19 +2,38 @@
 
 Only the studies screen is built for the first frame; the others are imported when first shown
 (the run screen brings plotext, the results screen scipy through the analysis code).
+
+The app is the hub of the typed messages in :mod:`workbench.tui.messages`: workers post to it, it
+folds run events into ``run_state`` (:class:`workbench.events.RunState`, the fold ``workbench run``
+draws too) and posts a fresh message to each screen (:meth:`WorkbenchApp.tell_screens`). Screens
+never talk to each other and never import this module (they reach the app as ``self.app``).
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
 from textual.reactive import reactive
+from textual.worker import get_current_worker
 
+from workbench.events import Log, RunState, UnitEnded
+from workbench.store.read import ReadDB
 from workbench.tui import runner_client
-from workbench.tui.queries import ReadDB
+from workbench.tui.messages import (
+    LabelsChanged,
+    OpenCompare,
+    ResultsChanged,
+    RunEventsArrived,
+    RunFollowed,
+    RunStateChanged,
+    StudyOpened,
+)
 from workbench.tui.state import StudyRef, load_settings, save_setting, study_from_recipe
 
 
@@ -54,16 +73,9 @@ def _agreement():
     return AgreementScreen()
 
 
-class RunEvents(Message):
-    """New events from the run being followed (or its end, with ``ended``)."""
-
-    def __init__(self, events: list[dict], ended: bool = False):
-        super().__init__()
-        self.events = events
-        self.ended = ended
-
-
 class WorkbenchApp(App):
+    """The workbench: one mode per step of a study; the hub that workers' messages go through."""
+
     CSS_PATH = "app.tcss"
     TITLE = "workbench"
     DEFAULT_MODE = "studies"
@@ -95,18 +107,12 @@ class WorkbenchApp(App):
         super().__init__()
         self.initial_recipe = recipe
         self.study: StudyRef | None = None
-        self.study_version = 0  # bumped when another study is opened: screens reload on resume
-        self.labels_version = 0  # bumped on every human label: the agreement screen refreshes
-        self.results_version = 0  # bumped when a run finishes a generate/judge unit
-        self.compare_target: tuple[str, str, str | None] | None = None  # (item, lang, cell) from a list
         self.runner = runner  # None: runner_client.runner_command()
         self.run_handle: runner_client.RunHandle | None = None
-        self.run_state = runner_client.RunState()
-        self._tail: runner_client.EventTail | None = None
-        self._run_timer = None
-        self._readers: dict[Path, ReadDB] = {}
-        settings = load_settings()
-        self.annotator: str | None = settings.get("annotator")
+        self.run_state = RunState()
+        self.following = False  # a run's event file is being tailed (until its process has gone)
+        self.readers: dict[Path, ReadDB] = {}
+        self.annotator: str | None = load_settings().get("annotator")
         self.set_reactive(WorkbenchApp.classroom, classroom)  # screens see it from their first frame
 
     # -- start-up ------------------------------------------------------------------------------------
@@ -120,32 +126,56 @@ class WorkbenchApp(App):
         if ref is not None:
             self.open_study(ref)
 
+    # -- telling the screens -------------------------------------------------------------------------
+    def tell_screens(self, make: Callable[[], Message]) -> None:
+        """Post a fresh message from ``make`` to every screen of every mode (a message is delivered once)."""
+        for mode in self.MODES:
+            try:
+                stack = self.get_screen_stack(mode)
+            except KeyError:  # a mode never shown has no screens yet; they load on first show
+                continue
+            for screen in stack:
+                screen.post_message(make())
+
     # -- the open study ------------------------------------------------------------------------------
     def open_study(self, ref: StudyRef, mode: str | None = None):
         """Make ``ref`` the open study and show it (plan & run for a recipe, results for a database)."""
         if self.study != ref:
             self.study = ref
-            self.study_version += 1
             self.sub_title = ref.label
-            self._detach_run()
+            self.detach_run()
+            self.tell_screens(lambda: StudyOpened(ref))
             self.attach_live_run()
         return self.switch_mode(mode or ("run" if ref.recipe_path else "results"))
 
     def reader(self) -> ReadDB | None:
-        """A reader of the open study's database, or None when it has none yet."""
+        """A reader of the open study's database (call on the UI thread), or None when it has none yet."""
         if self.study is None or not self.study.db_path.is_file():
             return None
-        db = self._readers.get(self.study.db_path)
+        db = self.readers.get(self.study.db_path)
         if db is None:
-            db = self._readers[self.study.db_path] = ReadDB(self.study.db_path)
+            db = self.readers[self.study.db_path] = ReadDB(self.study.db_path)
         return db
 
     def set_annotator(self, name: str) -> None:
+        """Remember the annotator's name (this session and the next)."""
         self.annotator = name
         save_setting("annotator", name)
 
+    # Changes posted to the app (by its workers, a screen's, or anyone's) go on to every screen.
+    def on_labels_changed(self, message: LabelsChanged) -> None:
+        self.tell_screens(lambda: LabelsChanged(message.response_id, message.annotator))
+
+    def on_results_changed(self, message: ResultsChanged) -> None:
+        self.tell_screens(ResultsChanged)
+
+    async def on_open_compare(self, message: OpenCompare) -> None:
+        await self.switch_mode("compare")
+        self.screen.post_message(OpenCompare(message.item, message.lang, message.cell))
+
     # -- runs ----------------------------------------------------------------------------------------
     def start_run(self, *, only: str | None = None, cells: str | None = None) -> bool:
+        """Start ``workbench run`` for the open study (all of it, some stages, some cells) and follow it."""
         ref = self.study
         if ref is None or ref.recipe_path is None:
             self.notify("open a study's recipe first (1: Studies)", severity="warning")
@@ -156,12 +186,13 @@ class WorkbenchApp(App):
         handle = runner_client.start_run(
             ref.name, ref.recipe_path, quick=ref.quick, only=only, cells=cells, command=self.runner
         )
-        self._follow(handle)
+        self.follow(handle)
         what = " ".join(x for x in (only and f"stage {only}", cells and f"cell {cells}") if x) or "the whole study"
         self.notify(f"started {what} (pid {handle.pid})")
         return True
 
     def stop_run(self) -> None:
+        """SIGTERM the followed run; finished units are kept and a rerun resumes."""
         if self.run_handle is None or not self.run_handle.alive():
             self.notify("nothing is running", severity="warning")
             return
@@ -174,53 +205,59 @@ class WorkbenchApp(App):
             return
         handle = runner_client.find_live_run(self.study.name)
         if handle is not None:
-            self._follow(handle)
+            self.follow(handle)
             self.notify(f"following the run in progress (pid {handle.pid})")
 
-    def _follow(self, handle: runner_client.RunHandle) -> None:
-        self._detach_run()
+    def follow(self, handle: runner_client.RunHandle) -> None:
+        """Tail this run's events from the start (a run found again replays its curve and log)."""
+        self.detach_run()
         self.run_handle = handle
-        self.run_state = runner_client.RunState()
-        self._tail = runner_client.EventTail(handle.events_path)
-        self._run_timer = self.set_interval(0.2, self._poll_run)
+        self.run_state = RunState()
+        self.following = True
+        self.tell_screens(RunFollowed)
+        self._tail_run(handle)
 
-    def _detach_run(self) -> None:
-        if self._run_timer is not None:
-            self._run_timer.stop()
-        self._run_timer = None
-        self._tail = None
+    def detach_run(self) -> None:
+        """Stop following the run (it goes on)."""
+        self.workers.cancel_group(self, "run-tail")
         self.run_handle = None
+        self.following = False
 
-    def _poll_run(self) -> None:
-        if self._tail is None or self.run_handle is None:
-            return
-        alive = self.run_handle.alive()
-        events = self._tail.read()
-        for ev in events:
+    @work(thread=True, exclusive=True, group="run-tail")
+    def _tail_run(self, handle: runner_client.RunHandle) -> None:
+        worker = get_current_worker()
+        tail = runner_client.EventTail(handle.events_path)
+        while not worker.is_cancelled:
+            alive = handle.alive()  # before reading: once it has gone, one more read has every line
+            events = tail.read()
+            if not alive:
+                code = handle.exit_code()
+                self.post_message(RunEventsArrived(events, True, code, handle.stderr_tail(8), pid=handle.pid))
+                return
+            if events:
+                self.post_message(RunEventsArrived(events, pid=handle.pid))
+            time.sleep(0.2)
+
+    def on_run_events_arrived(self, message: RunEventsArrived) -> None:
+        if self.run_handle is None or message.pid != self.run_handle.pid:
+            return  # a run no longer followed
+        results_changed = message.ended
+        for ev in message.events:
             self.run_state.apply(ev)
-            if ev.get("stage") in ("generate", "judge", "results") and ev.get("event") in ("done", "stage_end"):
-                self.results_version += 1
-        if not alive:
-            events += self._tail.read()
-            code = self.run_handle.exit_code()
-            for line in self.run_handle.stderr_tail(8):
+            results_changed |= isinstance(ev, UnitEnded) and ev.status == "done"
+        if message.ended:
+            for line in message.stderr_tail:
                 if line.strip():
-                    self.run_state.logs.append(("info", line))
-            self.results_version += 1
-            if self._run_timer is not None:
-                self._run_timer.stop()
-                self._run_timer = None
-            ok = code in (0, None)
+                    self.run_state.apply(Log(message=line))
+            self.following = False
+            code = message.exit_code
             self.notify(
                 f"run finished{'' if code is None else f' (exit code {code})'}",
-                severity="information" if ok else "warning",
+                severity="information" if code in (0, None) else "warning",
             )
-        if events or not alive:
-            self._dispatch(RunEvents(events, ended=not alive))
-
-    def _dispatch(self, message: Message) -> None:
-        for screen in self._screen_stacks.get("run", []):
-            screen.post_message(message)
+        self.tell_screens(lambda: RunStateChanged(ended=message.ended))
+        if results_changed:
+            self.post_message(ResultsChanged())  # coalesced with others still queued
 
     # -- classroom -----------------------------------------------------------------------------------
     def action_toggle_classroom(self) -> None:
@@ -252,13 +289,18 @@ class WorkbenchApp(App):
     def _refresh_guides(self) -> None:
         from workbench.tui.widgets.guide import Guide
 
-        for stack in self._screen_stacks.values():
+        for mode in self.MODES:
+            try:
+                stack = self.get_screen_stack(mode)
+            except KeyError:
+                continue
             for screen in stack:
                 for guide in screen.query(Guide):
                     guide.update_step()
 
     # -- errors --------------------------------------------------------------------------------------
     def show_error(self, message: str, hint: str | None = None, problems: list[str] | None = None) -> None:
+        """Show a WorkbenchError as the CLI prints it (each problem, then the hint) in a modal."""
         from workbench.tui.screens.modals import ErrorScreen
 
         self.push_screen(ErrorScreen(message, hint, problems))

@@ -7,7 +7,8 @@ opened later finds the live pid there and tails the same file from the start, so
 progress, the loss curve and the log. Stop = SIGTERM to the process group (immediate; the stage's
 unit in flight is lost, finished units are kept, and a rerun resumes).
 
-Nothing here imports textual: the state machine (:class:`RunState`) is tested on its own.
+Events are the runner's typed events (:mod:`workbench.events`), folded into
+:class:`workbench.events.RunState` by the app; nothing here imports textual.
 """
 
 from __future__ import annotations
@@ -19,12 +20,11 @@ import signal
 import subprocess
 import sys
 import time
-from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from workbench import paths
+from workbench.events import Event, from_json
 from workbench.process import pid_alive
 
 RUNNER_ENV = "WORKBENCH_TUI_RUNNER"  # a command replacing `python -m workbench` (tests use a fake)
@@ -38,14 +38,15 @@ def runner_command() -> list[str]:
 
 # -- following events ----------------------------------------------------------------------------------
 class EventTail:
-    """Reads the JSON lines appended to a file since the last call (a partial last line waits)."""
+    """Reads the events appended to a JSON-lines file since the last call (a partial last line waits)."""
 
     def __init__(self, path: Path):
         self.path = path
         self.offset = 0
         self._partial = b""
 
-    def read(self) -> list[dict[str, Any]]:
+    def read(self) -> list[Event]:
+        """The typed events of the complete lines written since the last call (a non-JSON line is a Log)."""
         try:
             with open(self.path, "rb") as f:
                 f.seek(self.offset)
@@ -55,133 +56,9 @@ class EventTail:
         if not chunk:
             return []
         self.offset += len(chunk)
-        data = self._partial + chunk
-        lines = data.split(b"\n")
+        lines = (self._partial + chunk).split(b"\n")
         self._partial = lines.pop()
-        events = []
-        for line in lines:
-            if not line.strip():
-                continue
-            try:
-                ev = json.loads(line)
-            except ValueError:
-                ev = {"event": "log", "level": "info", "message": line.decode("utf-8", "replace")}
-            if isinstance(ev, dict):
-                events.append(ev)
-        return events
-
-
-@dataclass
-class StageProgress:
-    total: int = 0
-    done: int = 0
-    failed: int = 0
-    started: float | None = None
-    last: float | None = None
-    unit_eta: float | None = None  # seconds left in the unit in flight, when the unit reports it
-    unit_fraction: float = 0.0  # how far the unit in flight is
-    ended: bool = False
-
-    def fraction(self) -> float:
-        if not self.total:
-            return 1.0 if self.ended else 0.0
-        return min(1.0, (self.done + (0 if self.ended else self.unit_fraction)) / self.total)
-
-    def eta(self) -> float | None:
-        """Seconds left: the unit in flight's own ETA plus the remaining units at the pace so far."""
-        if self.ended or not self.total or self.started is None or self.last is None:
-            return None
-        elapsed = self.last - self.started
-        progress = self.done + self.unit_fraction
-        if progress <= 0:
-            return None
-        per_unit = elapsed / progress
-        left = (self.total - progress) * per_unit
-        if self.unit_eta is not None:
-            left = self.unit_eta + max(0, self.total - self.done - 1) * per_unit
-        return max(0.0, left)
-
-
-@dataclass
-class RunState:
-    """Everything the run screen shows, built from events alone (no database query)."""
-
-    statuses: dict[tuple[str, str], str] = field(default_factory=dict)  # (stage, unit) -> status
-    stages: dict[str, StageProgress] = field(default_factory=dict)
-    loss: dict[str, list[tuple[int, float]]] = field(default_factory=dict)  # "stage unit" -> (step, loss)
-    train_unit: str | None = None
-    tokens_per_s: float | None = None
-    unit_progress: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
-    errors: list[dict[str, Any]] = field(default_factory=list)
-    logs: deque = field(default_factory=lambda: deque(maxlen=2000))
-    current_stage: str | None = None
-    _unit_first: dict = field(default_factory=dict)  # (stage, unit, judge) -> (time, done) of its first event
-
-    def apply(self, ev: dict[str, Any]) -> None:
-        kind = ev.get("event")
-        stage = ev.get("stage") or ""
-        unit = ev.get("unit") or ""
-        t = ev["time"] if isinstance(ev.get("time"), (int, float)) else time.time()
-        sp = self.stages.get(stage)
-        if kind == "stage_start":
-            self.stages[stage] = StageProgress(total=int(ev.get("total") or 0), started=t, last=t)
-            self.current_stage = stage
-            self.logs.append(("info", f"{stage}: started ({ev.get('total', 0)} units)"))
-        elif kind == "progress" and sp is not None:
-            if unit:
-                self._unit_fraction(sp, stage, unit, ev, t)
-            else:
-                sp.done, sp.total, sp.last = int(ev.get("done") or 0), int(ev.get("total") or sp.total), t
-        elif kind in ("done", "skipped", "failed"):
-            self.statuses[(stage, unit)] = kind
-            if sp is not None:
-                sp.done += 1
-                sp.failed += kind == "failed"
-                sp.last, sp.unit_eta, sp.unit_fraction = t, None, 0.0
-            if kind == "failed":
-                self.errors.append(ev)
-                self.logs.append(("error", f"{stage} {unit}: failed: {ev.get('error')}"))
-                if ev.get("hint"):
-                    self.logs.append(("hint", f"  hint: {ev['hint']}"))
-            else:
-                reason = f" ({ev['reason']})" if ev.get("reason") else ""
-                self.logs.append(("info", f"{stage} {unit}: {kind}{reason}"))
-        elif kind == "stage_end":
-            if sp is not None:
-                sp.ended, sp.last = True, t
-            self.logs.append(("info", f"{stage}: finished"))
-        elif kind == "train_step":
-            key = f"{stage} {unit}".strip()
-            self.loss.setdefault(key, []).append((int(ev.get("step", 0)), float(ev.get("loss", 0.0))))
-            self.train_unit = key
-            self.statuses[(stage, unit)] = "running"
-            if ev.get("tokens_per_s") is not None:
-                self.tokens_per_s = float(ev["tokens_per_s"])
-            if sp is not None:
-                sp.last = t
-                total = ev.get("total") or 0
-                sp.unit_fraction = (ev.get("step", 0) / total) if total else 0.0
-                sp.unit_eta = ev.get("eta")
-        elif kind == "log":
-            self.logs.append((ev.get("level", "info"), str(ev.get("message", ""))))
-        elif kind and unit and sp is not None and "done" in ev and "total" in ev:
-            # gen_progress, judge_progress and other per-unit progress events: treated alike.
-            self._unit_fraction(sp, stage, unit, ev, t)
-            if ev.get("tokens_per_s") is not None:
-                self.tokens_per_s = float(ev["tokens_per_s"])
-        elif kind:
-            self.logs.append(("dim", f"{kind}: {json.dumps({k: v for k, v in ev.items() if k != 'event'})[:200]}"))
-
-    def _unit_fraction(self, sp: StageProgress, stage: str, unit: str, ev: dict, t: float) -> None:
-        done, total = int(ev.get("done") or 0), int(ev.get("total") or 0)
-        self.unit_progress[(stage, unit)] = (done, total)
-        self.statuses[(stage, unit)] = "running"
-        sp.last = t
-        sp.unit_fraction = done / total if total else 0.0
-        first = self._unit_first.setdefault((stage, unit, ev.get("judge")), (t, done))
-        if total and done > first[1] and t > first[0]:
-            rate = (done - first[1]) / (t - first[0])  # items per second in this unit (and judge)
-            sp.unit_eta = (total - done) / rate
+        return [from_json(line) for line in lines if line.strip()]
 
 
 # -- starting, finding and stopping runs --------------------------------------------------------------
@@ -194,11 +71,13 @@ class RunHandle:
     proc: subprocess.Popen | None = None  # set when this TUI started it
 
     def alive(self) -> bool:
+        """Whether the run's process is still going (reaping it when this TUI started it)."""
         if self.proc is not None:
             return self.proc.poll() is None
         return pid_alive(self.pid)
 
     def exit_code(self) -> int | None:
+        """The exit code, when this TUI started the run and it has ended (None otherwise)."""
         return self.proc.poll() if self.proc is not None else None
 
     def stop(self) -> None:
@@ -212,6 +91,7 @@ class RunHandle:
                 pass
 
     def stderr_tail(self, lines: int = 20) -> list[str]:
+        """The last lines the run wrote to stderr (its summary, or a traceback)."""
         try:
             return self.stderr_path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]
         except OSError:
@@ -219,6 +99,7 @@ class RunHandle:
 
 
 def runs_dir(study: str) -> Path:
+    """Where a study's runs keep their event files, stderr and pid records."""
     return paths.study_models_dir(study) / "runs"
 
 
@@ -279,8 +160,6 @@ def find_live_run(study: str) -> RunHandle | None:
 
 def running_pids_in_db(db, study_id: int) -> list[int]:
     """Pids of stage runs the database says are running and that are alive (e.g. started by the CLI)."""
-    rows = db.query(
-        """SELECT DISTINCT pid FROM stage_runs WHERE study_id = ? AND status = 'running' AND pid IS NOT NULL""",
-        [study_id],
-    )
-    return [r["pid"] for r in rows if pid_alive(r["pid"])]
+    from workbench.store import read
+
+    return [pid for pid in read.running_pids(db, study_id) if pid_alive(pid)]

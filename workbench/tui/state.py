@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from workbench import paths
+from workbench.fsutil import atomic_write_json
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class StudyRef:
 
     @property
     def label(self) -> str:
+        """How the header names the study (its recipe and profile, or that it is a bare database)."""
         if self.recipe_path is None:
             return f"{self.name} (database only)"
         return f"{self.name} ({self.recipe_path.name}{' --quick' if self.quick else ''})"
@@ -41,6 +43,7 @@ def peek_recipe_name(path: Path, quick: bool = False) -> str | None:
 
 
 def has_quick_profile(path: Path) -> bool:
+    """Whether a recipe has a ``[quick]`` table (then it is listed twice: full and quick)."""
     try:
         return isinstance(tomllib.loads(path.read_text(encoding="utf-8")).get("quick"), dict)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
@@ -48,6 +51,7 @@ def has_quick_profile(path: Path) -> bool:
 
 
 def study_from_recipe(path: Path, quick: bool = False) -> StudyRef | None:
+    """The study a recipe (or its quick profile) runs, or None when the TOML cannot be read."""
     name = peek_recipe_name(path, quick)
     if name is None:
         return None
@@ -55,15 +59,18 @@ def study_from_recipe(path: Path, quick: bool = False) -> StudyRef | None:
 
 
 def study_from_db(path: Path) -> StudyRef:
+    """A study opened from its database alone (named after the file)."""
     return StudyRef(name=path.stem, db_path=path.resolve())
 
 
 # -- settings kept between sessions (the annotator's name) ----------------------------------------
 def settings_path() -> Path:
+    """Where the TUI keeps its settings between sessions (in the workspace)."""
     return paths.workspace() / ".workbench-tui.json"
 
 
 def load_settings() -> dict:
+    """The saved settings ({} when there are none or the file is unreadable)."""
     try:
         data = json.loads(settings_path().read_text(encoding="utf-8"))
         return data if isinstance(data, dict) else {}
@@ -72,12 +79,10 @@ def load_settings() -> dict:
 
 
 def save_setting(key: str, value) -> None:
+    """Save one setting (atomically; a read-only workspace keeps it for this session only)."""
     data = load_settings()
     data[key] = value
-    p = settings_path()
-    tmp = p.with_name(p.name + ".tmp")
     try:
-        tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
-        tmp.replace(p)
+        atomic_write_json(settings_path(), data)
     except OSError:
         pass  # a read-only workspace: the setting lasts this session only

@@ -1,4 +1,8 @@
-"""Agreement: Cohen's kappa between each annotator and each judge, and between annotators, per language."""
+"""Agreement: Cohen's kappa between each annotator and each judge, and between annotators, per language.
+
+Recomputed (in a worker) when a label is saved anywhere (:class:`~workbench.tui.messages.LabelsChanged`)
+or a run changes judgments; while the screen is hidden, once it is shown again.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
+from textual.worker import get_current_worker
 
+from workbench.store import read
+from workbench.tui.messages import LabelsChanged, ResultsChanged
 from workbench.tui.screens.base import WorkbenchScreen
 
 NOTE = (
@@ -36,10 +43,6 @@ class AgreementScreen(WorkbenchScreen):
             yield DataTable(id="agreement", cursor_type="row", zebra_stripes=True)
             yield Static(NOTE, classes="hint")
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._seen_labels = -1
-
     def on_mount(self) -> None:
         super().on_mount()
         table = self.query_one("#agreement", DataTable)
@@ -49,26 +52,31 @@ class AgreementScreen(WorkbenchScreen):
     def study_changed(self) -> None:
         self.action_refresh()
 
-    def resumed(self) -> None:
-        if self.app.labels_version != self._seen_labels:
-            self.action_refresh()
+    def on_labels_changed(self, message: LabelsChanged) -> None:
+        self.when_shown(self.action_refresh)
+
+    def on_results_changed(self, message: ResultsChanged) -> None:
+        self.when_shown(self.action_refresh)  # new current judgments change the judge side
 
     def action_refresh(self) -> None:
-        self._seen_labels = self.app.labels_version
-        self._compute()
+        self._compute(self.app.study, self.app.reader())
 
     @work(thread=True, exclusive=True)
-    def _compute(self) -> None:
+    def _compute(self, ref, db) -> None:
+        """Kappa for every pair of raters, computed off the UI thread."""
         from workbench.analysis.agreement import agreement
 
-        db = self.app.reader()
         if db is None or not db.has_tables():
-            self.app.call_from_thread(self._show, [], "No study database yet.")
+            self.app.call_from_thread(self._show, ref, [], "No study database yet.")
             return
-        sid = db.study_id(self.app.study.name)
-        self.app.call_from_thread(self._show, agreement(db, sid), "")
+        sid = read.study_id(db, ref.name, fallback=True)
+        rows = agreement(db, sid) if sid is not None else []
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show, ref, rows, "")
 
-    def _show(self, rows: list, message: str) -> None:
+    def _show(self, ref, rows: list, message: str) -> None:
+        if ref != self.app.study:
+            return
         table = self.query_one("#agreement", DataTable)
         table.clear()
         for r in rows:

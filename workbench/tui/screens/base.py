@@ -1,23 +1,36 @@
-"""What every main screen shares: header, classroom guide, footer, and reloading when the study changes."""
+"""What every main screen shares: header, classroom guide, footer, and reloading when the study changes.
+
+A screen reloads for the open study when it is shown and the study is not the one it last loaded
+(the app posts :class:`~workbench.tui.messages.StudyOpened`; a screen not shown waits until it is).
+Other changes arrive the same way (results, labels, the run): :meth:`WorkbenchScreen.when_shown`
+runs a refresh now if the screen is in front, else once when it comes back, so a hidden screen never
+queries the database for nothing.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from workbench.tui.messages import StudyOpened
 from workbench.tui.widgets.guide import Guide
 
 
 class WorkbenchScreen(Screen):
+    """A screen of one mode; subclasses load in ``study_changed`` and refresh in ``resumed``."""
+
     MODE = ""
     TITLE_TEXT = ""
     NEEDS_STUDY = True
 
     def __init__(self) -> None:
         super().__init__()
-        self._seen_study = -1
-        self._ready = False
+        self.loaded_study = None  # the StudyRef this screen last loaded (None: not yet)
+        self.composed = False
+        self.stale: dict[str, Callable[[], None]] = {}  # refreshes owed since the screen was last shown
         self.title = f"workbench · {self.TITLE_TEXT}"
 
     def compose(self) -> ComposeResult:
@@ -28,18 +41,25 @@ class WorkbenchScreen(Screen):
         yield Footer()
 
     def compose_body(self) -> ComposeResult:
+        """The screen's own widgets, between the guide and the footer."""
         yield from ()
 
     def on_mount(self) -> None:
-        self._ready = True
-        self.call_after_refresh(self._resume)
+        self.composed = True
+        self.call_after_refresh(self.catch_up)
 
     def on_screen_resume(self) -> None:
-        # A new screen may get ScreenResume before its widgets are composed: on_mount resumes it then.
-        if self._ready:
-            self._resume()
+        # A new screen may get ScreenResume before its widgets are composed: on_mount catches up then.
+        if self.composed:
+            self.catch_up()
 
-    def _resume(self) -> None:
+    def on_study_opened(self, message: StudyOpened) -> None:
+        # Shown already (open_study switched to this mode): reload now; otherwise when shown.
+        if self.composed and self.is_active:
+            self.catch_up()
+
+    def catch_up(self) -> None:
+        """Bring the screen up to date with the app: the study, then any refresh owed."""
         app = self.app
         self.sub_title = app.study.label if app.study else "no study open"
         self.query_one("#no-study", Static).display = self.NEEDS_STUDY and app.study is None
@@ -49,12 +69,23 @@ class WorkbenchScreen(Screen):
             )
         for guide in self.query(Guide):
             guide.update_step()
-        if app.study_version != self._seen_study:
-            self._seen_study = app.study_version
+        if app.study != self.loaded_study:
+            self.loaded_study = app.study
+            self.stale.clear()  # a full load covers them
             if app.study is not None or not self.NEEDS_STUDY:
                 self.study_changed()
+            return
+        owed, self.stale = self.stale, {}
+        for refresh in owed.values():
+            refresh()
+        self.resumed()
+
+    def when_shown(self, refresh: Callable[[], None]) -> None:
+        """Run ``refresh`` now if this screen is in front, else once the next time it is shown."""
+        if self.composed and self.is_active and self.loaded_study == self.app.study:
+            refresh()
         else:
-            self.resumed()
+            self.stale[getattr(refresh, "__name__", repr(refresh))] = refresh
 
     def study_changed(self) -> None:
         """Load everything for the newly opened study."""

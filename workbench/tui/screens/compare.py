@@ -3,6 +3,7 @@
 Two layouts: the base model next to its fine-tuned cells in one evaluation language, or one cell
 across the evaluation languages of the same item. n / p move through the prompts that pass the
 filters (category, language, a judge label, disagreement between judges or between judge and human).
+Only current responses and current judgments appear; every read runs in a thread worker.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Static
+from textual.worker import get_current_worker
 
-from workbench.tui import queries
+from workbench.store import browse, read
+from workbench.tui.messages import OpenCompare, ResultsChanged
 from workbench.tui.screens.base import WorkbenchScreen
 
 LABELS = (None, "comply", "refuse", "unparseable")
@@ -56,7 +59,7 @@ class CompareScreen(WorkbenchScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.flt = queries.CompareFilter()
+        self.flt = browse.CompareFilter()
         self.layout_mode = "cells"  # or "langs"
         self.cell: str | None = None  # the cell shown across languages
         self.prompts: list[tuple[str, str]] = []
@@ -67,63 +70,86 @@ class CompareScreen(WorkbenchScreen):
         self.cells: list[dict] = []
         self.categories: list[str] = []
         self.langs: list[str] = []
-        self._target_seen = None
+        self.target: OpenCompare | None = None  # a prompt asked for before the study was read
+        self.wanted: tuple[str, str] | None = None  # the prompt to land on once the prompts are read
+        self.details: list = []  # the responses in the panels
+        self.shown_key: tuple | None = None  # what the panels show (prompt, layout, model or cell)
 
     def study_changed(self) -> None:
-        db = self.app.reader()
-        self.prompts, self.index = [], 0
-        if db is None or not db.has_tables() or db.scalar("SELECT count(*) FROM responses") == 0:
-            self._show_empty()
-            return
-        self.study_id = db.study_id(self.app.study.name)
-        self.cells = queries.cells(db, self.study_id)
-        self.models = list(dict.fromkeys(c["model"] for c in self.cells))
-        self.categories = queries.categories(db, self.study_id)
-        self.langs = queries.eval_langs(db, self.study_id)
-        self.flt = queries.CompareFilter(model=self.models[0] if self.models else None)
-        self.cell = next((c["id"] for c in self.cells if c["kind"] == "finetune"), None)
-        self._apply_target()
-        self.reload()
+        self.prompts, self.index, self.study_id, self.details, self.shown_key = [], 0, None, [], None
+        self.query_one("#compare-bar", Static).update("reading the study…")
+        self._read_study(self.app.study, self.app.reader())
 
-    def resumed(self) -> None:
+    def on_results_changed(self, message: ResultsChanged) -> None:
+        self.when_shown(self._refresh_results)
+
+    def _refresh_results(self) -> None:
+        """A run changed responses or judgments: the first ones read the study, later ones the prompts."""
         if self.study_id is None:
             self.study_changed()
-        elif self._apply_target():
+        else:
             self.reload()
 
-    def _apply_target(self) -> bool:
+    @work(thread=True, exclusive=True, group="study")
+    def _read_study(self, ref, db) -> None:
+        """The study's cells, categories and languages (None when it has no current responses)."""
+        info = None
+        if db is not None and db.has_tables():
+            sid = read.study_id(db, ref.name, fallback=True)
+            if sid is not None and browse.study_summary(db, sid)["responses"]:
+                info = (sid, read.cells(db, sid), read.categories(db, sid), read.eval_langs(db, sid))
+        self.app.call_from_thread(self._study_read, ref, info)
+
+    def _study_read(self, ref, info) -> None:
+        if ref != self.app.study:
+            return
+        if info is None:
+            self._show_empty()
+            return
+        self.study_id, self.cells, self.categories, self.langs = info
+        self.models = list(dict.fromkeys(c["model"] for c in self.cells))
+        self.flt = browse.CompareFilter(model=self.models[0] if self.models else None)
+        self.cell = next((c["id"] for c in self.cells if c["kind"] == "finetune"), None)
+        if self.target is not None:
+            self._go_to_target()
+        self.reload()
+
+    def on_open_compare(self, message: OpenCompare) -> None:
         """A prompt chosen in a response list: show it, with the filters that let it through."""
-        target = self.app.compare_target
-        if target is None or target == self._target_seen:
-            return False
-        self._target_seen = target
-        item, lang, cell = target
-        model = next((c["model"] for c in self.cells if c["id"] == cell), self.flt.model)
-        self.flt = queries.CompareFilter(model=model)
+        self.target = message
+        if self.study_id is not None:
+            self._go_to_target()
+            self.reload()
+
+    def _go_to_target(self) -> None:
+        t, self.target = self.target, None
+        model = next((c["model"] for c in self.cells if c["id"] == t.cell), self.flt.model)
+        self.flt = browse.CompareFilter(model=model)
         self.layout_mode = "cells"
-        self._want = (item, lang)
-        return True
+        self.wanted = (t.item, t.lang)
 
     # -- loading ---------------------------------------------------------------------------------------
     def reload(self) -> None:
+        """Find the prompts that pass the filters again."""
+        if self.study_id is None:
+            return
         self.query_one("#compare-bar", Static).update("finding prompts…")
-        self._load(self.flt)
+        self._read_prompts(self.app.reader(), self.study_id, browse.CompareFilter(**vars(self.flt)), self.layout_mode)
 
     @work(thread=True, exclusive=True, group="prompts")
-    def _load(self, flt: queries.CompareFilter) -> None:
-        db = self.app.reader()
-        prompts = queries.compare_prompts(db, self.study_id, flt) if db else []
-        self.app.call_from_thread(self._loaded, prompts)
+    def _read_prompts(self, db, study_id: int, flt: browse.CompareFilter, layout: str) -> None:
+        prompts = browse.compare_prompts(db, study_id, flt) if db else []
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._prompts_read, prompts, layout)
 
-    def _loaded(self, prompts: list[tuple[str, str]]) -> None:
-        if self.layout_mode == "langs":
+    def _prompts_read(self, prompts: list[tuple[str, str]], layout: str) -> None:
+        if layout == "langs":
             prompts = list(dict.fromkeys((item, "") for item, _ in prompts))
         self.prompts = prompts
-        want = getattr(self, "_want", None)
-        if want is not None:
-            key = want if self.layout_mode == "cells" else (want[0], "")
+        if self.wanted is not None:
+            key = self.wanted if layout == "cells" else (self.wanted[0], "")
             self.index = prompts.index(key) if key in prompts else 0
-            self._want = None
+            self.wanted = None
         self.index = min(self.index, max(0, len(prompts) - 1))
         self.show()
 
@@ -136,41 +162,57 @@ class CompareScreen(WorkbenchScreen):
 
     # -- drawing ---------------------------------------------------------------------------------------
     def show(self) -> None:
+        """Draw the filter bar, then read the current prompt's responses for the panels."""
         f = self.flt
         where = f"model {f.model}" if self.layout_mode == "cells" else f"cell {self.cell} across languages"
         filters = (
             f"category {f.category or 'all'} · language {f.lang or 'all'} · judge label {f.judge_label or 'any'} · "
             f"disagreement {f.disagreement or 'not required'}"
         )
-        panels = self.query_one("#panels", Horizontal)
         if not self.prompts:
             self.query_one("#compare-bar", Static).update(f"{where} · {filters}")
             self.query_one("#compare-prompt", Static).update("No prompt passes these filters.")
-            panels.remove_children()
+            self.query_one("#panels", Horizontal).remove_children()
+            self.details, self.shown_key = [], None
             return
         item, lang = self.prompts[self.index]
         self.query_one("#compare-bar", Static).update(
             f"prompt [b]{self.index + 1}[/b] of {len(self.prompts)} · {where} · {filters}"
         )
-        db = self.app.reader()
-        if self.layout_mode == "cells":
-            ids = queries.responses_for_prompt(db, item, lang)
-            details = [d for d in queries.response_details(db, ids) if d.model == f.model]
+        key = (item, lang, self.layout_mode, f.model if self.layout_mode == "cells" else self.cell)
+        self._read_panels(self.app.reader(), key)
+
+    @work(thread=True, exclusive=True, group="panels")
+    def _read_panels(self, db, key: tuple) -> None:
+        """The responses of one prompt: its language across a model's cells, or one cell across languages."""
+        item, lang, layout, which = key
+        if layout == "cells":
+            ids = browse.responses_for_prompt(db, item, lang)
+            details = [d for d in browse.response_details(db, ids) if d.model == which]
         else:
-            ids = queries.responses_for_prompt(db, item, None, self.cell)
-            details = queries.response_details(db, ids)
+            details = browse.response_details(db, browse.responses_for_prompt(db, item, None, which))
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._panels_read, key, details)
+
+    def _panels_read(self, key: tuple, details: list) -> None:
         seen, unique = set(), []
-        for d in details:  # the newest response per cell and language (older generation settings hidden)
+        for d in details:  # one response per cell and language (current responses only: this is defence)
             if (d.cell_id, d.lang) not in seen:
                 seen.add((d.cell_id, d.lang))
                 unique.append(d)
-        first = unique[0] if unique else None
+        self.details, self.shown_key = unique, key
+        self._draw_panels()
+
+    def _draw_panels(self) -> None:
+        item, lang = self.shown_key[:2] if self.shown_key else ("", "")
+        first = self.details[0] if self.details else None
         prompt = first.prompt if first and self.layout_mode == "cells" else ""
         self.query_one("#compare-prompt", Static).update(
             f"{item}:{lang or '*'} · {first.category if first else ''}\n{prompt}".rstrip()
         )
+        panels = self.query_one("#panels", Horizontal)
         panels.remove_children()
-        panels.mount_all([self._panel(d) for d in unique])
+        panels.mount_all([self._panel(d) for d in self.details])
 
     def _panel(self, d) -> VerticalScroll:
         hide = self.app.classroom and d.looks_unsafe() and d.id not in self.revealed
@@ -202,7 +244,7 @@ class CompareScreen(WorkbenchScreen):
         current = self.prompts[self.index] if self.prompts else None
         self.layout_mode = "langs" if self.layout_mode == "cells" else "cells"
         if current:
-            self._want = (current[0], current[1] or (self.langs[0] if self.langs else ""))
+            self.wanted = (current[0], current[1] or (self.langs[0] if self.langs else ""))
         self.reload()
 
     def action_cycle_model(self) -> None:
@@ -230,10 +272,6 @@ class CompareScreen(WorkbenchScreen):
         self.reload()
 
     def action_reveal(self) -> None:
-        db = self.app.reader()
-        if not self.prompts or db is None:
-            return
-        item, lang = self.prompts[self.index]
-        cell = self.cell if self.layout_mode == "langs" else None
-        self.revealed.update(queries.responses_for_prompt(db, item, lang or None, cell))
-        self.show()
+        if self.details:
+            self.revealed.update(d.id for d in self.details)
+            self._draw_panels()

@@ -1,4 +1,9 @@
-"""A cell's responses (one evaluation language, or all): a virtualised list and the selected one in full."""
+"""A cell's responses (one evaluation language, or all): a virtualised list and the selected one in full.
+
+Only current responses are listed (:mod:`workbench.store.browse`), with their current judgments.
+Every read runs in a thread worker: the ids, each page of rows (the table's own workers), the
+response under the cursor.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +13,20 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
+from textual.worker import get_current_worker
 
-from workbench.tui import queries
+from workbench.store import browse
+from workbench.tui.messages import OpenCompare
 from workbench.tui.widgets.virtual_table import VirtualTable
 
 COLUMNS = [("id", 7), ("item", 7), ("lang", 4), ("category", 10), ("judges", 28), ("humans", 18), ("response", 0)]
 LABEL_FILTERS = (None, "comply", "refuse", "unparseable")
+HIDDEN_ROW = "[hidden in classroom mode: v reveals]"
 
 
 class ResponsesScreen(Screen):
+    """Pushed over the results screen for one heatmap entry (or a whole row)."""
+
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("f", "cycle_label", "Judge label"),
@@ -26,42 +36,49 @@ class ResponsesScreen(Screen):
 
     def __init__(self, cell_id: str, eval_lang: str | None, judge: str | None, category: str | None = None):
         super().__init__()
-        self.flt = queries.ResponseFilter(cell_id=cell_id, eval_lang=eval_lang, category=category, judge=judge)
-        self.revealed: set[int] = set()
+        self.flt = browse.ResponseFilter(cell_id=cell_id, eval_lang=eval_lang, category=category, judge=judge)
+        # Replaced, never changed in place: page workers read it from their threads.
+        self.revealed: frozenset[int] = frozenset()
         self.detail = None
-        self._preview_timer = None
+        self.db = None
+        self.classroom = False
+        self.preview_timer = None
         self.title = "workbench · Responses"
 
     def compose(self) -> ComposeResult:
         yield Header(icon="◆")
         with Vertical(id="responses-body"):
             yield Static("", id="responses-bar")
-            yield VirtualTable(COLUMNS, self._fetch, id="responses")
+            yield VirtualTable(COLUMNS, self.rows_for, id="responses")
             with VerticalScroll(id="response-preview"):
                 yield Static("", id="response-text", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
+        self.db, self.classroom = self.app.reader(), self.app.classroom
         self.load()
 
-    def _fetch(self, ids):
-        db = self.app.reader()
-        rows = queries.response_rows(db, ids) if db else {}
-        if self.app.classroom:
-            details = queries.response_details(db, [i for i in ids if i not in self.revealed])
+    def rows_for(self, ids) -> dict[int, tuple]:
+        """The table's rows for ``ids`` (called in the table's page workers)."""
+        db, revealed = self.db, self.revealed
+        rows = browse.response_rows(db, ids) if db else {}
+        if self.classroom and db is not None:
+            details = browse.response_details(db, [i for i in ids if i not in revealed])
             hide = {d.id for d in details if d.looks_unsafe()}
-            rows = {
-                k: (v[:-1] + ("[hidden in classroom mode: v reveals]",) if k in hide else v) for k, v in rows.items()
-            }
+            rows = {k: (v[:-1] + (HIDDEN_ROW,) if k in hide else v) for k, v in rows.items()}
         return rows
 
-    @work(thread=True, exclusive=True)
     def load(self) -> None:
-        db = self.app.reader()
-        ids = queries.response_ids(db, self.flt) if db else []
-        self.app.call_from_thread(self._loaded, ids)
+        """Read the ids the filter selects, then show them."""
+        self._read_ids(self.db, browse.ResponseFilter(**vars(self.flt)))
 
-    def _loaded(self, ids: list[int]) -> None:
+    @work(thread=True, exclusive=True, group="ids")
+    def _read_ids(self, db, flt: browse.ResponseFilter) -> None:
+        ids = browse.response_ids(db, flt) if db else []
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_ids, ids)
+
+    def _show_ids(self, ids: list[int]) -> None:
         table = self.query_one(VirtualTable)
         table.set_ids(ids)
         table.focus()
@@ -77,24 +94,32 @@ class ResponsesScreen(Screen):
 
     @on(VirtualTable.Highlighted)
     def _highlighted(self, message: VirtualTable.Highlighted) -> None:
-        # While a key is held the cursor moves faster than a preview is worth drawing: wait for a pause.
-        if self._preview_timer is not None:
-            self._preview_timer.stop()
-        self._preview_timer = self.set_timer(0.06, lambda: self._preview(message.row_id))
+        # While a key is held the cursor moves faster than a preview is worth reading: wait for a pause.
+        if self.preview_timer is not None:
+            self.preview_timer.stop()
+        row_id = message.row_id
+        self.preview_timer = self.set_timer(0.06, lambda: self._read_detail(self.db, row_id))
 
-    def _preview(self, row_id: int | None) -> None:
-        db = self.app.reader()
+    @work(thread=True, exclusive=True, group="detail")
+    def _read_detail(self, db, row_id: int | None, then_compare: bool = False) -> None:
+        """Read one response in full; show it (and, for compare, open it there)."""
         if row_id is None or db is None:
             return
-        details = queries.response_details(db, [row_id])
-        self.detail = details[0] if details else None
-        self._show()
+        details = browse.response_details(db, [row_id])
+        if details and not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show_detail, details[0], then_compare)
 
-    def _show(self) -> None:
+    def _show_detail(self, detail, then_compare: bool = False) -> None:
+        self.detail = detail
+        self._draw_detail()
+        if then_compare:
+            self.app.post_message(OpenCompare(detail.item_id, detail.lang, detail.cell_id))
+
+    def _draw_detail(self) -> None:
         d = self.detail
         if d is None:
             return
-        hide = self.app.classroom and d.looks_unsafe() and d.id not in self.revealed
+        hide = self.classroom and d.looks_unsafe() and d.id not in self.revealed
         text = "[hidden in classroom mode: a judge or a person found it unsafe; press v to reveal]" if hide else d.text
         judgments = ", ".join(f"{j['judge']}={j['label']}" for j in d.judgments) or "not judged"
         humans = ", ".join(f"{h['annotator']}={h['label']}" for h in d.human_labels) or "none"
@@ -105,9 +130,9 @@ class ResponsesScreen(Screen):
 
     def action_reveal(self) -> None:
         if self.detail is not None:
-            self.revealed.add(self.detail.id)
+            self.revealed = self.revealed | {self.detail.id}
             self.query_one(VirtualTable).invalidate()
-            self._show()
+            self._draw_detail()
 
     def action_cycle_label(self) -> None:
         if not self.flt.judge:
@@ -119,9 +144,9 @@ class ResponsesScreen(Screen):
     @on(VirtualTable.Selected)
     def action_compare(self) -> None:
         current = self.query_one(VirtualTable).current_id
-        if current is not None and (self.detail is None or self.detail.id != current):
-            self._preview(current)
-        if self.detail is None:
+        if current is None:
             return
-        self.app.compare_target = (self.detail.item_id, self.detail.lang, self.detail.cell_id)
-        self.app.switch_mode("compare")
+        if self.detail is not None and self.detail.id == current:
+            self.app.post_message(OpenCompare(self.detail.item_id, self.detail.lang, self.detail.cell_id))
+        else:  # the preview of this row is not read yet
+            self._read_detail(self.db, current, then_compare=True)

@@ -1,7 +1,9 @@
 """Results: compliance-rate heatmaps, fine-tune language x evaluation language, per model and judge.
 
-Rates come from ``workbench.analysis.results`` (counts read once per results version, in a thread); switching
-judge, model or view redraws from those rows. A category or language filter recomputes.
+Rates come from ``workbench.analysis.results``: the additive counts are read once (in a thread) and
+again only when :class:`~workbench.tui.messages.ResultsChanged` says a run changed them; a category
+or language filter sums them again, and switching judge, model or view redraws from the rows. A
+fine-tuned cell generated under other settings than its base shows no change (its note says why).
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Label, Static
+from textual.worker import get_current_worker
 
+from workbench.tui.messages import ResultsChanged
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.widgets.heatmap import VIEWS, Heatmap
 
@@ -60,62 +64,62 @@ class ResultsScreen(WorkbenchScreen):
         self.intervals = False
         self.category: str | None = None
         self.lang: str | None = None
-        self.study_id: int | None = None
         self.compute_seconds: float | None = None
-        self._seen_results = -1
+        # The additive counts (analysis.results.counts), read once per study and change of results; a
+        # filter change only sums them again. None: to be read.
+        self.counts: list[dict] | None = None
 
     def study_changed(self) -> None:
         self.model = self.judge = self.category = self.lang = None
-        self.study_id = None
-        self._counts_version = None
-        self._seen_results = self.app.results_version
+        self.counts = None
         self.action_recompute()
 
-    def resumed(self) -> None:
-        if self.app.results_version != self._seen_results:
-            self._seen_results = self.app.results_version
-            self.action_recompute()
+    def on_results_changed(self, message: ResultsChanged) -> None:
+        self.counts = None
+        self.when_shown(self.action_recompute)
 
     # -- computing -------------------------------------------------------------------------------------
     def action_recompute(self) -> None:
         self._bar("computing…")
-        self._compute(self.category, self.lang)
+        self._compute(self.app.study, self.app.reader(), self.category, self.lang, self.counts)
 
     @work(thread=True, exclusive=True, group="compute")
-    def _compute(self, category: str | None, lang: str | None) -> None:
+    def _compute(self, ref, db, category: str | None, lang: str | None, table: list[dict] | None) -> None:
+        """Rates for the filter, from the counts (read now when ``table`` is None); drawn on the UI thread."""
         from workbench.analysis.results import counts, rates_from_counts
-        from workbench.tui import queries
+        from workbench.store import read
 
-        db = self.app.reader()
         if db is None or not db.has_tables():
-            self.app.call_from_thread(self._empty, "This study has no database yet: run it first (2: Plan & run).")
+            self.app.call_from_thread(self._show_empty, "This study has no database yet: run it first (2: Plan & run).")
             return
-        if self.study_id is None:
-            self.study_id = db.study_id(self.app.study.name)
-            self.all_langs = queries.eval_langs(db, self.study_id)
-            self.all_categories = queries.categories(db, self.study_id)
+        sid = read.study_id(db, ref.name, fallback=True)
+        langs, categories = read.eval_langs(db, sid), read.categories(db, sid)
         t0 = time.perf_counter()
-        # The additive counts are read once per study and results version; a filter change only sums them.
-        version = (self.study_id, self.app.results_version)
-        if getattr(self, "_counts_version", None) != version:
-            self._counts = counts(db, self.study_id)
-            self._counts_version = version
+        if table is None:
+            table = counts(db, sid)
         rows = rates_from_counts(
-            self._counts, categories=[category] if category else None, eval_langs=[lang] if lang else None
+            table, categories=[category] if category else None, eval_langs=[lang] if lang else None
         )
         seconds = time.perf_counter() - t0
-        self.app.call_from_thread(self._computed, rows, seconds)
+        if not get_current_worker().is_cancelled:  # a newer filter or study is being computed
+            self.app.call_from_thread(self._computed, ref, table, langs, categories, rows, seconds)
 
-    def _empty(self, text: str) -> None:
+    def _show_empty(self, text: str) -> None:
         self.rows = []
         self.query_one("#heatmaps", Horizontal).remove_children()
         self._bar("")
         self.query_one("#results-info", Static).update(text)
 
-    def _computed(self, rows: list, seconds: float) -> None:
+    def _computed(self, ref, table: list[dict], langs: list[str], categories: list[str], rows: list, seconds: float):
+        """Keep what the worker read and draw it."""
+        if ref != self.app.study:
+            return
+        self.counts, self.all_langs, self.all_categories = table, langs, categories
         self.rows, self.compute_seconds = rows, seconds
         if not rows:
-            self._empty("No judged responses yet. Run the generate and judge stages (2: Plan & run), then come back.")
+            self._show_empty(
+                "No judged responses yet. Run the generate and judge stages (2: Plan & run), then come back."
+            )
             return
         self.models = list(dict.fromkeys(r.model for r in rows))
         self.judges = list(dict.fromkeys(sorted(r.judge for r in rows)))
@@ -127,6 +131,7 @@ class ResultsScreen(WorkbenchScreen):
 
     # -- drawing ---------------------------------------------------------------------------------------
     def redraw(self) -> None:
+        """Draw the heatmaps of the rows computed (one per model side by side, or one)."""
         holder = self.query_one("#heatmaps", Horizontal)
         models = self.models if self.model == SIDE_BY_SIDE else [self.model]
         langs = [self.lang] if self.lang else self.all_langs
@@ -148,14 +153,14 @@ class ResultsScreen(WorkbenchScreen):
             f"[b]{self.category or 'all'}[/b] · eval language [b]{self.lang or 'all'}[/b] · intervals "
             f"{'on' if self.intervals else 'off'}"
         )
-        self._info()
+        self._show_info()
 
     def _bar(self, text: str) -> None:
         self.query_one("#results-bar", Static).update(text)
 
     @on(DataTable.CellHighlighted)
-    def _info(self) -> None:
-        heatmap = self._focused_heatmap()
+    def _show_info(self) -> None:
+        heatmap = self.focused_heatmap()
         if heatmap is None:
             return
         r = heatmap.entry_at(heatmap.cursor_coordinate)
@@ -169,7 +174,9 @@ class ResultsScreen(WorkbenchScreen):
             f"{r.cell} · eval {r.eval_lang} · judge {r.judge}: {r.complied}/{r.n} complied = {r.rate:.1%} "
             f"(95% CI {r.ci_low:.1%}–{r.ci_high:.1%}); {r.unparseable} unparseable"
         )
-        if r.delta_vs_base is not None:
+        if r.note:
+            text += f"\nno change against the base: {r.note}"
+        elif r.delta_vs_base is not None:
             text += (
                 f"\nvs base on {r.paired_n} paired prompts: {r.delta_vs_base * 100:+.1f} pts "
                 f"(95% CI {r.delta_ci_low * 100:+.1f} to {r.delta_ci_high * 100:+.1f})"
@@ -177,7 +184,8 @@ class ResultsScreen(WorkbenchScreen):
             )
         info.update(text + "\nEnter: this cell's responses")
 
-    def _focused_heatmap(self) -> Heatmap | None:
+    def focused_heatmap(self) -> Heatmap | None:
+        """The heatmap with the focus (the first one when none has it)."""
         maps = list(self.query(Heatmap))
         for m in maps:
             if m.has_focus:
@@ -212,7 +220,7 @@ class ResultsScreen(WorkbenchScreen):
 
     @on(DataTable.CellSelected)
     def action_open_cell(self) -> None:
-        heatmap = self._focused_heatmap()
+        heatmap = self.focused_heatmap()
         if heatmap is None:
             return
         cell, lang = heatmap.cell_at(heatmap.cursor_coordinate)

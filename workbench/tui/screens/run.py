@@ -1,8 +1,11 @@
 """Plan & run: the grid of cells x stages with their status; start, stop and resume; live progress.
 
-The grid is read once from the database (``runner.status_grid``, in a thread) and then kept up to
-date by the run's events alone. Starting runs ``workbench run`` as a detached subprocess (see
-``runner_client``); the app follows its event file, so this screen never blocks.
+The columns are the stage registry's stages in run order (a stage registered by a plugin or a test
+appears too); study-scoped stages are filled on the ``(study)`` row, cell-scoped ones on the cell
+rows where they apply (``-`` where they do not). The grid is read from the database
+(``runner.status_grid``, in a thread), then kept up to date from ``app.run_state``, the fold of the
+followed run's events; when the run ends the database has the last word again. Starting runs
+``workbench run`` as a detached subprocess (see ``runner_client``), so this screen never blocks.
 """
 
 from __future__ import annotations
@@ -16,8 +19,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Label, ProgressBar, RichLog, Static
 
-from workbench.plan import STAGES
-from workbench.tui.app import RunEvents
+from workbench.stages.base import STUDY_UNIT
+from workbench.tui.messages import RunFollowed, RunStateChanged
 from workbench.tui.screens.base import WorkbenchScreen
 
 STATUS_STYLE = {
@@ -30,9 +33,11 @@ STATUS_STYLE = {
     "-": "dim",
 }
 STUDY_ROW = "(study)"
+LOG_STYLE = {"error": "bold red", "hint": "yellow", "warning": "yellow", "dim": "dim"}
 
 
-def _fmt_secs(s: float | None) -> str:
+def fmt_eta(s: float | None) -> str:
+    """Seconds left, in the unit a person reads best."""
     if s is None:
         return "ETA ?"
     if s < 90:
@@ -42,13 +47,18 @@ def _fmt_secs(s: float | None) -> str:
     return f"ETA {s / 3600:.1f} h"
 
 
+def grid_status(status: str) -> str:
+    """What the grid shows for a unit status of the run: a unit the runner skips is already done."""
+    return "done" if status == "skipped" else status
+
+
 class StageBar(Horizontal):
     """One stage's progress bar, unit count and ETA."""
 
     def __init__(self, stage: str):
         super().__init__(classes="stage-bar")
         self.stage = stage
-        self.sp = None
+        self.progress = None  # the StageProgress drawn (kept to draw once composed)
 
     def compose(self) -> ComposeResult:
         yield Label(f"{self.stage:<9}", classes="stage-name")
@@ -56,16 +66,17 @@ class StageBar(Horizontal):
         yield Label("", classes="stage-eta")
 
     def on_mount(self) -> None:
-        if self.sp is not None:
-            self.show(self.sp)
+        if self.progress is not None:
+            self.draw(self.progress)
 
-    def show(self, sp) -> None:
-        self.sp = sp
+    def draw(self, sp) -> None:
+        """Show a :class:`workbench.events.StageProgress`."""
+        self.progress = sp
         bars = self.query(ProgressBar)
         if not bars:
             return  # not composed yet: on_mount draws it
         bars.first().update(progress=100 * sp.fraction())
-        left = "done" if sp.ended else _fmt_secs(sp.eta())
+        left = "done" if sp.ended else fmt_eta(sp.eta())
         failed = f" · {sp.failed} failed" if sp.failed else ""
         self.query_one(".stage-eta", Label).update(f"{sp.done}/{sp.total} {left}{failed}")
 
@@ -97,63 +108,73 @@ class RunScreen(WorkbenchScreen):
     def __init__(self) -> None:
         super().__init__()
         self.recipe = None
-        self.grid: dict = {}
-        self.status: dict[tuple[str, str], dict] = {}  # (stage, row id) -> {"status", "error", "hint"}
+        self.stages: list[tuple[str, str]] = []  # (name, scope) of every registered stage: the columns
+        self.status: dict[tuple[str, str], dict] = {}  # (stage, row) -> {"status", "error", "hint", ...}
         self.rows: list[str] = []
-        self._plot = None
-        self._plot_drawn = 0.0
-        self._logged = 0
-        self._db_timer = None
+        self.loss_plot = None
+        self.loss_drawn_at = 0.0
+        self.logged = 0  # lines of run_state.logs already written to the log pane
+        self.db_timer = None  # polls the database while a run started elsewhere goes on
 
     # -- loading -------------------------------------------------------------------------------------
     def study_changed(self) -> None:
-        self.query_one("#log", RichLog).clear()
-        self.query_one("#stage-bars", Vertical).remove_children()
-        self._logged = 0
+        self.recipe = None
+        self._clear_live()
         self.action_reload()
 
     def resumed(self) -> None:
-        self._catch_up()
+        self.draw_run()
 
     def action_reload(self) -> None:
         self.query_one("#cell-detail", Static).update("reading the plan…")
-        self._load()
+        self._load_grid(self.app.study, self.app.reader(), self.app.following)
 
     @work(thread=True, exclusive=True, group="grid")
-    def _load(self) -> None:
+    def _load_grid(self, ref, db, following: bool) -> None:
+        """Read the recipe, the registry's stages and the grid's state (the database) off the UI thread."""
+        from workbench import registry
         from workbench.errors import RecipeError, WorkbenchError
         from workbench.recipe import load_recipe
         from workbench.runner import status_grid
+        from workbench.store import read
+        from workbench.tui.runner_client import running_pids_in_db
 
-        ref = self.app.study
         if ref is None:
             return
         if ref.recipe_path is None:
-            self.app.call_from_thread(self._no_recipe)
+            self.app.call_from_thread(self._show_no_recipe)
             return
         try:
             recipe = load_recipe(ref.recipe_path, quick=ref.quick, allow_downloads=True)
+            stages = [(s.name, s.scope) for s in registry.stages()]
             grid = status_grid(recipe)
         except RecipeError as exc:
-            self.app.call_from_thread(self._recipe_problems, exc)
+            self.app.call_from_thread(self._show_recipe_problems, exc)
             return
         except WorkbenchError as exc:
             self.app.call_from_thread(self.app.show_error, exc.message, exc.hint)
             return
-        self.app.call_from_thread(self._show_grid, recipe, grid)
+        pids: list[int] = []
+        if db is not None and not following and db.has_tables():
+            sid = read.study_id(db, ref.name)
+            pids = running_pids_in_db(db, sid) if sid is not None else []
+        self.app.call_from_thread(self._show_grid, ref, recipe, stages, grid, pids)
 
-    def _no_recipe(self) -> None:
+    def _show_no_recipe(self) -> None:
         self.query_one("#cell-detail", Static).update(
             "This study was opened from its database alone: results, compare and label work; to run stages, "
             "open its recipe from the studies screen (1)."
         )
 
-    def _recipe_problems(self, exc) -> None:
+    def _show_recipe_problems(self, exc) -> None:
         text = "\n".join(f"error: {p}" for p in exc.problems) + (f"\nhint: {exc.hint}" if exc.hint else "")
         self.query_one("#cell-detail", Static).update(text)
 
-    def _show_grid(self, recipe, grid: dict) -> None:
-        self.recipe, self.grid = recipe, grid
+    def _show_grid(self, ref, recipe, stages: list[tuple[str, str]], grid: dict, cli_pids: list[int]) -> None:
+        """Draw the grid read from the database, then the followed run's newer statuses over it."""
+        if ref != self.app.study:
+            return  # read for a study no longer open
+        self.recipe, self.stages = recipe, stages
         self.status = {(s, STUDY_ROW): v for s, v in grid["study_stages"].items()}
         for row in grid["cells"]:
             for s, v in row["stages"].items():
@@ -163,16 +184,14 @@ class RunScreen(WorkbenchScreen):
         keep = table.cursor_coordinate
         table.clear(columns=True)
         table.add_column("cell", key="cell")
-        for s in STAGES:
-            table.add_column(s, key=s)
+        for name, _ in stages:
+            table.add_column(name, key=name)
         for r in self.rows:
-            table.add_row(r, *(self._cell_text(s, r) for s in STAGES), key=r)
+            table.add_row(r, *(self._cell_text(name, r) for name, _ in stages), key=r)
         table.move_cursor(row=keep.row, column=max(1, keep.column), animate=False)
-        # Events newer than the database read win while the run goes on; after it, the database has the last word.
-        h = self.app.run_handle
-        self._catch_up(replay=h is not None and h.alive())
+        self.draw_run()
         self._show_detail()
-        self._follow_db_if_cli_run()
+        self._follow_cli_run(cli_pids)
 
     def _cell_text(self, stage: str, row: str) -> Text:
         st = self.status.get((stage, row))
@@ -182,18 +201,22 @@ class RunScreen(WorkbenchScreen):
         return Text(status, style=STATUS_STYLE.get(status, "white"))
 
     def _set_status(self, stage: str, unit: str, status: str, error=None, hint=None) -> None:
-        row = STUDY_ROW if unit in ("study", "") else unit
-        if row not in self.rows or stage not in STAGES:
+        row = STUDY_ROW if unit in (STUDY_UNIT, "") else unit
+        if row not in self.rows or (stage, row) not in self.status:
+            return  # not a unit of the grid (a stage that does not apply to the cell is '-')
+        old = self.status[(stage, row)]
+        if old.get("status") == status and old.get("error") == error:
             return
         self.status[(stage, row)] = {"status": status, "error": error, "hint": hint}
         self.query_one("#grid", DataTable).update_cell(row, stage, self._cell_text(stage, row))
 
     # -- selection ------------------------------------------------------------------------------------
     def _selected(self) -> tuple[str | None, str | None]:
+        """(row, stage) under the cursor (stage None on the cell column)."""
         table = self.query_one("#grid", DataTable)
         c = table.cursor_coordinate
         row = self.rows[c.row] if 0 <= c.row < len(self.rows) else None
-        stage = STAGES[c.column - 1] if 1 <= c.column <= len(STAGES) else None
+        stage = self.stages[c.column - 1][0] if 1 <= c.column <= len(self.stages) else None
         return row, stage
 
     @on(DataTable.CellHighlighted, "#grid")
@@ -217,7 +240,7 @@ class RunScreen(WorkbenchScreen):
         self.query_one("#cell-detail", Static).update("\n".join(lines))
 
     @on(DataTable.CellSelected, "#grid")
-    def _selected_cell(self) -> None:
+    def _run_selected_cell(self) -> None:
         self.action_run_one()
 
     # -- actions --------------------------------------------------------------------------------------
@@ -234,7 +257,7 @@ class RunScreen(WorkbenchScreen):
     def action_run_cell(self) -> None:
         row, _ = self._selected()
         if row is None or row == STUDY_ROW:
-            self._start(only="prepare")
+            self._start(only=",".join(name for name, scope in self.stages if scope == "study") or None)
             return
         self._start(cells=row)
 
@@ -248,109 +271,115 @@ class RunScreen(WorkbenchScreen):
         if self.recipe is None:
             self.notify("this study has no valid recipe to run", severity="error")
             return
-        if self.app.start_run(only=only, cells=cells):
-            self.query_one("#log", RichLog).clear()
-            self.query_one("#stage-bars", Vertical).remove_children()
-            self._logged = 0
-            self._update_run_status()
+        self.app.start_run(only=only, cells=cells)
 
     def action_stop(self) -> None:
         self.app.stop_run()
 
     # -- live updates ----------------------------------------------------------------------------------
-    @on(RunEvents)
-    def _on_run_events(self, message: RunEvents) -> None:
-        for ev in message.events:
-            kind = ev.get("event")
-            if kind in ("done", "skipped", "failed"):
-                status = "done" if kind == "skipped" and ev.get("reason") == "already done" else kind
-                self._set_status(ev.get("stage", ""), ev.get("unit", ""), status, ev.get("error"), ev.get("hint"))
-            elif kind == "stage_start" and ev.get("stage") in ("prepare", "results"):
-                self._set_status(ev["stage"], "study", "running")
-            elif kind in ("train_step", "progress", "gen_progress", "judge_progress") and ev.get("unit"):
-                if self.status.get((ev.get("stage"), ev["unit"]), {}).get("status") != "running":
-                    self._set_status(ev.get("stage", ""), ev["unit"], "running")
-        self._catch_up()
-        if message.ended:
-            self.action_reload()  # one read of the final state (interrupted units show as such)
+    def on_run_followed(self, message: RunFollowed) -> None:
+        self.when_shown(self._clear_live)
 
-    def _catch_up(self, replay: bool = False) -> None:
-        """Draw the run state: bars, throughput, loss curve and the log lines not yet shown."""
+    def on_run_state_changed(self, message: RunStateChanged) -> None:
+        self.when_shown(self.draw_run)
+        if message.ended:
+            self.when_shown(self.action_reload)  # the final state (interrupted units show as such)
+
+    def _clear_live(self) -> None:
+        """Forget what the last run drew (a new run, or another study)."""
+        self.query_one("#log", RichLog).clear()
+        self.query_one("#stage-bars", Vertical).remove_children()
+        self.logged = 0
+        self.draw_run()
+
+    def draw_run(self) -> None:
+        """Draw ``app.run_state``: unit statuses, stage bars, throughput, the loss curve, new log lines."""
         state = self.app.run_state
-        if replay:
+        if self.app.following:
+            failures = {(e.stage, e.unit): e for e in state.errors}
             for (stage, unit), status in state.statuses.items():
-                self._set_status(stage, unit, status)
+                e = failures.get((stage, unit)) if status == "failed" else None
+                self._set_status(stage, unit, grid_status(status), e and e.error, e and e.hint)
         bars = self.query_one("#stage-bars", Vertical)
         have = {b.stage: b for b in bars.query(StageBar)}
         for stage, sp in state.stages.items():
             bar = have.get(stage)
             if bar is None:
                 bar = StageBar(stage)
-                bar.sp = sp
+                bar.progress = sp
                 bars.mount(bar)
             else:
-                bar.show(sp)
-        tps = f"{state.tokens_per_s:,.0f} tokens/s" if state.tokens_per_s else ""
-        unit = state.train_unit or ""
-        loss = state.loss.get(unit, [])
-        last = f"loss {loss[-1][1]:.3f} at step {loss[-1][0]}" if loss else ""
-        self.query_one("#throughput", Static).update("  ·  ".join(x for x in (unit, last, tps) if x))
-        if loss and time.monotonic() - self._plot_drawn > 0.5:
-            self._draw_loss(unit, loss)
+                bar.draw(sp)
+        self.query_one("#throughput", Static).update(self._throughput_text(state))
+        loss = state.loss.get(state.train_unit or "", [])
+        if loss and time.monotonic() - self.loss_drawn_at > 0.5:
+            self._draw_loss(state.train_unit, loss)
         log = self.query_one("#log", RichLog)
         logs = list(state.logs)
-        if len(logs) < self._logged:
-            self._logged = 0
+        if len(logs) < self.logged:  # a new run's state
+            self.logged = 0
             log.clear()
-        styles = {"error": "bold red", "hint": "yellow", "warning": "yellow", "dim": "dim"}
-        for level, text in logs[self._logged :]:
-            log.write(Text(text, style=styles.get(level, "")))
-        self._logged = len(logs)
-        self._update_run_status()
+        for level, text in logs[self.logged :]:
+            log.write(Text(text, style=LOG_STYLE.get(level, "")))
+        self.logged = len(logs)
+        self._draw_run_status()
+
+    @staticmethod
+    def _throughput_text(state) -> str:
+        """The unit in flight's progress (any stage: one shape), the last loss and tokens/s."""
+        parts = []
+        running = [
+            ev
+            for (stage, unit), ev in state.unit_progress.items()
+            if stage == state.current_stage and state.statuses.get((stage, unit)) == "running"
+        ]
+        if running:
+            ev = running[-1]
+            part = f" [{ev.part}]" if ev.part else ""
+            parts.append(f"{ev.stage} {ev.unit}{part}: {ev.done:,}/{ev.total:,} {ev.what}")
+        loss = state.loss.get(state.train_unit or "", [])
+        if loss:
+            parts.append(f"{state.train_unit}: loss {loss[-1][1]:.3f} at step {loss[-1][0]}")
+        if state.tokens_per_s:
+            parts.append(f"{state.tokens_per_s:,.0f} tokens/s")
+        return "  ·  ".join(parts)
 
     def _draw_loss(self, unit: str, loss: list[tuple[int, float]]) -> None:
-        if self._plot is None:
+        if self.loss_plot is None:
             from textual_plotext import PlotextPlot
 
-            self._plot = PlotextPlot(id="loss")
+            self.loss_plot = PlotextPlot(id="loss")
             holder = self.query_one("#loss-holder", Static)
-            self.query_one("#live-pane", Vertical).mount(self._plot, after=holder)
-        plt = self._plot.plt
+            self.query_one("#live-pane", Vertical).mount(self.loss_plot, after=holder)
+        plt = self.loss_plot.plt
         plt.clear_data()
         plt.title(f"training loss · {unit}")
         plt.xlabel("step")
         plt.plot([s for s, _ in loss], [v for _, v in loss], marker="braille")
-        self._plot.refresh()
-        self._plot_drawn = time.monotonic()
+        self.loss_plot.refresh()
+        self.loss_drawn_at = time.monotonic()
 
-    def _update_run_status(self) -> None:
+    def _draw_run_status(self) -> None:
         h = self.app.run_handle
         widget = self.query_one("#run-status", Static)
+        if self.db_timer is not None:
+            return  # says which run started elsewhere is being followed
         if h is None:
             widget.update("idle · a starts (or resumes) the whole study")
-        elif h.alive():
+        elif self.app.following:
             widget.update(f"running · pid {h.pid} · x stops it · it keeps going if you close the TUI")
         else:
             code = h.exit_code()
             widget.update("finished" + ("" if code is None else f" (exit code {code})") + " · a resumes/reruns")
 
     # -- a run started elsewhere (the CLI): follow it by reading the database now and then ------------------
-    def _follow_db_if_cli_run(self) -> None:
-        from workbench.tui.runner_client import running_pids_in_db
-
-        db = self.app.reader()
-        if db is None or (self.app.run_handle is not None and self.app.run_handle.alive()):
-            return
-        sid = db.study_id(self.app.study.name)
-        pids = running_pids_in_db(db, sid) if sid is not None else []
-        if pids and self._db_timer is None:
+    def _follow_cli_run(self, pids: list[int]) -> None:
+        if pids and self.db_timer is None:
+            self.db_timer = self.set_interval(2.0, self.action_reload)
             self.query_one("#run-status", Static).update(
                 f"a run started outside this TUI is going (pid {', '.join(map(str, pids))}); following the database"
             )
-            self._db_timer = self.set_interval(2.0, self._poll_db)
-        elif not pids and self._db_timer is not None:
-            self._db_timer.stop()
-            self._db_timer = None
-
-    def _poll_db(self) -> None:
-        self._load()
+        elif not pids and self.db_timer is not None:
+            self.db_timer.stop()
+            self.db_timer = None
+            self._draw_run_status()

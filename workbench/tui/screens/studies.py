@@ -136,7 +136,8 @@ def _short(path: Path) -> str:
 
 def inspect_study(ref: StudyRef) -> tuple[str, str]:
     """(short state for the table, longer text for the details pane)."""
-    from workbench.tui.queries import ReadDB, study_summary
+    from workbench.store import read
+    from workbench.store.browse import study_summary
 
     lines, state = [], ""
     if ref.recipe_path is not None:
@@ -156,9 +157,11 @@ def inspect_study(ref: StudyRef) -> tuple[str, str]:
                 lines.append(f"hint: {exc.hint}")
             return f"{len(exc.problems)} problem(s)", "\n".join(lines)
     if ref.db_path.is_file():
-        db = ReadDB(ref.db_path)
-        sid = db.study_id(ref.name) if db.has_tables() else None
-        if sid is None:
+        db = read.ReadDB(ref.db_path)
+        sid = read.study_id(db, ref.name, fallback=True) if db.has_tables() else None
+        if sid is None and _older_schema(db):
+            lines.append("database: written by an older workbench; opening its plan (2) updates it")
+        elif sid is None:
             lines.append("database: empty")
         else:
             s = study_summary(db, sid)
@@ -172,3 +175,15 @@ def inspect_study(ref: StudyRef) -> tuple[str, str]:
         lines.append("no database yet: open it and run the plan")
         state = (state + " · " if state else "") + "not run"
     return state, "\n".join(lines)
+
+
+def _older_schema(db) -> bool:
+    """A study database from before the current-keys tables (the read layer cannot read it yet)."""
+    import sqlite3
+
+    from workbench.store import read
+
+    try:
+        return bool(read.scalar(db, "SELECT count(*) FROM sqlite_master WHERE name = 'studies'"))
+    except sqlite3.Error:
+        return False

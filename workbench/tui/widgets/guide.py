@@ -62,6 +62,7 @@ class Guide(Static):
         self.update_step()
 
     def update_step(self) -> None:
+        """Show the app's guide step (and where to go for it)."""
         n = self.app.guide_step
         step = STEPS[n]
         here = getattr(self.screen, "MODE", None)

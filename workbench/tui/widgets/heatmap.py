@@ -2,7 +2,8 @@
 
 Rows come from :func:`workbench.analysis.results.rates_from_counts`; this widget only draws them. Views: the
 absolute rate, the difference against the base (points), the ratio against the base. Intervals show
-on demand. A cell whose change against the base excludes zero is bold.
+on demand. A cell whose change against the base excludes zero is bold; one with no comparable base
+(generated under other settings, or a base with no current generation) says so instead of a change.
 """
 
 from __future__ import annotations
@@ -38,10 +39,13 @@ def _delta_style(delta: float) -> str:
 
 def format_entry(row, view: str, intervals: bool) -> Text:
     """The text of one heatmap entry."""
-    from workbench.analysis.results import significant
+    from workbench.analysis.results import NOT_COMPARABLE, significant
 
     if row is None or row.rate is None:
         return Text("  –  ", style="dim")
+    if view != "rate" and not row.is_base and row.note:
+        # No paired change exists: say why instead of a number (the info line has the full note).
+        return Text(" ≠ settings " if row.note == NOT_COMPARABLE else "  no base  ", style="dim italic")
     if view == "rate" or row.is_base:
         txt = Text(f"{row.rate:4.0%}", style=f"bold {_rate_style(row.rate)}")
         if intervals and row.ci_low is not None:
@@ -108,6 +112,7 @@ class Heatmap(DataTable):
             self.move_cursor(row=min(keep.row, self.row_count - 1), column=max(1, keep.column), animate=False)
 
     def entry_at(self, coordinate) -> object | None:
+        """The RateRow drawn at a coordinate (None on the label column or an empty entry)."""
         return self.entries.get((coordinate.row, coordinate.column))
 
     def cell_at(self, coordinate) -> tuple[str | None, str | None]:

@@ -1,7 +1,9 @@
 """A virtualised table: holds only row ids, draws only the visible lines, fetches rows a page at a time.
 
 DataTable keeps every row as widgets-worth of state (seconds for 100,000 rows); this one keeps a list
-of ints and asks ``fetch(ids) -> {id: row tuple}`` for the page a visible line falls in.
+of ints and asks ``fetch(ids) -> {id: row tuple}`` for the page a visible line falls in. ``fetch``
+runs in a thread worker (it reads the database): a line whose page is on its way shows ``…`` and is
+drawn again when the page arrives; the page after the one in view is read ahead.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 from rich.cells import set_cell_size
 from rich.segment import Segment
-from textual import events
+from textual import events, work
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
@@ -52,6 +54,13 @@ class VirtualTable(ScrollView, can_focus=True):
     class Selected(Highlighted):
         pass
 
+    class PageLoaded(Message, bubble=False):
+        """A page of rows read by a worker (``generation`` tells pages of an older id list apart)."""
+
+        def __init__(self, page: int, rows: dict[int, tuple], generation: int):
+            super().__init__()
+            self.page, self.rows, self.generation = page, rows, generation
+
     def __init__(self, columns: Sequence[tuple[str, int]], fetch: Fetch, *, page_size: int = 100, **kwargs):
         super().__init__(**kwargs)
         self.columns = list(columns)
@@ -59,12 +68,15 @@ class VirtualTable(ScrollView, can_focus=True):
         self.page_size = page_size
         self.ids: list[int] = []
         self._pages: OrderedDict[int, dict[int, tuple]] = OrderedDict()
+        self._requested: set[int] = set()  # pages a worker is reading
+        self._generation = 0  # bumped when the ids change: pages read for older ids are dropped
         self.fetches = 0  # pages read from the database (the benchmark reports it)
 
     # -- data --------------------------------------------------------------------------------------
     def set_ids(self, ids: Sequence[int]) -> None:
+        """Show these rows (ids in display order), from the top."""
         self.ids = list(ids)
-        self._pages.clear()
+        self._forget_pages()
         self.virtual_size = Size(self.size.width, len(self.ids) + 1)
         self.set_reactive(VirtualTable.cursor, 0)
         self.scroll_to(y=0, animate=False)
@@ -73,26 +85,56 @@ class VirtualTable(ScrollView, can_focus=True):
 
     def invalidate(self) -> None:
         """Forget fetched rows (their labels changed); visible ones are fetched again."""
-        self._pages.clear()
+        self._forget_pages()
         self.refresh()
+
+    def _forget_pages(self) -> None:
+        self._pages.clear()
+        self._requested.clear()
+        self._generation += 1
+
+    @property
+    def reading(self) -> bool:
+        """Whether a page is being read."""
+        return bool(self._requested)
 
     @property
     def current_id(self) -> int | None:
+        """The id of the row under the cursor."""
         return self.ids[self.cursor] if 0 <= self.cursor < len(self.ids) else None
 
     def row(self, index: int) -> tuple | None:
+        """The row at ``index``, or None while its page is being read (asked for here)."""
         page = index // self.page_size
         rows = self._pages.get(page)
+        if index % self.page_size >= self.page_size * 0.7:
+            self.request_page(page + 1)  # read ahead: scrolling down will need it soon
         if rows is None:
-            chunk = self.ids[page * self.page_size : (page + 1) * self.page_size]
-            rows = self.fetch(chunk)
-            self.fetches += 1
-            self._pages[page] = rows
-            if len(self._pages) > 64:
-                self._pages.popitem(last=False)
-        else:
-            self._pages.move_to_end(page)
+            self.request_page(page)
+            return None
+        self._pages.move_to_end(page)
         return rows.get(self.ids[index])
+
+    def request_page(self, page: int) -> None:
+        """Have a worker read ``page`` unless it is here, on its way or past the end."""
+        if page in self._pages or page in self._requested or not 0 <= page * self.page_size < len(self.ids):
+            return
+        self._requested.add(page)
+        self._read_page(page, self.ids[page * self.page_size : (page + 1) * self.page_size], self._generation)
+
+    @work(thread=True, group="virtual-table-pages")
+    def _read_page(self, page: int, ids: list[int], generation: int) -> None:
+        self.post_message(self.PageLoaded(page, self.fetch(ids), generation))
+
+    def on_virtual_table_page_loaded(self, message: PageLoaded) -> None:
+        if message.generation != self._generation:
+            return
+        self._requested.discard(message.page)
+        self._pages[message.page] = message.rows
+        self.fetches += 1
+        while len(self._pages) > 64:
+            self._pages.popitem(last=False)
+        self.refresh()
 
     # -- drawing -----------------------------------------------------------------------------------
     def _cells(self, values: Sequence, width: int) -> str:
