@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import difflib
 import re
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic_core import PydanticCustomError
 
 from workbench import languages
@@ -59,3 +60,8 @@ def unknown_value(what: str, value: str, known: tuple[str, ...], *, list_choices
     raise PydanticCustomError(
         "unknown_value", "unknown {what} '{value}'{extra}", {"what": what, "value": value, "extra": extra}
     )
+
+
+def Name(what: str):  # noqa: N802 (a type, spelled like one in the models)
+    """A ``str`` field holding a name (of a study, model, judge), checked like :func:`check_name`."""
+    return Annotated[str, AfterValidator(lambda value: check_name(value, what))]

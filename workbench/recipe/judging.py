@@ -10,7 +10,7 @@ from pydantic_core import PydanticCustomError
 
 from workbench.judges.presets import CUSTOM_RULES, PRESETS
 from workbench.judges.registry import judge_kinds
-from workbench.recipe.fields import Strict, check_name, unknown_value
+from workbench.recipe.fields import Name, Strict, unknown_value
 
 
 class JudgeSpec(Strict):
@@ -18,7 +18,7 @@ class JudgeSpec(Strict):
     presets table (:mod:`workbench.judges.registry`, :mod:`workbench.judges.presets`); neither is
     listed here."""
 
-    name: str
+    name: Name("judge name")
     kind: str
     preset: str | None = None
     model: Path | None = None
@@ -28,11 +28,6 @@ class JudgeSpec(Strict):
     parse: str | None = None  # the custom preset's parse rule (default: auto)
     max_new_tokens: int = Field(default=32, gt=0)
     parallel_sequences: int | None = Field(default=None, gt=0)  # default: as many as generation uses
-
-    @field_validator("name")
-    @classmethod
-    def _valid_name(cls, v: str) -> str:
-        return check_name(v, "judge name")
 
     @field_validator("kind")
     @classmethod

@@ -19,6 +19,7 @@ from workbench.recipe.fields import (  # noqa: F401  (re-exported: the schema's 
     NAME_RE,
     QUANTIZATIONS,
     SHIPPED_DATASETS,
+    Name,
     Strict,
     check_language,
     check_name,
@@ -30,20 +31,15 @@ Language = Annotated[str, Field(min_length=1)]
 
 
 class StudySettings(Strict):
-    name: str
+    name: Name("study name")
     description: str = ""
     allow_downloads: bool = False
-
-    @field_validator("name")
-    @classmethod
-    def _valid_name(cls, v: str) -> str:
-        return check_name(v, "study name")
 
 
 class ModelSpec(Strict):
     """A base model: exactly one of ``hub``, ``path`` or ``embedded``."""
 
-    name: str
+    name: Name("model name")
     hub: str | None = None
     revision: str | None = None
     path: Path | None = None
@@ -52,11 +48,6 @@ class ModelSpec(Strict):
     align: bool = False
     chat_template: str | None = None
     enable_thinking: bool = False
-
-    @field_validator("name")
-    @classmethod
-    def _valid_name(cls, v: str) -> str:
-        return check_name(v, "model name")
 
     @field_validator("family")
     @classmethod
