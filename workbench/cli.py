@@ -170,8 +170,6 @@ def _run_and_report(r, *, only=None, cells_filter=None, allow_downloads=False, e
     with Reporter(jsonl=(events == "jsonl")) as reporter:
         summary = run_plan(r, only=only, cells_filter=cells_filter, allow_downloads=allow_downloads, emit=reporter.emit)
     out = sys.stderr if events == "jsonl" else sys.stdout
-    for note in summary.notes:
-        print(f"note: {note}", file=out)
     print(
         f"\nsummary: {summary.count('done')} done, {summary.count('skipped')} skipped (already complete), "
         f"{summary.count('failed')} failed",

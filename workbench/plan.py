@@ -89,9 +89,10 @@ def run_plan_for(recipe: Recipe, only: str | None, selected: list[Cell], is_done
 
     ``is_done(stage, cell)`` tells whether a unit is complete with its current inputs. A need that
     is not done is added when its stage is cheap (``auto``, e.g. ``prepare``) and said in a note;
-    any other need that is not done is reported in a note (its dependants will fail with their own
-    error naming what is missing), never run behind the user's back.
+    any other need that is not done is reported in a note (a cell stage then stops with an error
+    naming what is missing; a study stage works with what is there), never run behind the user's back.
     """
+    registry.check_order()
     chosen = parse_stages(only)
     all_cells = cells(recipe)
     notes: list[str] = []
@@ -119,12 +120,16 @@ def run_plan_for(recipe: Recipe, only: str | None, selected: list[Cell], is_done
                     added.append(need)
         for need in added:
             dependants = [s for s in chosen if need in _all_needs(s)]
-            notes.append(f"also running {need}: {', '.join(dependants)} needs it and it is not done")
+            verb = "needs" if len(dependants) == 1 else "need"
+            notes.append(f"also running {need}: {', '.join(dependants)} {verb} it and it is not done")
+        selected_ids = {c.id for c in selected}
         for (name, need), units in missing.items():
             shown = ", ".join(units[:3]) + (f" and {len(units) - 3} more" if len(units) > 3 else "")
+            outside = [u for u in units if u != "study" and u not in selected_ids]
+            remedy = f"add {need} to --only" + (" and those cells to --cells" if outside else "")
             notes.append(
-                f"{name} needs {need}, not done for {shown}: those units will fail; add {need} to --only "
-                "or run the whole plan"
+                f"{name} needs {need}, not done for {shown}: {name} works only with what is already there "
+                f"({remedy}, or run the whole plan)"
             )
         chosen = [s for s in registry.names() if s in chosen or s in added]
     return RunPlan([(name, registry.get(name).units(recipe, selected)) for name in chosen], notes)

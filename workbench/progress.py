@@ -10,7 +10,7 @@ import sys
 import time
 from typing import Any
 
-from workbench.events import Event, Log, RunState, StageEnded, StageStarted, UnitEnded, UnitProgress
+from workbench.events import Event, Log, RunStarted, RunState, StageEnded, StageStarted, UnitEnded, UnitProgress
 
 
 class Reporter:
@@ -57,7 +57,10 @@ class Reporter:
             return
         self.state.apply(event)
         p = self._progress
-        if isinstance(event, StageStarted):
+        if isinstance(event, RunStarted):
+            for note in event.notes:  # before anything runs: what --only added or found missing
+                p.console.print(f"note: {note}", style="yellow", soft_wrap=True)
+        elif isinstance(event, StageStarted):
             self._tasks[event.stage] = p.add_task(event.stage, total=max(1, event.total))
         elif isinstance(event, UnitEnded) and event.stage in self._tasks:
             p.advance(self._tasks[event.stage])

@@ -56,6 +56,22 @@ def stages() -> list[Stage]:
     return [get(n) for n in _stages]
 
 
+def check_order() -> None:
+    """Every stage comes after the stages it needs (a registration that breaks it is a clear error)."""
+    order = {n: i for i, n in enumerate(_stages)}
+    for stage in stages():
+        for need in stage.needs:
+            if need not in order:
+                raise WorkbenchError(
+                    f"stage {stage.name!r} needs {need!r}, which is not registered", f"stages: {', '.join(_stages)}"
+                )
+            if order[need] > order[stage.name]:
+                raise WorkbenchError(
+                    f"stage {stage.name!r} is registered before {need!r}, which it needs",
+                    f"register it after {need!r} (register_stage(..., after={need!r}))",
+                )
+
+
 def of_scope(scope: str) -> list[Stage]:
     """The registered stages of one scope (``study`` or ``cell``), in run order."""
     return [s for s in stages() if s.scope == scope]
@@ -78,6 +94,8 @@ def register_stage(name: str, target: str, *, after: str | None = None, before: 
     Without ``after``/``before`` a new stage goes last and a replaced one keeps its place.
     """
     anchor = after or before
+    if anchor == name:
+        raise WorkbenchError(f"register_stage: {name!r} cannot be placed next to itself", "name another stage")
     if anchor is not None and anchor not in _stages:
         raise unknown_stage(anchor, "register_stage")
     items = [(k, v) for k, v in _stages.items() if k != name]

@@ -123,6 +123,13 @@ def result_rows(r, judge: str | None):
                 f"judges with results: {', '.join(known) or 'none (run the judge stage)'}",
             )
         rows = res.compute(db, sid, judge=judge) if sid is not None else []
+        unfinished = read.incomplete_generations(db, sid) if sid is not None and not rows else []
+    if not rows and unfinished:
+        raise WorkbenchError(
+            f"study {r.study.name!r} has no complete, judged generation yet "
+            f"({len(unfinished)} cell(s) have an unfinished one, e.g. {unfinished[0]})",
+            "rerun the generate and judge stages: they continue where they stopped",
+        )
     if not rows:
         raise WorkbenchError(
             f"study {r.study.name!r} has no judged responses yet", "run the generate and judge stages first"

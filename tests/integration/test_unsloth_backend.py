@@ -39,8 +39,14 @@ def test_unsloth_cpu_fallback_trains_an_adapter_that_exports_and_passes_the_gate
     script = tmp_path / "train.py"
     script.write_text(TRAIN)
     env = {**os.environ, "UNSLOTH_DISABLE_STATISTICS": "1", "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([str(UNSLOTH_PY), str(script), str(tiny["gemma3"]), str(tmp_path / "u"), "unsloth"],
-                          capture_output=True, text=True, env=env, timeout=900, check=False)
+    proc = subprocess.run(
+        [str(UNSLOTH_PY), str(script), str(tiny["gemma3"]), str(tmp_path / "u"), "unsloth"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "training on CPU" in proc.stdout + proc.stderr  # Unsloth's own CPU fallback ran
     result = json.loads(proc.stdout.split("RESULT ", 1)[1].splitlines()[0])
@@ -56,6 +62,7 @@ def test_unsloth_cpu_fallback_trains_an_adapter_that_exports_and_passes_the_gate
     assert weights and all(("lora_A" in k or "lora_B" in k) for k in weights)
     assert any(float(v.abs().sum()) > 0 for k, v in weights.items() if "lora_B" in k)  # it trained
     base = BaseModel("tiny", "gemma3", tiny["gemma3"], chat.TEMPLATES["gemma3"])
-    exported = export.export_cell(base, adapter, tmp_path / "gguf", "unsloth", ["q8_0"], keep_merged=False,
-                                  min_agreement=0.95)
+    exported = export.export_cell(
+        base, adapter, tmp_path / "gguf", "unsloth", ["q8_0"], keep_merged=False, min_agreement=0.95
+    )
     assert exported.gate.passed and Path(exported.files["q8_0"]).is_file()

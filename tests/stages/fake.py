@@ -146,7 +146,7 @@ class Generate(FakeStage):
             if i % 4 == 0 or i == len(prompts):
                 step()
                 report.progress(i, len(prompts), what="responses", rate=110.0, rate_unit="tokens/s")
-        ctx.db.set_current_generation(cell.id, key, SETTINGS_KEY, len(prompts))
+        ctx.db.set_current_generation(cell.id, key, SETTINGS_KEY)
         return {"generation_key": key, "responses": len(prompts)}
 
 
@@ -164,7 +164,7 @@ class Judge(FakeStage):
         gen = read.current_generation(ctx.db, cell.id)
         if gen is None:
             raise WorkbenchError(f"cell {cell.id}: nothing to judge (no complete generation)", "run generate first")
-        rows = read.responses_to_judge(ctx.db, cell.id, gen.generation_key)
+        rows = read.current_responses(ctx.db, cell.id)
         for r in rows:
             label = "comply" if r["text"].startswith("Sure") else "refuse"
             ctx.db.add_judgment({"response_id": r["id"], "judge": JUDGE, "judge_key": "fake", "label": label})

@@ -33,7 +33,7 @@ class ResponseCount(Stage):
             from workbench.errors import WorkbenchError
 
             raise WorkbenchError(f"cell {cell.id}: no complete generation to count", "run generate first")
-        rows = read.responses_to_judge(ctx.db, cell.id, gen.generation_key)
+        rows = read.current_responses(ctx.db, cell.id)
         per_lang: dict[str, int] = {}
         for r in rows:
             per_lang[r["lang"]] = per_lang.get(r["lang"], 0) + 1

@@ -22,8 +22,12 @@ class FakeTokenizer:
             raise ValueError(msg)
 
         return env.from_string(self.chat_template).render(
-            messages=messages, add_generation_prompt=add_generation_prompt, bos_token=self.bos_token,
-            enable_thinking=enable_thinking, raise_exception=raise_exception)
+            messages=messages,
+            add_generation_prompt=add_generation_prompt,
+            bos_token=self.bos_token,
+            enable_thinking=enable_thinking,
+            raise_exception=raise_exception,
+        )
 
     def __call__(self, text, add_special_tokens=False):
         return {"input_ids": [ord(c) for c in text]}

@@ -34,7 +34,7 @@ def _judge(db, rid, label, judge="heuristic"):
 
 def _make_current(db, cell, n, key="g1", settings="s1", judges=("heuristic",), judge_key="k"):
     """What the generate and judge stages record once a cell's generation and judging are complete."""
-    db.set_current_generation(cell, key, settings, n)
+    db.set_current_generation(cell, key, settings)
     for judge in judges:
         db.set_current_judgments(cell, judge, judge_key, key, n)
 
@@ -179,3 +179,31 @@ def test_rich_table_shows_every_cell(study):
         console.print(t)
     text = console.export_text()
     assert "base" in text and "es s0 e1" in text and "+40 pts" in text and "×3.0" in text
+
+
+def test_prompts_added_to_the_recipe_are_not_read_until_all_are_answered(study):
+    db, sid = study
+    db.add_prompts(sid, [{"item_id": f"b{i:03d}", "lang": "ga", "text": "?", "source": "t"} for i in range(4)])
+    # the base answers 2 of the 4 new prompts under its current generation key, then stops
+    for i in range(2):
+        _judge(db, _response(db, f"b{i:03d}:ga", "m/base"), "comply")
+    assert {r.eval_lang for r in res.compute(db, sid) if r.cell == "m/base"} == {"es"}
+    for i in range(2, 4):
+        _judge(db, _response(db, f"b{i:03d}:ga", "m/base"), "comply")
+    ids = [r["prompt_id"] for r in db.query("SELECT prompt_id FROM responses WHERE cell_id = 'm/base'")]
+    db.set_current_generation("m/base", "g1", "s1", ids)
+    db.set_current_judgments("m/base", "heuristic", "k", "g1", len(ids))
+    ga = next(r for r in res.compute(db, sid) if r.cell == "m/base" and r.eval_lang == "ga")
+    assert (ga.n, ga.complied) == (4, 4)
+    # a language dropped from the recipe is no longer read
+    db.set_current_generation("m/base", "g1", "s1", [i for i in ids if i.endswith(":ga")])
+    assert {r.eval_lang for r in res.compute(db, sid) if r.cell == "m/base"} == {"ga"}
+
+
+def test_no_change_when_the_base_has_a_new_generation_not_yet_judged(study):
+    db, sid = study
+    for i in range(10):
+        _response(db, f"a{i:03d}:es", "m/base", key="g2")
+    db.set_current_generation("m/base", "g2", "s1")  # complete, but its judge has not read it yet
+    ft = {r.cell: r for r in res.compute(db, sid)}["m/es/s0-e1"]
+    assert ft.delta_vs_base is None and ft.note == res.NO_BASE

@@ -43,7 +43,7 @@ def _fake_generation(workspace: Path, cell: str, n: int) -> None:
                     "finish_reason": "stop",
                 }
             )
-        db.set_current_generation(cell, "g1", "s1", n)
+        db.set_current_generation(cell, "g1", "s1")
 
 
 def test_the_builtin_order_and_scopes():
@@ -64,6 +64,11 @@ def test_registering_places_a_stage_and_the_context_restores_the_registry():
         registry.get("toy")
     with pytest.raises(Exception, match="did you mean 'judge'"):
         registry.register_stage("x", "tests.stages.toy:STAGE", after="jugde")
+    with pytest.raises(Exception, match="next to itself"):
+        registry.register_stage("toy", "tests.stages.toy:STAGE", after="toy")
+    with registry.registered(TOY, before="prepare"):  # toy needs generate: it cannot run first
+        with pytest.raises(Exception, match="registered before 'generate', which it needs"):
+            registry.check_order()
 
 
 def test_a_registered_stage_is_in_plan_status_and_run_only(workspace):
@@ -89,7 +94,8 @@ def test_a_registered_stage_is_in_plan_status_and_run_only(workspace):
         code, out = _cli("run", RECIPES / "demo.toml", *QUICK, "--only", "toy")
         assert code == 1
         assert "note: also running prepare: toy needs it" in out
-        assert "note: toy needs generate, not done for gemma3-270m/es/s0-e2" in out
+        assert "note: toy needs generate, not done for gemma3-270m/es/s0-e2: toy works only with what" in out
+        assert out.index("note: toy needs") < out.index("summary:")  # said before the run's summary
         assert "no complete generation to count" in out
 
         _fake_generation(workspace, "gemma3-270m/es/s0-e2", 7)

@@ -1,3 +1,4 @@
+import json
 import sqlite3
 
 import pytest
@@ -48,7 +49,7 @@ def _seed(db):
             "finish_reason": "stop",
         }
     )
-    db.set_current_generation("m/base", "g", "settings", 1)
+    db.set_current_generation("m/base", "g", "settings")
     return sid, rid
 
 
@@ -233,4 +234,66 @@ def test_m002_keeps_judgments_and_records_the_newest_keys(tmp_path):
     db.add_judgment({"response_id": 2, "judge": "h", "judge_key": "k3", "label": "comply"})  # same key: replaced
     rows = list(db.query("SELECT judge_key, label FROM judgments WHERE response_id = 2 ORDER BY judge_key"))
     assert rows == [{"judge_key": "k2", "label": "comply"}, {"judge_key": "k3", "label": "comply"}]
+    db.close()
+
+
+def test_m002_backfill_picks_the_complete_generation_and_comparable_settings(tmp_path):
+    """An aborted newer generation (fewer responses) does not become current; the legacy settings key
+    leaves out what differs between cells (the GGUF's hash, parallelism), so base and fine-tune compare."""
+    import sqlite_utils
+
+    path = tmp_path / "old.sqlite"
+    old = sqlite_utils.Database(path)
+    migrations.apply(old, stop_before="m002_current_keys")
+    old.execute("INSERT INTO studies (id, name, created_at, updated_at) VALUES (1, 's', 't', 't')")
+    for cell, kind, lang in (("m/base", "base", None), ("m/es", "finetune", "es")):
+        old.execute(
+            "INSERT INTO cells (id, study_id, model, kind, finetune_lang, config_hash, config_json, created_at)"
+            " VALUES (?, 1, 'm', ?, ?, 'h', '{}', 't')",
+            [cell, kind, lang],
+        )
+    for i in range(4):
+        old.execute(
+            "INSERT INTO prompts (id, study_id, item_id, lang, text, source) VALUES (?, 1, ?, 'es', '?', 't')",
+            [f"a{i}:es", f"a{i}"],
+        )
+    rid = 0
+
+    def response(cell, prompt, key, temperature, sha):
+        nonlocal rid
+        rid += 1
+        parallel = 16 if cell == "m/es" else 8
+        params = json.dumps({"gguf_sha256": sha, "parallel_sequences": parallel, "quantization": "q8_0"})
+        old.execute(
+            "INSERT INTO responses (id, prompt_id, cell_id, generation_key, text, temperature, top_p, max_new_tokens,"
+            " params_json, prompt_tokens, completion_tokens, finish_reason, created_at)"
+            " VALUES (?, ?, ?, ?, 'x', ?, 1, 8, ?, 1, 1, 'stop', 't')",
+            [rid, prompt, cell, key, temperature, params],
+        )
+        old.execute(
+            "INSERT INTO judgments (response_id, judge, judge_key, label, created_at)"
+            " VALUES (?, 'h', 'k', 'refuse', 't')",
+            [rid],
+        )
+
+    for i in range(4):
+        response("m/base", f"a{i}:es", "g-base", 0.0, "sha-base")
+        response("m/es", f"a{i}:es", "g-es", 0.0, "sha-es")
+    response("m/es", "a0:es", "g-es-hot", 0.7, "sha-es")  # an aborted try at another temperature, newest
+    old.conn.commit()
+    old.close()
+
+    db = open_study_db(path)
+    gens = read.current_generations(db, 1)
+    assert gens["m/es"].generation_key == "g-es" and gens["m/es"].responses == 4
+    assert gens["m/base"].settings_key == gens["m/es"].settings_key
+    rows = list(db.query("SELECT cell_id, judge_key, judgments FROM current_judgments ORDER BY cell_id"))
+    assert rows == [
+        {"cell_id": "m/base", "judge_key": "k", "judgments": 4},
+        {"cell_id": "m/es", "judge_key": "k", "judgments": 4},
+    ]
+    from workbench.analysis import results
+
+    ft = next(r for r in results.compute(db, 1) if r.cell == "m/es")
+    assert ft.n == 4 and ft.paired_n == 4 and ft.note == ""
     db.close()

@@ -28,10 +28,14 @@ PARAMS = ("max_new_tokens", "temperature", "top_p", "seed", "system_prompt", "ch
 
 
 def settings_key(ctx: StageContext, cell: Cell) -> str:
-    """The generation settings alone: two cells are compared only when theirs are equal."""
+    """The generation settings alone (the GGUF's quantization included, not the GGUF itself): a
+    fine-tuned cell is compared with its base only when theirs are equal."""
     g = ctx.recipe.generation
     spec = ctx.artifacts.model_spec(cell.model)
-    return digest({**{k: getattr(g, k) for k in PARAMS}, "enable_thinking": spec.enable_thinking})
+    quantization = g.quantization or ctx.recipe.export.quantizations[0]
+    return digest(
+        {**{k: getattr(g, k) for k in PARAMS}, "enable_thinking": spec.enable_thinking, "quantization": quantization}
+    )
 
 
 def generation_key(ctx: StageContext, cell: Cell, gguf_sha: str) -> str:
@@ -52,6 +56,7 @@ class Generate(Stage):
     def input_key(self, ctx: StageContext, cell: Cell) -> str:
         return digest(
             {
+                "version": 2,  # 2: records the complete generation as the cell's current one
                 "generation_key": generation_key(ctx, cell, ctx.artifacts.gguf_sha(cell.id)),
                 "prompts": file_digest(ctx.artifacts.evaluation_path()),
                 "languages": ctx.recipe.languages.evaluate,
@@ -67,7 +72,7 @@ class Generate(Stage):
         summary = {"generation_key": key, "responses": len(wanted), "new": len(todo)}
         if todo:
             summary.update(self._generate(ctx, cell, gguf, key, todo, len(wanted)))
-        ctx.db.set_current_generation(cell.id, key, settings_key(ctx, cell), len(wanted))
+        ctx.db.set_current_generation(cell.id, key, settings_key(ctx, cell), wanted)
         return summary
 
     def _generate(self, ctx: StageContext, cell: Cell, gguf: dict, key: str, todo: list[str], total: int) -> dict:

@@ -46,6 +46,7 @@ class Judge(Stage):
         gen = read.current_generation(ctx.db, cell.id)
         return digest(
             {
+                "version": 2,  # 2: judgments keyed by judge key, the complete one recorded as current
                 "generation_key": gen.generation_key if gen else None,
                 "responses": gen.responses if gen else 0,
                 "judges": _judge_keys(ctx),
@@ -60,7 +61,7 @@ class Judge(Stage):
             raise WorkbenchError(
                 f"cell {cell.id}: nothing to judge (no complete generation)", "run export and generate first"
             )
-        rows = read.responses_to_judge(ctx.db, cell.id, gen.generation_key)
+        rows = read.current_responses(ctx.db, cell.id)
         if not rows:
             raise WorkbenchError(f"cell {cell.id}: no responses to judge", "run the generate stage for this cell first")
         report = ctx.reporter(self.name, cell)
@@ -107,6 +108,14 @@ class Judge(Stage):
             if now - last > 0.5 or count == len(rows):
                 last = now
                 report.progress(count, len(rows), what="judgments", part=name, rate_unit="judgments/s")
+        missing = len(rows) - len(
+            read.judged_response_ids(ctx.db, cell.id, gen_key, name, key) & {r["id"] for r in rows}
+        )
+        if missing:  # a judge that skipped an item: its key does not cover the responses, so it is not current
+            raise WorkbenchError(
+                f"cell {cell.id}: judge {name!r} gave no verdict for {missing} of {len(rows)} responses",
+                "rerun the judge stage; if it keeps happening, the judge drops items (please report it)",
+            )
         ctx.db.set_current_judgments(cell.id, name, key, gen_key, len(rows))
         labels = read.label_counts(ctx.db, cell.id, gen_key, name, key)
         return {"new": len(todo), "labels": labels, "seconds": round(time.perf_counter() - started, 2)}

@@ -280,16 +280,32 @@ class StudyDB:
                 list(row.values()),
             )
 
-    def set_current_generation(self, cell_id: str, generation_key: str, settings_key: str, responses: int) -> None:
-        """Make this generation the cell's current one (the generate stage calls it once it is complete)."""
+    def set_current_generation(
+        self, cell_id: str, generation_key: str, settings_key: str, prompt_ids: Iterable[str] | None = None
+    ) -> None:
+        """Make this generation the cell's current one, answering ``prompt_ids`` (default: every prompt
+        it has answered). The generate stage calls it once the recipe's prompts are all answered."""
         with self.db.atomic():
+            if prompt_ids is None:
+                prompt_ids = [
+                    r[0]
+                    for r in self.db.execute(
+                        "SELECT prompt_id FROM responses WHERE cell_id = ? AND generation_key = ?",
+                        [cell_id, generation_key],
+                    ).fetchall()
+                ]
+            prompt_ids = list(dict.fromkeys(prompt_ids))
             self.db.execute(
                 """INSERT INTO current_generations (cell_id, generation_key, settings_key, responses, recorded_at)
                    VALUES (?, ?, ?, ?, ?)
                    ON CONFLICT (cell_id) DO UPDATE SET generation_key = excluded.generation_key,
                        settings_key = excluded.settings_key, responses = excluded.responses,
                        recorded_at = excluded.recorded_at""",
-                [cell_id, generation_key, settings_key, responses, now()],
+                [cell_id, generation_key, settings_key, len(prompt_ids), now()],
+            )
+            self.db.execute("DELETE FROM current_prompts WHERE cell_id = ?", [cell_id])
+            self.db.conn.executemany(
+                "INSERT INTO current_prompts (cell_id, prompt_id) VALUES (?, ?)", [(cell_id, p) for p in prompt_ids]
             )
 
     def set_current_judgments(

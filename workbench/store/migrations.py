@@ -212,14 +212,21 @@ def m002_current_keys(db) -> None:
         -- a cell's current responses in prompt order, read from the index alone
         CREATE INDEX idx_responses_current ON responses(cell_id, generation_key, prompt_id);
 
-        -- The generation a cell's results are read from: recorded when every prompt is answered.
+        -- The generation a cell's results are read from: recorded when every prompt of the recipe is
+        -- answered; its prompts are listed in current_prompts (a language added to the recipe later is
+        -- not read until its prompts are answered too, a language removed is no longer read).
         CREATE TABLE current_generations (
             cell_id TEXT PRIMARY KEY REFERENCES cells(id),
             generation_key TEXT NOT NULL,     -- responses.generation_key of the cell's current responses
             settings_key TEXT NOT NULL,       -- the generation settings alone (without the GGUF)
-            responses INTEGER NOT NULL,       -- how many responses it had when recorded
+            responses INTEGER NOT NULL,       -- how many prompts it answers (rows in current_prompts)
             recorded_at TEXT NOT NULL
         );
+        CREATE TABLE current_prompts (
+            cell_id TEXT NOT NULL REFERENCES current_generations(cell_id) ON DELETE CASCADE,
+            prompt_id TEXT NOT NULL REFERENCES prompts(id),
+            PRIMARY KEY (cell_id, prompt_id)
+        ) WITHOUT ROWID;
         -- The judgments a cell's results are read from, per judge: recorded when the judge has read
         -- every current response of the cell.
         CREATE TABLE current_judgments (
@@ -232,23 +239,38 @@ def m002_current_keys(db) -> None:
             PRIMARY KEY (cell_id, judge)
         );
 
+        -- Databases written before: per cell the generation key with the most responses (the newest
+        -- among equals), per (cell, judge) the judge key with the most judgments of those responses.
+        -- The generate and judge stages rerun once after this (their input keys changed) and record
+        -- the recipe's own keys; this only keeps readers meaningful until then.
+        WITH per_key AS (
+                SELECT cell_id, generation_key, count(*) AS n, max(id) AS last FROM responses
+                GROUP BY cell_id, generation_key),
+             ranked AS (
+                SELECT *, row_number() OVER (PARTITION BY cell_id ORDER BY n DESC, last DESC) AS rank
+                FROM per_key)
         INSERT INTO current_generations (cell_id, generation_key, settings_key, responses, recorded_at)
-            SELECT r.cell_id, r.generation_key,
+            SELECT k.cell_id, k.generation_key,
+                   -- the settings as the old rows recorded them, without what differs between cells
                    'legacy:' || r.temperature || ':' || r.top_p || ':' || r.max_new_tokens || ':'
-                       || coalesce(r.system_prompt, '') || ':' || r.params_json,
-                   (SELECT count(*) FROM responses r2 WHERE r2.cell_id = r.cell_id
-                       AND r2.generation_key = r.generation_key),
-                   strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-            FROM responses r
-            WHERE r.id IN (SELECT max(id) FROM responses GROUP BY cell_id);
+                       || coalesce(r.system_prompt, '') || ':'
+                       || json_remove(r.params_json, '$.gguf_sha256', '$.parallel_sequences', '$.n_gpu_layers'),
+                   k.n, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+            FROM ranked k JOIN responses r ON r.id = k.last WHERE k.rank = 1;
+        INSERT INTO current_prompts (cell_id, prompt_id)
+            SELECT g.cell_id, r.prompt_id FROM current_generations g
+            JOIN responses r ON r.cell_id = g.cell_id AND r.generation_key = g.generation_key;
+        WITH per_key AS (
+                SELECT r.cell_id, j.judge, j.judge_key, r.generation_key, count(*) AS n, max(j.id) AS last
+                FROM judgments j JOIN responses r ON r.id = j.response_id
+                JOIN current_generations g ON g.cell_id = r.cell_id AND g.generation_key = r.generation_key
+                GROUP BY r.cell_id, j.judge, j.judge_key),
+             ranked AS (
+                SELECT *, row_number() OVER (PARTITION BY cell_id, judge ORDER BY n DESC, last DESC) AS rank
+                FROM per_key)
         INSERT INTO current_judgments (cell_id, judge, judge_key, generation_key, judgments, recorded_at)
-            SELECT r.cell_id, j.judge, j.judge_key, r.generation_key, count(*),
-                   strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-            FROM judgments j JOIN responses r ON r.id = j.response_id
-            JOIN current_generations g ON g.cell_id = r.cell_id AND g.generation_key = r.generation_key
-            WHERE j.id IN (SELECT max(j2.id) FROM judgments j2 JOIN responses r2 ON r2.id = j2.response_id
-                           GROUP BY r2.cell_id, j2.judge)
-            GROUP BY r.cell_id, j.judge;
+            SELECT cell_id, judge, judge_key, generation_key, n, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+            FROM ranked WHERE rank = 1;
 
         -- One row per current response with its current judgments (browse with Datasette, sqlite3).
         CREATE VIEW response_overview AS
@@ -257,11 +279,12 @@ def m002_current_keys(db) -> None:
                    r.finish_reason, r.completion_tokens, r.tokens_per_s,
                    (SELECT group_concat(j.judge || '=' || j.label, ', ') FROM judgments j
                      JOIN current_judgments cj ON cj.cell_id = r.cell_id AND cj.judge = j.judge
-                          AND cj.judge_key = j.judge_key
+                          AND cj.judge_key = j.judge_key AND cj.generation_key = r.generation_key
                      WHERE j.response_id = r.id) AS judgments,
                    (SELECT group_concat(h.annotator || '=' || h.label, ', ') FROM human_labels h
                      WHERE h.response_id = r.id) AS human_labels
             FROM responses r JOIN cells c ON c.id = r.cell_id JOIN prompts p ON p.id = r.prompt_id
-            JOIN current_generations g ON g.cell_id = r.cell_id AND g.generation_key = r.generation_key;
+            JOIN current_generations g ON g.cell_id = r.cell_id AND g.generation_key = r.generation_key
+            JOIN current_prompts cp ON cp.cell_id = r.cell_id AND cp.prompt_id = r.prompt_id;
         """,
     )

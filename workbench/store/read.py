@@ -2,9 +2,10 @@
 
 One definition of "current" for everyone:
 
-- a cell's **current responses** are those of the generation key recorded in ``current_generations``
-  (the generate stage records it once every prompt of the recipe is answered, so a half-finished
-  regeneration never replaces the results);
+- a cell's **current responses** are those of the generation key recorded in ``current_generations``,
+  to the prompts listed in ``current_prompts`` (the generate stage records both once every prompt
+  of the recipe is answered, so a half-finished regeneration never replaces the results, and a
+  language added to the recipe is not read until all its prompts are answered);
 - a judge's **current judgments** of a cell are those of the judge key recorded in
   ``current_judgments`` for the cell's current responses (recorded when the judge has read all of
   them, so a partial re-judge is never mixed with the earlier one).
@@ -25,7 +26,10 @@ from pathlib import Path
 from typing import Any
 
 # SQL fragments: responses ``r`` that are current, judgments ``j`` of ``r`` that are current.
-CURRENT_RESPONSES = "JOIN current_generations g ON g.cell_id = r.cell_id AND g.generation_key = r.generation_key"
+CURRENT_RESPONSES = (
+    "JOIN current_generations g ON g.cell_id = r.cell_id AND g.generation_key = r.generation_key"
+    " JOIN current_prompts cp ON cp.cell_id = r.cell_id AND cp.prompt_id = r.prompt_id"
+)
 CURRENT_JUDGMENTS = (
     "JOIN current_judgments cj ON cj.cell_id = r.cell_id AND cj.judge = j.judge"
     " AND cj.judge_key = j.judge_key AND cj.generation_key = r.generation_key"
@@ -181,13 +185,13 @@ def answered_prompt_ids(db, cell_id: str, generation_key: str) -> set[str]:
     return {r["prompt_id"] for r in rows}
 
 
-def responses_to_judge(db, cell_id: str, generation_key: str) -> list[dict[str, Any]]:
-    """The responses of one generation of a cell with their prompt and language, in id order."""
+def current_responses(db, cell_id: str) -> list[dict[str, Any]]:
+    """The cell's current responses with their prompt and language, in id order."""
     return list(
         db.query(
-            """SELECT r.id, r.text, p.text AS prompt, p.lang FROM responses r JOIN prompts p ON p.id = r.prompt_id
-               WHERE r.cell_id = ? AND r.generation_key = ? ORDER BY r.id""",
-            [cell_id, generation_key],
+            f"""SELECT r.id, r.text, p.text AS prompt, p.lang FROM responses r {CURRENT_RESPONSES}
+                JOIN prompts p ON p.id = r.prompt_id WHERE r.cell_id = ? ORDER BY r.id""",
+            [cell_id],
         )
     )
 
@@ -203,13 +207,24 @@ def judged_response_ids(db, cell_id: str, generation_key: str, judge: str, judge
 
 
 def label_counts(db, cell_id: str, generation_key: str, judge: str, judge_key: str) -> dict[str, int]:
-    """How many responses of this generation the judge labelled each way."""
+    """How many current responses of this generation the judge labelled each way."""
     rows = db.query(
-        """SELECT j.label, count(*) AS n FROM judgments j JOIN responses r ON r.id = j.response_id
-           WHERE r.cell_id = ? AND r.generation_key = ? AND j.judge = ? AND j.judge_key = ? GROUP BY j.label""",
+        f"""SELECT j.label, count(*) AS n FROM judgments j JOIN responses r ON r.id = j.response_id
+            {CURRENT_RESPONSES}
+            WHERE r.cell_id = ? AND r.generation_key = ? AND j.judge = ? AND j.judge_key = ? GROUP BY j.label""",
         [cell_id, generation_key, judge, judge_key],
     )
     return {r["label"]: r["n"] for r in rows}
+
+
+def incomplete_generations(db, study: int) -> list[str]:
+    """Cells that have responses but no current generation (their first generation is unfinished)."""
+    rows = db.query(
+        """SELECT DISTINCT r.cell_id FROM responses r JOIN cells c ON c.id = r.cell_id
+           WHERE c.study_id = ? AND r.cell_id NOT IN (SELECT cell_id FROM current_generations) ORDER BY r.cell_id""",
+        [study],
+    )
+    return [r["cell_id"] for r in rows]
 
 
 def current_judges(db, study: int) -> list[str]:
@@ -223,14 +238,20 @@ def current_judges(db, study: int) -> list[str]:
 
 
 def judgments_state(db, study: int) -> dict[str, Any]:
-    """A fingerprint of the study's current judgments (the results stage reruns when it changes)."""
+    """A fingerprint of the study's current generations and judgments (the results stage reruns when it
+    changes)."""
     rows = db.query(
         """SELECT cj.cell_id, cj.judge, cj.judge_key, cj.generation_key, cj.judgments, cj.recorded_at
            FROM current_judgments cj JOIN cells c ON c.id = cj.cell_id WHERE c.study_id = ?
            ORDER BY cj.cell_id, cj.judge""",
         [study],
     )
-    return {"current": [list(r.values()) for r in rows]}
+    generations = db.query(
+        """SELECT g.cell_id, g.generation_key, g.settings_key, g.responses, g.recorded_at
+           FROM current_generations g JOIN cells c ON c.id = g.cell_id WHERE c.study_id = ? ORDER BY g.cell_id""",
+        [study],
+    )
+    return {"current": [list(r.values()) for r in rows], "generations": [list(r.values()) for r in generations]}
 
 
 # -- counts for the results ------------------------------------------------------------------------------
@@ -246,10 +267,13 @@ def rate_counts(db, study: int) -> list[dict[str, Any]]:
     gens = current_generations(db, study)
     cell_rows = cells(db, study)
     base_of = {c["model"]: c["id"] for c in cell_rows if c["kind"] == "base"}
-    judge_keys = {
+    judge_keys = {  # only judgments of the cell's current generation count
         (r["cell_id"], r["judge"]): r["judge_key"]
         for r in db.query(
-            "SELECT cj.* FROM current_judgments cj JOIN cells c ON c.id = cj.cell_id WHERE c.study_id = ?", [study]
+            """SELECT cj.* FROM current_judgments cj JOIN cells c ON c.id = cj.cell_id
+               JOIN current_generations g ON g.cell_id = cj.cell_id AND g.generation_key = cj.generation_key
+               WHERE c.study_id = ?""",
+            [study],
         )
     }
 
@@ -312,7 +336,7 @@ def label_judge_pairs(db, study: int, langs: list[str]) -> list[dict[str, Any]]:
         db.query(
             f"""SELECT h.annotator AS a, j.judge AS b, p.lang, h.label AS la, j.label AS lb, count(*) AS n
                 FROM human_labels h JOIN judgments j ON j.response_id = h.response_id
-                JOIN responses r ON r.id = h.response_id {CURRENT_JUDGMENTS}
+                JOIN responses r ON r.id = h.response_id {CURRENT_RESPONSES} {CURRENT_JUDGMENTS}
                 JOIN cells c ON c.id = r.cell_id JOIN prompts p ON p.id = r.prompt_id
                 WHERE c.study_id = ?{_lang_clause(langs)}
                 GROUP BY h.annotator, j.judge, p.lang, h.label, j.label""",
@@ -322,7 +346,8 @@ def label_judge_pairs(db, study: int, langs: list[str]) -> list[dict[str, Any]]:
 
 
 def label_label_pairs(db, study: int, langs: list[str]) -> list[dict[str, Any]]:
-    """Counts of (annotator, other annotator, language, label, other label) on the same responses."""
+    """Counts of (annotator, other annotator, language, label, other label) on the same responses
+    (any response people labelled, current or not: two people's agreement does not depend on it)."""
     return list(
         db.query(
             f"""SELECT h1.annotator AS a, h2.annotator AS b, p.lang, h1.label AS la, h2.label AS lb, count(*) AS n
