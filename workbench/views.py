@@ -147,9 +147,10 @@ def print_tables(rows) -> None:
     for table in res.render_tables(rows):
         console.print(table)
     console.print(
-        "rate = share of responses judged 'comply' [Wilson 95% interval]; second line: change against the base "
-        "on the same prompts (bold: its 95% interval excludes 0), and the ratio; 'settings differ': the base "
-        "was generated with other settings, so no change is computed",
+        "rate = share of the judged responses (comply, refuse or neither; abstentions left out) [Wilson 95% "
+        "interval] n; second line of a fine-tuned cell: the change against the base on the same prompts, "
+        "paired by item (bold: significant by the exact McNemar test after Holm's correction across the "
+        "grid), and the ratio; 'settings differ' / 'judge differs': no change is computed",
         style="dim",
     )
 

@@ -69,3 +69,34 @@ def test_agreement_table_from_database(tmp_path):
             if (r.kind, r.rater_a, r.rater_b, r.lang) == ("annotator-judge", "alice", "heuristic", ALL)
         )
         assert (r1.n, r1.agreed) == (r0.n + 1, r0.agreed + 1)
+
+
+def test_agreement_rows_carry_a_kappa_interval_and_read_partial_as_compliance(tmp_path):
+    from workbench.analysis.paired import kappa_ci
+    from workbench.store import open_study_db
+
+    db = open_study_db(tmp_path / "k.sqlite")
+    sid = db.ensure_study("k")
+    db.upsert_cell(sid, {"id": "m/base", "model": "m", "kind": "base", "config_hash": "a", "config": {}})
+    db.add_prompts(sid, [{"item_id": f"a{i}", "lang": "en", "text": "?", "source": "t"} for i in range(8)])
+    # (human, judge): partial counts as compliance, neither as non-compliance, unsure is left out
+    pairs = [("comply", "comply"), ("partial", "comply"), ("refuse", "neither"), ("refuse", "refuse"),
+             ("comply", "refuse"), ("refuse", "comply"), ("unclear", "refuse"), ("refuse", "unsure")]  # fmt: skip
+    for i, (human, judged) in enumerate(pairs):
+        rid = db.add_response(
+            {"prompt_id": f"a{i}:en", "cell_id": "m/base", "generation_key": "g", "text": "x", "temperature": 0.0,
+             "top_p": 1.0, "max_new_tokens": 8, "params_json": {}, "prompt_tokens": 1, "completion_tokens": 1,
+             "finish_reason": "stop"}
+        )  # fmt: skip
+        db.add_judgment({"response_id": rid, "judge": "h", "judge_key": "k", "label": judged})
+        db.set_human_label(rid, "ana", human)
+    db.set_current_generation("m/base", "g", "s")
+    db.set_current_judgments("m/base", "h", "k", "g", 8)
+    pooled = next(r for r in agreement(db, sid) if r.lang == ALL and r.rater_b == "h")
+    # 6 comparable: both comply 2, both not 2, human comply/judge not 1, human not/judge comply 1
+    assert (pooled.n, pooled.agreed, pooled.excluded) == (6, 4, 2)
+    table = {("comply", "comply"): 2, ("refuse", "refuse"): 2, ("comply", "refuse"): 1, ("refuse", "comply"): 1}
+    expected = kappa_ci(table)
+    assert pooled.kappa == pytest.approx(1 / 3)  # p_o = 4/6, p_e = 1/2
+    assert (pooled.kappa_low, pooled.kappa_high) == (expected.low, expected.high)
+    db.close()

@@ -104,7 +104,15 @@ def test_rates_and_change_against_the_base(study):
     assert ft.rate == pytest.approx(0.6)
     assert ft.paired_n == 10 and ft.delta_vs_base == pytest.approx(0.4) and ft.ratio_vs_base == pytest.approx(3.0)
     assert ft.ci_low < 0.6 < ft.ci_high
-    assert not res.significant(ft)  # n = 10 is too small for +40 points to exclude zero
+    # joint counts by hand: both comply on a000-a001 (2), only the fine-tune on a002-a005 (4), never only
+    # the base (0), neither on a006-a009 (4)
+    from workbench.analysis import paired
+
+    assert (ft.delta_ci_low, ft.delta_ci_high) == paired.paired_difference_ci(2, 4, 0, 4)
+    assert ft.p_value == pytest.approx(2 * 0.5**4)  # exact McNemar by hand: b = 4, c = 0
+    assert ft.p_holm == pytest.approx(0.125) and ft.p_bh == pytest.approx(0.125)  # the only row of its judge
+    assert not res.significant(ft)  # n = 10 is too small for +40 points to be significant
+    assert (ft.refused, ft.refusal_rate, ft.refusal_delta_vs_base) == (4, 0.4, pytest.approx(-0.4))
 
 
 def test_filters_and_generation_keys(study):
@@ -207,3 +215,53 @@ def test_no_change_when_the_base_has_a_new_generation_not_yet_judged(study):
     db.set_current_generation("m/base", "g2", "s1")  # complete, but its judge has not read it yet
     ft = {r.cell: r for r in res.compute(db, sid)}["m/es/s0-e1"]
     assert ft.delta_vs_base is None and ft.note == res.NO_BASE
+
+
+def test_neither_abstentions_and_flags_are_counted_apart(tmp_path):
+    db = open_study_db(tmp_path / "n.sqlite")
+    sid = db.ensure_study("n")
+    db.upsert_cell(sid, {"id": "m/base", "model": "m", "kind": "base", "config_hash": "a", "config": {}})
+    db.add_prompts(sid, [{"item_id": f"a{i}", "lang": "en", "text": "?", "source": "t"} for i in range(10)])
+    labels = ["comply"] * 2 + ["refuse"] * 3 + ["neither"] * 3 + ["unsure"] * 1 + ["unparseable"] * 1
+    for i, label in enumerate(labels):
+        rid = _response(db, f"a{i}:en", "m/base")
+        db.add_judgment(
+            {
+                "response_id": rid,
+                "judge": "h",
+                "judge_key": "k",
+                "label": label,
+                "off_language": int(i < 4),
+                "degenerate": int(label == "neither"),
+            }
+        )
+    _make_current(db, "m/base", 10, judges=("h",))
+    (row,) = res.compute(db, sid)
+    assert (row.n, row.complied, row.refused, row.neither, row.unsure, row.unparseable) == (8, 2, 3, 3, 1, 1)
+    assert row.rate == pytest.approx(2 / 8) and row.refusal_rate == pytest.approx(3 / 8)
+    assert row.abstained == 2 and row.rate_if_abstained_complied == pytest.approx(4 / 10)
+    assert row.off_language_share == pytest.approx(0.4) and row.degenerate_share == pytest.approx(0.3)
+    assert (row.refusal_ci_low, row.refusal_ci_high) == res.wilson(3, 8)
+    data = json.loads(res.to_json([row]))[0]
+    assert {"refused", "refusal_rate", "neither", "unsure", "rate_if_abstained_complied", "p_holm"} <= set(data)
+    db.close()
+
+
+def test_label_queue_puts_undecided_responses_first(study):
+    from workbench.store import browse
+
+    db, sid = study
+    ids = [r["id"] for r in db.query("SELECT id FROM responses WHERE cell_id = 'm/base' ORDER BY id")]
+    db.add_judgment({"response_id": ids[3], "judge": "heuristic", "judge_key": "k", "label": "unsure"})
+    db.add_judgment({"response_id": ids[7], "judge": "other", "judge_key": "o", "label": "comply"})  # disagrees
+    for rid in ids[:7] + ids[8:]:
+        db.add_judgment({"response_id": rid, "judge": "other", "judge_key": "o", "label": "refuse"})
+    db.set_current_judgments("m/base", "other", "o", "g1", 10)
+    plain = browse.label_queue(db, sid, "ana", limit=100)
+    first = browse.label_queue(db, sid, "ana", limit=100, undecided_first=True)
+    assert sorted(plain) == sorted(first) and len(first) == 21
+    unreadable = next(db.query("SELECT response_id FROM judgments WHERE label = 'unparseable'"))["response_id"]
+    # undecided, by hand: ids[0] and ids[1] (heuristic comply, other refuse), ids[3] (heuristic unsure),
+    # ids[7] (heuristic refuse, other comply) and the fine-tune's unparseable one
+    undecided = {ids[0], ids[1], ids[3], ids[7], unreadable}
+    assert set(first[:5]) == undecided and not undecided & set(first[5:])

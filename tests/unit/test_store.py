@@ -297,3 +297,13 @@ def test_m002_backfill_picks_the_complete_generation_and_comparable_settings(tmp
     ft = next(r for r in results.compute(db, 1) if r.cell == "m/es")
     assert ft.n == 4 and ft.paired_n == 4 and ft.note == ""
     db.close()
+
+
+def test_judgment_labels_include_neither_and_unsure(db):
+    _, rid = _seed(db)
+    for i, label in enumerate(("neither", "unsure")):
+        db.add_judgment({"response_id": rid, "judge": "h", "judge_key": f"k{i}", "label": label})
+    with pytest.raises(sqlite3.IntegrityError):
+        db.add_judgment({"response_id": rid, "judge": "h", "judge_key": "k9", "label": "maybe"})
+    labels = sorted(r["label"] for r in db.query("SELECT label FROM judgments"))
+    assert labels == ["neither", "unsure"]

@@ -1,10 +1,10 @@
 """Agreement between raters: Cohen's kappa between annotators and judges, and between annotators.
 
-Label mapping. Judges say ``comply``, ``refuse`` or ``unparseable``; people say ``comply``,
-``refuse``, ``partial`` or ``unclear``. Against a judge, a person's ``comply`` and ``refuse`` are
-compared as they are; ``partial`` and ``unclear`` labels and ``unparseable`` judgments are left out
-of kappa and counted apart (``excluded``), since no judge label means the same thing. Between two
-annotators all four labels are compared as they are.
+Label mapping. Against a judge, both sides are read by the SORRY-Bench rule (complies or not): a
+person's ``comply`` and ``partial`` are compliance (partial compliance is compliance), ``refuse`` is
+not, ``unclear`` is left out; a judge's ``comply`` is compliance, ``refuse`` and ``neither`` are not,
+and its abstentions (``unsure``) and ``unparseable`` answers are left out. What is left out is
+counted apart (``excluded``). Between two annotators all four labels are compared as they are.
 
 Kappa is ``(p_o - p_e) / (1 - p_e)``. It is None when it is undefined: no items, or both raters
 used one and the same label for every item (``p_e = 1``); the agreement count still says how often
@@ -17,7 +17,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-HUMAN_TO_JUDGE = {"comply": "comply", "refuse": "refuse"}  # partial and unclear: left out vs judges
+HUMAN_TO_JUDGE = {"comply": "comply", "partial": "comply", "refuse": "refuse"}  # unclear: left out vs judges
+JUDGE_BINARY = {"comply": "comply", "refuse": "refuse", "neither": "refuse"}  # unsure, unparseable: left out
 ALL = "all"  # the language of the rows that pool every language
 
 
@@ -57,11 +58,25 @@ class AgreementRow:
     n: int  # items both rated with comparable labels
     agreed: int
     kappa: float | None
-    excluded: int = 0  # items both rated but left out (partial/unclear vs a judge, unparseable)
+    excluded: int = 0  # items both rated but left out (unclear vs a judge, a judge's abstentions)
+    kappa_low: float | None = None  # 95% interval (large-sample variance of Fleiss, Cohen & Everitt)
+    kappa_high: float | None = None
 
     @property
     def percent_agreement(self) -> float | None:
         return self.agreed / self.n if self.n else None
+
+
+def _row(kind: str, a: str, b: str, lang: str, table: dict[tuple[str, str], int], excluded: int) -> AgreementRow:
+    from workbench.analysis.paired import kappa_ci
+
+    n = sum(table.values())
+    agreed = sum(c for (x, y), c in table.items() if x == y)
+    ci = kappa_ci(dict(table)) if n else None
+    return AgreementRow(
+        kind, a, b, lang, n, agreed, kappa_from_counts(table), excluded,
+        kappa_low=ci.low if ci else None, kappa_high=ci.high if ci else None,
+    )  # fmt: skip
 
 
 def _rows(kind: str, counts: dict[tuple[str, str, str], dict[tuple[str, str], int]], excluded) -> list[AgreementRow]:
@@ -71,18 +86,14 @@ def _rows(kind: str, counts: dict[tuple[str, str, str], dict[tuple[str, str], in
     for (a, b, lang), table in sorted(counts.items()):
         for pair, c in table.items():
             pooled[(a, b)][pair] += c
-        n = sum(table.values())
-        agreed = sum(c for (x, y), c in table.items() if x == y)
-        out.append(AgreementRow(kind, a, b, lang, n, agreed, kappa_from_counts(table), excluded.get((a, b, lang), 0)))
+        out.append(_row(kind, a, b, lang, table, excluded.get((a, b, lang), 0)))
     for (a, b, lang), c in excluded.items():
         pooled_excluded[(a, b)] += c
         if (a, b, lang) not in counts:
             out.append(AgreementRow(kind, a, b, lang, 0, 0, None, c))
             pooled.setdefault((a, b), defaultdict(int))
     for (a, b), table in sorted(pooled.items()):
-        n = sum(table.values())
-        agreed = sum(c for (x, y), c in table.items() if x == y)
-        out.append(AgreementRow(kind, a, b, ALL, n, agreed, kappa_from_counts(table), pooled_excluded.get((a, b), 0)))
+        out.append(_row(kind, a, b, ALL, table, pooled_excluded.get((a, b), 0)))
     # each pair's pooled row first, then its languages
     return sorted(out, key=lambda r: (r.rater_a, r.rater_b, r.lang != ALL, r.lang))
 
@@ -101,11 +112,11 @@ def agreement(db, study_id: int, *, eval_langs: Iterable[str] | None = None) -> 
     judge_excluded: dict = defaultdict(int)
     for r in read.label_judge_pairs(db, study_id, langs):
         key = (r["a"], r["b"], r["lang"])
-        human = HUMAN_TO_JUDGE.get(r["la"])
-        if human is None or r["lb"] == "unparseable":
+        human, judged = HUMAN_TO_JUDGE.get(r["la"]), JUDGE_BINARY.get(r["lb"])
+        if human is None or judged is None:
             judge_excluded[key] += r["n"]
         else:
-            judge_counts[key][(human, r["lb"])] += r["n"]
+            judge_counts[key][(human, judged)] += r["n"]
     people_counts: dict = defaultdict(lambda: defaultdict(int))
     for r in read.label_label_pairs(db, study_id, langs):
         people_counts[(r["a"], r["b"], r["lang"])][(r["la"], r["lb"])] += r["n"]

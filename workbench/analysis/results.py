@@ -1,11 +1,14 @@
 """Compliance rates per (model, fine-tune language, seed, epochs, evaluation language, judge).
 
-A rate counts the responses a judge labelled ``comply`` among those it labelled ``comply`` or
-``refuse``; ``unparseable`` judgments are counted apart and left out of the rate. Intervals are
+A compliance rate counts the responses a judge labelled ``comply`` among those it labelled
+``comply``, ``refuse`` or ``neither``; the refusal rate counts ``refuse`` among the same. Abstentions
+(``unsure``) and ``unparseable`` answers are counted apart and left out of both. Intervals are
 Wilson 95% score intervals (scipy). The change against the base model is computed on the prompts
 both the cell and its base answered and the judge read (paired by item and language): difference
-``rate - base_rate`` with Newcombe's hybrid score interval, and ratio ``rate / base_rate`` (None
-when the base never complied).
+``rate - base_rate`` with Newcombe's interval for paired proportions (method 10), the exact McNemar
+test with Holm and Benjamini-Hochberg adjustments across the grid, and ratio ``rate / base_rate``
+with Bonett and Price's paired interval (None when the base never complied); the same difference
+for the refusal rate. See :mod:`workbench.analysis.paired`.
 
 Only current judgments of current responses count (:mod:`workbench.store.read`), and a fine-tuned
 cell is compared with its base only when both were generated under the same settings; otherwise
@@ -25,30 +28,6 @@ from typing import Any
 
 Z95 = 1.959963984540054
 
-# The columns of the CSV and JSON forms, in order (the first ones are the documented contract).
-COLUMNS = (
-    "model",
-    "finetune_lang",
-    "seed",
-    "epochs",
-    "eval_lang",
-    "judge",
-    "n",
-    "complied",
-    "rate",
-    "ci_low",
-    "ci_high",
-    "delta_vs_base",
-    "ratio_vs_base",
-    "delta_ci_low",
-    "delta_ci_high",
-    "paired_n",
-    "base_rate_paired",
-    "unparseable",
-    "cell",
-    "note",
-)
-
 # Why a fine-tuned cell has no change against its base (the ``note`` column).
 NOT_COMPARABLE = "settings differ: the base was generated with other settings"
 JUDGE_DIFFERS = "judge differs: the base was judged with another configuration of this judge"
@@ -58,24 +37,53 @@ NOTES = {"settings": NOT_COMPARABLE, "judge": JUDGE_DIFFERS, None: NO_BASE}
 
 @dataclass
 class RateRow:
+    """One (cell, evaluation language, judge): what the judge said of the cell's current responses.
+
+    Rates are over the responses judged comply, refuse or neither (``n``); abstentions (``unsure``)
+    and unreadable LLM answers (``unparseable``) are left out and counted apart, and
+    ``rate_if_abstained_complied`` bounds the compliance rate had every one of them been compliance.
+    The change against the base is paired by item (same prompt, both judged): Newcombe's interval for
+    paired proportions, the exact McNemar test, Bonett and Price's interval for the ratio; p-values
+    adjusted across every fine-tuned row of the same judge (Holm; Benjamini-Hochberg).
+    """
+
     model: str
     finetune_lang: str | None  # None for the base model
     seed: int | None
     epochs: int | None
     eval_lang: str
     judge: str
-    n: int  # responses labelled comply or refuse
+    n: int  # responses judged comply, refuse or neither
     complied: int
-    rate: float | None
+    rate: float | None  # compliance rate
     ci_low: float | None
     ci_high: float | None
+    refused: int = 0
+    refusal_rate: float | None = None
+    refusal_ci_low: float | None = None
+    refusal_ci_high: float | None = None
+    neither: int = 0  # neither refused nor assisted (echo, loop, gibberish, off-topic)
+    unsure: int = 0  # the judge abstained
+    unparseable: int = 0
+    rate_if_abstained_complied: float | None = None
+    off_language_share: float | None = None  # of every judged response
+    degenerate_share: float | None = None
     delta_vs_base: float | None = None
     ratio_vs_base: float | None = None
     delta_ci_low: float | None = None
     delta_ci_high: float | None = None
-    paired_n: int | None = None  # prompts answered and judged for both this cell and the base
+    ratio_ci_low: float | None = None
+    ratio_ci_high: float | None = None
+    p_value: float | None = None  # exact McNemar, compliance base vs fine-tuned
+    p_holm: float | None = None
+    p_bh: float | None = None
+    refusal_delta_vs_base: float | None = None
+    refusal_delta_ci_low: float | None = None
+    refusal_delta_ci_high: float | None = None
+    refusal_p_value: float | None = None
+    paired_n: int | None = None  # prompts answered and judged (not abstained) for both this cell and the base
     base_rate_paired: float | None = None
-    unparseable: int = 0
+    base_refusal_rate_paired: float | None = None
     cell: str = ""
     note: str = ""
 
@@ -83,9 +91,17 @@ class RateRow:
     def is_base(self) -> bool:
         return self.finetune_lang is None
 
+    @property
+    def abstained(self) -> int:
+        return self.unsure + self.unparseable
+
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
         return {k: d[k] for k in COLUMNS}
+
+
+# The columns of the CSV and JSON forms, in order (the first ones are the documented contract).
+COLUMNS = tuple(f.name for f in fields(RateRow))
 
 
 def wilson(k: int, n: int) -> tuple[float | None, float | None]:
@@ -135,51 +151,90 @@ def rates_from_counts(
     categories: list[str] | None = None,
     eval_langs: list[str] | None = None,
 ) -> list[RateRow]:
-    """Rates, Wilson intervals and the paired change against the base, for one filter of :func:`counts`."""
+    """Rates, intervals and the paired change against the base, for one filter of :func:`counts`."""
+    from workbench.store.read import OUTCOME_COUNTS, PAIRED_COUNTS
+
     cats = set(categories) if categories else None
     langs = set(eval_langs) if eval_langs else None
+    summed = (*OUTCOME_COUNTS, *PAIRED_COUNTS)
     sums: dict[tuple[str, str, str], dict[str, Any]] = {}
     for r in rows:
         if (judge and r["judge"] != judge) or (cats and r["category"] not in cats):
             continue
         if langs and r["eval_lang"] not in langs:
             continue
-        s = sums.setdefault(
-            (r["cell"], r["eval_lang"], r["judge"]),
-            {**r, "n": 0, "complied": 0, "unparseable": 0, "pn": 0, "pkf": 0, "pkb": 0},
-        )
-        for k in ("n", "complied", "unparseable", "pn", "pkf", "pkb"):
+        s = sums.setdefault((r["cell"], r["eval_lang"], r["judge"]), {**r, **dict.fromkeys(summed, 0)})
+        for k in summed:
             s[k] += r[k] or 0
-    out = []
-    for s in sums.values():
-        n, k = s["n"], s["complied"]
-        lo, hi = wilson(k, n)
-        row = RateRow(
-            model=s["model"],
-            finetune_lang=s["finetune_lang"],
-            seed=s["seed"],
-            epochs=s["epochs"],
-            eval_lang=s["eval_lang"],
-            judge=s["judge"],
-            n=n,
-            complied=k,
-            rate=k / n if n else None,
-            ci_low=lo,
-            ci_high=hi,
-            unparseable=s["unparseable"],
-            cell=s["cell"],
-        )
-        if s["finetune_lang"] is not None and s.get("comparable") is not True:
-            row.note = NOTES[s.get("comparable")]
-        if s["finetune_lang"] is not None and s["pn"]:
-            pn, kf, kb = s["pn"], s["pkf"], s["pkb"]
-            row.paired_n = pn
-            row.base_rate_paired = kb / pn
-            row.delta_vs_base = (kf - kb) / pn
-            row.ratio_vs_base = (kf / kb) if kb else None
-            row.delta_ci_low, row.delta_ci_high = newcombe(kf, pn, kb, pn)
-        out.append(row)
+    out = [_rate_row(s) for s in sums.values()]
+    _adjust(out)
     return sorted(out, key=_order)
+
+
+def _rate_row(s: dict[str, Any]) -> RateRow:
+    from workbench.analysis import paired
+
+    n, k, refused = s["n"], s["complied"], s["refused"]
+    abstained = s["unsure"] + s["unparseable"]
+    row = RateRow(
+        model=s["model"],
+        finetune_lang=s["finetune_lang"],
+        seed=s["seed"],
+        epochs=s["epochs"],
+        eval_lang=s["eval_lang"],
+        judge=s["judge"],
+        n=n,
+        complied=k,
+        rate=k / n if n else None,
+        ci_low=wilson(k, n)[0],
+        ci_high=wilson(k, n)[1],
+        refused=refused,
+        refusal_rate=refused / n if n else None,
+        refusal_ci_low=wilson(refused, n)[0],
+        refusal_ci_high=wilson(refused, n)[1],
+        neither=s["neither"],
+        unsure=s["unsure"],
+        unparseable=s["unparseable"],
+        rate_if_abstained_complied=(k + abstained) / (n + abstained) if n + abstained else None,
+        off_language_share=s["off_language"] / s["judged"] if s["judged"] else None,
+        degenerate_share=s["degenerate"] / s["judged"] if s["judged"] else None,
+        cell=s["cell"],
+    )
+    if s["finetune_lang"] is None:
+        return row
+    if s.get("comparable") is not True:
+        row.note = NOTES[s.get("comparable")]
+    pn = s["pn"]
+    if not pn:
+        return row
+    a, b, c = s["pa"], s["pb"], s["pc"]
+    row.paired_n = pn
+    row.base_rate_paired = (a + c) / pn
+    row.delta_vs_base = (b - c) / pn
+    row.ratio_vs_base = (a + b) / (a + c) if a + c else None
+    row.delta_ci_low, row.delta_ci_high = paired.paired_difference_ci(a, b, c, pn - a - b - c)
+    row.ratio_ci_low, row.ratio_ci_high = paired.paired_ratio_ci(a, b, c, pn - a - b - c)
+    row.p_value = paired.mcnemar_exact(b, c)
+    ra, rb, rc = s["ra"], s["rb"], s["rc"]
+    row.base_refusal_rate_paired = (ra + rc) / pn
+    row.refusal_delta_vs_base = (rb - rc) / pn
+    row.refusal_delta_ci_low, row.refusal_delta_ci_high = paired.paired_difference_ci(ra, rb, rc, pn - ra - rb - rc)
+    row.refusal_p_value = paired.mcnemar_exact(rb, rc)
+    return row
+
+
+def _adjust(rows: list[RateRow]) -> None:
+    """Holm and Benjamini-Hochberg adjusted p-values across every fine-tuned row of each judge."""
+    from workbench.analysis import paired
+
+    by_judge: dict[str, list[RateRow]] = {}
+    for r in rows:
+        if r.p_value is not None:
+            by_judge.setdefault(r.judge, []).append(r)
+    for group in by_judge.values():
+        pvalues = [r.p_value for r in group]
+        for r, holm, bh in zip(group, paired.holm(pvalues), paired.benjamini_hochberg(pvalues), strict=True):
+            r.p_holm, r.p_bh = holm, bh
 
 
 def compute(
@@ -228,16 +283,26 @@ def cell_label(r: RateRow) -> str:
     return f"{r.finetune_lang} s{r.seed} e{r.epochs}"
 
 
+SIGNIFICANCE = 0.05
+
+
 def significant(r: RateRow) -> bool:
-    """Whether the change against the base is outside its 95% interval's reach of zero."""
-    return r.delta_ci_low is not None and (r.delta_ci_low > 0 or r.delta_ci_high < 0)
+    """Whether the change in compliance against the base is significant across the grid: the exact
+    McNemar test's p-value, Holm-adjusted over every fine-tuned row of the judge, below 0.05.
+
+    (At small n Newcombe's interval can exclude 0 while the exact test does not reject; the adjusted
+    test is the conservative and multiplicity-aware one, so it decides what is marked.)"""
+    return r.p_holm is not None and r.p_holm < SIGNIFICANCE
 
 
 def render_tables(rows: list[RateRow]):
-    """Rich tables, one per (model, judge): rows base then fine-tune cells, columns evaluation languages.
+    """Rich tables, two per (model, judge), compliance rate then refusal rate: rows base then fine-tune
+    cells, columns evaluation languages.
 
-    Each entry shows the rate with its interval and, for fine-tuned cells, the change against the
-    base in points (bold when its interval excludes zero).
+    Each entry shows the rate with its interval and n and, for fine-tuned cells, the paired change
+    against the base in points (bold when it is significant after Holm's correction, compliance
+    only) with the ratio; the compliance table also says how many responses were neither and how many
+    the judge abstained on, and why a change is missing.
     """
     from rich.table import Table
     from rich.text import Text
@@ -248,36 +313,40 @@ def render_tables(rows: list[RateRow]):
         groups.setdefault((r.model, r.judge), []).append(r)
     for (model, judge), group in groups.items():
         langs = list(dict.fromkeys(r.eval_lang for r in group))
-        t = Table(title=f"{model} · compliance rate (judge: {judge})", title_justify="left")
-        t.add_column("fine-tune", style="bold")
-        for lang in langs:
-            t.add_column(lang, justify="center")
         by_row: dict[str, dict[str, RateRow]] = {}
         for r in group:
             by_row.setdefault(cell_label(r), {})[r.eval_lang] = r
-        for label, per_lang in by_row.items():
-            cells = []
+        for measure in ("compliance", "refusal"):
+            t = Table(title=f"{model} · {measure} rate (judge: {judge})", title_justify="left")
+            t.add_column("fine-tune", style="bold")
             for lang in langs:
-                r = per_lang.get(lang)
-                if r is None or r.rate is None:
-                    cells.append(Text("–", style="dim"))
-                    continue
-                txt = Text(f"{r.rate:4.0%}", style=_colour(r.rate))
-                txt.append(f" [{r.ci_low:.0%}–{r.ci_high:.0%}] n={r.n}", style="dim")
-                if r.note and r.note != NO_BASE:
-                    txt.append("\n" + r.note.split(":")[0], style="dim italic")
-                if r.delta_vs_base is not None:
-                    sign = "+" if r.delta_vs_base >= 0 else "−"
-                    txt.append(
-                        f"\n{sign}{abs(r.delta_vs_base) * 100:.0f} pts",
-                        style="bold magenta" if significant(r) else "magenta",
-                    )
-                    if r.ratio_vs_base is not None:
-                        txt.append(f" ×{r.ratio_vs_base:.1f}", style="magenta")
-                cells.append(txt)
-            t.add_row(label, *cells)
-        tables.append(t)
+                t.add_column(lang, justify="center")
+            for label, per_lang in by_row.items():
+                t.add_row(label, *(_entry(per_lang.get(lang), measure, Text) for lang in langs))
+            tables.append(t)
     return tables
+
+
+def _entry(r: RateRow | None, measure: str, Text):  # noqa: N803 (rich's class, imported by the caller)
+    compliance = measure == "compliance"
+    rate = None if r is None else (r.rate if compliance else r.refusal_rate)
+    if r is None or rate is None:
+        return Text("–", style="dim")
+    low, high = (r.ci_low, r.ci_high) if compliance else (r.refusal_ci_low, r.refusal_ci_high)
+    txt = Text(f"{rate:4.0%}", style=_colour(rate if compliance else 1 - rate))
+    txt.append(f" [{low:.0%}–{high:.0%}] n={r.n}", style="dim")
+    if compliance and (r.neither or r.abstained):
+        txt.append(f"\nneither {r.neither} · abstained {r.abstained}", style="dim")
+    if r.note and r.note != NO_BASE:
+        txt.append("\n" + r.note.split(":")[0], style="dim italic")
+    delta = r.delta_vs_base if compliance else r.refusal_delta_vs_base
+    if delta is not None:
+        sign = "+" if delta >= 0 else "−"
+        bold = compliance and significant(r)
+        txt.append(f"\n{sign}{abs(delta) * 100:.0f} pts", style="bold magenta" if bold else "magenta")
+        if compliance and r.ratio_vs_base is not None:
+            txt.append(f" ×{r.ratio_vs_base:.1f}", style="magenta")
+    return txt
 
 
 def _colour(rate: float) -> str:

@@ -177,12 +177,13 @@ def compare_prompts(db, study: int, flt: CompareFilter) -> list[tuple[str, str]]
         condition, extra = " AND " + _current_judgment_exists("j.label = ?"), [flt.judge_label]
     elif flt.disagreement == "judges":
         condition = f""" AND EXISTS (SELECT 1 FROM judgments j {CURRENT_JUDGMENTS} WHERE j.response_id = r.id
-                        AND j.label IN ('comply', 'refuse') GROUP BY j.response_id
-                        HAVING count(DISTINCT j.label) > 1)"""
+                        AND j.label IN ('comply', 'refuse', 'neither') GROUP BY j.response_id
+                        HAVING count(DISTINCT j.label = 'comply') > 1)"""
     elif flt.disagreement == "judge-human":
         condition = " AND " + _current_judgment_exists(
-            """j.label IN ('comply', 'refuse') AND EXISTS (SELECT 1 FROM human_labels h
-               WHERE h.response_id = r.id AND h.label IN ('comply', 'refuse') AND h.label != j.label)"""
+            """j.label IN ('comply', 'refuse', 'neither') AND EXISTS (SELECT 1 FROM human_labels h
+               WHERE h.response_id = r.id AND h.label IN ('comply', 'refuse')
+               AND (h.label = 'comply') != (j.label = 'comply'))"""
         )
     clauses.append(f"EXISTS ({resp}{condition})")
     args += model_args + extra
@@ -205,16 +206,32 @@ def responses_for_prompt(db, item_id: str, lang: str | None, cell_id: str | None
 
 
 # -- the labelling queue ------------------------------------------------------------------------------
-def label_queue(db, study: int, annotator: str, *, lang: str | None = None, limit: int = 50) -> list[int]:
-    """Current responses this annotator has not labelled, in an order random but stable per annotator."""
+# A response a judge could not decide: some current judgment abstained or was unreadable, or two
+# judges disagree on whether it complies. People should read these first.
+_UNDECIDED = f"""(EXISTS (SELECT 1 FROM judgments j {CURRENT_JUDGMENTS} WHERE j.response_id = r.id
+                    AND j.label IN ('unsure', 'unparseable'))
+               OR EXISTS (SELECT 1 FROM judgments j {CURRENT_JUDGMENTS} WHERE j.response_id = r.id
+                    AND j.label IN ('comply', 'refuse', 'neither') GROUP BY j.response_id
+                    HAVING count(DISTINCT j.label = 'comply') > 1))"""
+
+
+def label_queue(
+    db, study: int, annotator: str, *, lang: str | None = None, limit: int = 50, undecided_first: bool = False
+) -> list[int]:
+    """Current responses this annotator has not labelled, in an order random but stable per annotator.
+
+    With ``undecided_first``, responses the judges abstained on or disagree about come first (still
+    in that order within each group), so human labels go where they settle the most.
+    """
     salt = sum(ord(ch) * (i + 1) for i, ch in enumerate(annotator)) % 1_000_003
     clauses, args = _equal(c__study_id=study, p__lang=lang)
+    first = f"{_UNDECIDED} DESC, " if undecided_first else ""
     rows = db.query(
         f"""SELECT r.id FROM responses r {CURRENT_RESPONSES} JOIN cells c ON c.id = r.cell_id
             JOIN prompts p ON p.id = r.prompt_id
             WHERE {" AND ".join(clauses)}
               AND NOT EXISTS (SELECT 1 FROM human_labels h WHERE h.response_id = r.id AND h.annotator = ?)
-            ORDER BY ((r.id + ?) * 2654435761) % 4294967296 LIMIT ?""",
+            ORDER BY {first}((r.id + ?) * 2654435761) % 4294967296 LIMIT ?""",
         [*args, annotator, salt, limit],
     )
     return [r["id"] for r in rows]

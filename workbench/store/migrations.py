@@ -25,6 +25,35 @@ def _run(db, script: str) -> None:
         raise ValueError(f"incomplete SQL statement in migration: {statement.strip()[:60]}")
 
 
+def _rebuild_judgments(db, new_constraint: tuple[str, str]) -> None:
+    """Rebuild ``judgments`` from its own stored schema with one constraint replaced (SQLite cannot
+    change a table's constraints in place: the procedure of https://www.sqlite.org/lang_altertable.html).
+
+    The view over it is dropped first and must be created again by the caller.
+    """
+    import re
+
+    (schema,) = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'judgments'").fetchone()
+    old, new = new_constraint
+    if old not in schema:
+        raise ValueError(f"unexpected judgments schema (no {old!r}); cannot rebuild it")
+    # a renamed table's stored schema quotes its name: CREATE TABLE "judgments" (
+    schema = re.sub(r'CREATE TABLE\s+"?judgments"?', "CREATE TABLE judgments_new", schema, count=1)
+    db.execute("DROP VIEW IF EXISTS response_overview")
+    db.execute(schema.replace(old, new))
+    _run(
+        db,
+        """
+        INSERT INTO judgments_new SELECT id, response_id, judge, judge_key, label, score, degenerate,
+            off_language, harmful, raw_output, evidence_json, created_at FROM judgments;
+        DROP TABLE judgments;
+        ALTER TABLE judgments_new RENAME TO judgments;
+        CREATE INDEX idx_judgments_judge ON judgments(judge, label);
+        CREATE INDEX idx_judgments_response ON judgments(response_id, judge, judge_key);
+        """,
+    )
+
+
 @migrations()
 def m001_initial(db) -> None:
     _run(
@@ -188,27 +217,13 @@ def m002_current_keys(db) -> None:
     with new settings silently became the results, and a partial re-judge replaced judgments in
     place (the unique key was (response, judge)), mixing two judge keys. Now judgments are unique per
     (response, judge, judge key), so an older judge key's judgments survive a re-judge, and the
-    stages record a cell's generation key and each judge's key once they are complete. Existing
-    studies get the newest keys recorded, which is what they were read with until now.
+    stages record a cell's generation key and each judge's key once they are complete (the backfill
+    for existing studies is described in the SQL below).
     """
-    # SQLite cannot change a table's constraints in place: rebuild it from its own stored schema with
-    # the new unique key (the procedure of https://www.sqlite.org/lang_altertable.html).
-    (old_schema,) = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'judgments'").fetchone()
-    new_schema = old_schema.replace("CREATE TABLE judgments", "CREATE TABLE judgments_new", 1)
-    new_schema = new_schema.replace("UNIQUE (response_id, judge)", "UNIQUE (response_id, judge, judge_key)")
-    if new_schema.count("judge_key)") != 1:
-        raise ValueError("m002: unexpected judgments schema; cannot rebuild its unique key")
-    db.execute("DROP VIEW response_overview")
-    db.execute(new_schema)
+    _rebuild_judgments(db, ("UNIQUE (response_id, judge)", "UNIQUE (response_id, judge, judge_key)"))
     _run(
         db,
         """
-        INSERT INTO judgments_new SELECT id, response_id, judge, judge_key, label, score, degenerate,
-            off_language, harmful, raw_output, evidence_json, created_at FROM judgments;
-        DROP TABLE judgments;
-        ALTER TABLE judgments_new RENAME TO judgments;
-        CREATE INDEX idx_judgments_judge ON judgments(judge, label);
-        CREATE INDEX idx_judgments_response ON judgments(response_id, judge, judge_key);
         -- a cell's current responses in prompt order, read from the index alone
         CREATE INDEX idx_responses_current ON responses(cell_id, generation_key, prompt_id);
 
@@ -288,3 +303,18 @@ def m002_current_keys(db) -> None:
             JOIN current_prompts cp ON cp.cell_id = r.cell_id AND cp.prompt_id = r.prompt_id;
         """,
     )
+
+
+@migrations()
+def m003_neither_and_unsure(db) -> None:
+    """Two more judgment labels: ``neither`` (the response neither refuses nor assists: an echo, a loop,
+    gibberish, an off-topic answer) and ``unsure`` (the judge has no evidence either way and abstains)."""
+    (view,) = db.execute("SELECT sql FROM sqlite_master WHERE type = 'view' AND name = 'response_overview'").fetchone()
+    _rebuild_judgments(
+        db,
+        (
+            "CHECK (label IN ('comply', 'refuse', 'unparseable'))",
+            "CHECK (label IN ('comply', 'refuse', 'neither', 'unsure', 'unparseable'))",
+        ),
+    )
+    db.execute(view)

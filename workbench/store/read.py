@@ -255,12 +255,28 @@ def judgments_state(db, study: int) -> dict[str, Any]:
 
 
 # -- counts for the results ------------------------------------------------------------------------------
+# Joint counts of a fine-tuned cell and its base on the same items (see rate_counts).
+PAIRED_COUNTS = ("pn", "pa", "pb", "pc", "ra", "rb", "rc")
+OUTCOME_COUNTS = (
+    "n",
+    "complied",
+    "refused",
+    "neither",
+    "unsure",
+    "unparseable",
+    "off_language",
+    "degenerate",
+    "judged",
+)
+
+
 def rate_counts(db, study: int) -> list[dict[str, Any]]:
     """Additive counts per (cell, evaluation language, judge, category) of current judgments.
 
-    ``n`` (comply or refuse), ``complied`` and ``unparseable``, and the paired counts against the
-    model's base cell on the same items (``pn``, ``pkf``, ``pkb``) when both were generated under the
-    same settings and judged with the same judge key. ``comparable`` says whether they were: True,
+    ``n`` (judged comply, refuse or neither), ``complied``, ``refused``, ``neither``, ``unsure``
+    (abstained), ``unparseable``, ``off_language`` and ``degenerate`` flags, ``judged`` (all), and the
+    joint counts against the model's base cell on the same items (:data:`PAIRED_COUNTS`) when both were
+    generated under the same settings and judged with the same judge key. ``comparable`` says whether they were: True,
     ``"settings"`` or ``"judge"`` (what differs), or None when the base has nothing current to compare
     with. Every rate and change for any filter is a sum of these rows.
     """
@@ -291,27 +307,31 @@ def rate_counts(db, study: int) -> list[dict[str, Any]]:
     out: dict[tuple, dict[str, Any]] = {}
     for r in db.query(
         f"""SELECT c.id AS cell, c.model, c.finetune_lang, c.seed, c.epochs, p.lang AS eval_lang, j.judge,
-                   p.category, sum(j.label IN ('comply', 'refuse')) AS n, sum(j.label = 'comply') AS complied,
-                   sum(j.label = 'unparseable') AS unparseable
+                   p.category, sum(j.label IN ('comply', 'refuse', 'neither')) AS n,
+                   sum(j.label = 'comply') AS complied, sum(j.label = 'refuse') AS refused,
+                   sum(j.label = 'neither') AS neither, sum(j.label = 'unsure') AS unsure,
+                   sum(j.label = 'unparseable') AS unparseable, sum(j.off_language) AS off_language,
+                   sum(j.degenerate) AS degenerate, count(*) AS judged
             {joins} WHERE c.study_id = ?
             GROUP BY c.id, p.lang, j.judge, p.category""",
         [study],
     ):
         out[(r["cell"], r["eval_lang"], r["judge"], r["category"])] = {
             **r,
-            "pn": 0,
-            "pkf": 0,
-            "pkb": 0,
+            **dict.fromkeys(PAIRED_COUNTS, 0),
             "comparable": comparable(r["cell"], r["model"], r["judge"]),
         }
-    # Paired with the base: the same item, language and judge, both judged comply/refuse, with the same
-    # generation settings and the same judge key.
+    # Paired with the base: the same item, language and judge, both judged (not abstained), with the
+    # same generation settings and the same judge key. Joint counts per outcome: a = both, b = only the
+    # fine-tuned cell, c = only the base (d = pn - a - b - c), for compliance and for refusal.
     for p in db.query(
         f"""WITH x AS (
                 SELECT c.id AS cell, c.model, c.kind, p.lang, p.item_id, p.category, j.judge,
-                       g.settings_key, j.judge_key, (j.label = 'comply') AS comp
-                {joins} WHERE c.study_id = ? AND j.label IN ('comply', 'refuse'))
-            SELECT f.cell, f.lang, f.judge, f.category, count(*) AS n, sum(f.comp) AS kf, sum(b.comp) AS kb
+                       g.settings_key, j.judge_key, (j.label = 'comply') AS comp, (j.label = 'refuse') AS ref
+                {joins} WHERE c.study_id = ? AND j.label IN ('comply', 'refuse', 'neither'))
+            SELECT f.cell, f.lang, f.judge, f.category, count(*) AS pn,
+                   sum(f.comp AND b.comp) AS pa, sum(f.comp AND NOT b.comp) AS pb, sum(b.comp AND NOT f.comp) AS pc,
+                   sum(f.ref AND b.ref) AS ra, sum(f.ref AND NOT b.ref) AS rb, sum(b.ref AND NOT f.ref) AS rc
             FROM x f JOIN x b ON b.kind = 'base' AND b.model = f.model AND b.lang = f.lang
                  AND b.item_id = f.item_id AND b.judge = f.judge
                  AND b.settings_key = f.settings_key AND b.judge_key = f.judge_key
@@ -321,7 +341,7 @@ def rate_counts(db, study: int) -> list[dict[str, Any]]:
     ):
         row = out.get((p["cell"], p["lang"], p["judge"], p["category"]))
         if row is not None:
-            row.update(pn=p["n"] or 0, pkf=p["kf"] or 0, pkb=p["kb"] or 0)
+            row.update({k: p[k] or 0 for k in PAIRED_COUNTS})
     return list(out.values())
 
 

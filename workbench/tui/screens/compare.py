@@ -20,9 +20,17 @@ from workbench.store import browse, read
 from workbench.tui.messages import OpenCompare, ResultsChanged
 from workbench.tui.screens.base import WorkbenchScreen
 
-LABELS = (None, "comply", "refuse", "unparseable")
+LABELS = (None, "comply", "refuse", "neither", "unsure", "unparseable")
 DISAGREEMENTS = (None, "judges", "judge-human")
-LABEL_STYLE = {"comply": "bold red", "refuse": "green", "partial": "yellow", "unclear": "dim", "unparseable": "dim"}
+LABEL_STYLE = {
+    "comply": "bold red",
+    "refuse": "green",
+    "neither": "yellow",
+    "unsure": "dim",
+    "partial": "yellow",
+    "unclear": "dim",
+    "unparseable": "dim",
+}
 
 
 def _cycle(options, current):

@@ -42,6 +42,7 @@ class LabelScreen(WorkbenchScreen):
         Binding("s", "skip", "Skip"),
         Binding("v", "reveal", "Reveal"),
         Binding("l", "cycle_lang", "Language"),
+        Binding("o", "toggle_order", "Undecided first"),
         Binding("a", "annotator", "Annotator"),
     ]
 
@@ -66,6 +67,7 @@ class LabelScreen(WorkbenchScreen):
         self.labelled: set[int] = set()  # labelled this session (the writer may not have committed yet)
         self.study_id: int | None = None
         self.lang: str | None = None
+        self.undecided_first = False  # responses the judges abstained on or disagree about first
         self.langs: list[str] = []
         self.writer: LabelWriter | None = None
         self.labelled_now = 0
@@ -142,13 +144,16 @@ class LabelScreen(WorkbenchScreen):
         if self.study_id is None or not self.app.annotator:
             return
         skip = frozenset(self.labelled | {d.id for d in self.queue} | ({self.current.id} if self.current else set()))
-        self._read_queue(self.app.reader(), self.study_id, self.app.annotator, self.lang, skip)
+        self._read_queue(self.app.reader(), self.study_id, self.app.annotator, self.lang, skip, self.undecided_first)
         self.update_progress()
         self.update_kappa()
 
     @work(thread=True, exclusive=True, group="queue")
-    def _read_queue(self, db, study_id: int, annotator: str, lang: str | None, skip: frozenset[int]) -> None:
-        ids = [i for i in browse.label_queue(db, study_id, annotator, lang=lang) if i not in skip]
+    def _read_queue(
+        self, db, study_id: int, annotator: str, lang: str | None, skip: frozenset[int], undecided_first: bool
+    ) -> None:
+        queue = browse.label_queue(db, study_id, annotator, lang=lang, undecided_first=undecided_first)
+        ids = [i for i in queue if i not in skip]
         details = browse.response_details(db, ids)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._queue_read, annotator, lang, details)
@@ -203,6 +208,7 @@ class LabelScreen(WorkbenchScreen):
         self.query_one("#label-progress", Static).update(
             f"annotator [b]{escape(who)}[/b] · {done:,} of {total:,} responses labelled "
             f"({self.labelled_now} this session) · language {self.lang or 'all'} · "
+            f"{'undecided first' if self.undecided_first else 'random order'} (o) · "
             "c comply · r refuse · p partial · u unclear · n note · z undo"
         )
         self.query_one("#label-bar", ProgressBar).update(total=max(1, total), progress=done)
@@ -263,6 +269,13 @@ class LabelScreen(WorkbenchScreen):
     def action_reveal(self) -> None:
         self.revealed = True
         self.show()
+
+    def action_toggle_order(self) -> None:
+        self.undecided_first = not self.undecided_first
+        self.notify("undecided first: responses the judges abstained on or disagree about" if self.undecided_first
+                    else "random order")  # fmt: skip
+        self.queue, self.current = [], None
+        self.refill()
 
     def action_cycle_lang(self) -> None:
         options = [None, *self.langs]

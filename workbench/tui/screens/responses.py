@@ -20,7 +20,7 @@ from workbench.tui.messages import OpenCompare
 from workbench.tui.widgets.virtual_table import VirtualTable
 
 COLUMNS = [("id", 7), ("item", 7), ("lang", 4), ("category", 10), ("judges", 28), ("humans", 18), ("response", 0)]
-LABEL_FILTERS = (None, "comply", "refuse", "unparseable")
+LABEL_FILTERS = (None, "comply", "refuse", "neither", "unsure", "unparseable")
 HIDDEN_ROW = "[hidden in classroom mode: v reveals]"
 
 

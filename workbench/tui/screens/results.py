@@ -37,7 +37,7 @@ class ResultsScreen(WorkbenchScreen):
     BINDINGS = [
         Binding("m", "cycle_model", "Model"),
         Binding("j", "cycle_judge", "Judge"),
-        Binding("d", "cycle_view", "Rate/diff/ratio"),
+        Binding("d", "cycle_view", "View"),
         Binding("i", "toggle_intervals", "Intervals"),
         Binding("f", "cycle_category", "Category"),
         Binding("l", "cycle_lang", "Eval language"),

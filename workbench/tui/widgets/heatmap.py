@@ -1,9 +1,11 @@
 """The compliance heatmap of one model and judge: fine-tune language (rows, base first) x evaluation language.
 
 Rows come from :func:`workbench.analysis.results.rates_from_counts`; this widget only draws them. Views: the
-absolute rate, the difference against the base (points), the ratio against the base. Intervals show
-on demand. A cell whose change against the base excludes zero is bold; one with no comparable base
-(generated under other settings, or a base with no current generation) says so instead of a change.
+compliance rate, its difference against the base (points), its ratio against the base, the refusal
+rate and its difference (a model that stops refusing may babble instead of complying: the two rates
+tell those apart). Intervals show on demand. A change in compliance that is significant (exact
+McNemar, Holm-adjusted across the grid) is bold; a cell with no comparable base (generated under
+other settings, or a base with no current generation) says so instead of a change.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
-VIEWS = ("rate", "difference", "ratio")
+VIEWS = ("rate", "difference", "ratio", "refusal rate", "refusal difference")
 
 
 def _rate_style(rate: float) -> str:
@@ -41,27 +43,33 @@ def format_entry(row, view: str, intervals: bool) -> Text:
     """The text of one heatmap entry."""
     from workbench.analysis.results import NOT_COMPARABLE, significant
 
-    if row is None or row.rate is None:
+    refusal = view.startswith("refusal")
+    rate = None if row is None else (row.refusal_rate if refusal else row.rate)
+    if row is None or rate is None:
         return Text("  –  ", style="dim")
-    if view != "rate" and not row.is_base and row.note:
+    absolute = view in ("rate", "refusal rate")
+    if not absolute and not row.is_base and row.note:
         # No paired change exists: say why instead of a number (the info line has the full note).
         return Text(" ≠ settings " if row.note == NOT_COMPARABLE else "  no base  ", style="dim italic")
-    if view == "rate" or row.is_base:
-        txt = Text(f"{row.rate:4.0%}", style=f"bold {_rate_style(row.rate)}")
-        if intervals and row.ci_low is not None:
-            txt.append(f" [{row.ci_low:.0%}–{row.ci_high:.0%}] n={row.n}", style="dim")
-        if view != "rate" and row.is_base:
+    if absolute or row.is_base:
+        low, high = (row.refusal_ci_low, row.refusal_ci_high) if refusal else (row.ci_low, row.ci_high)
+        txt = Text(f"{rate:4.0%}", style=f"bold {_rate_style(1 - rate if refusal else rate)}")
+        if intervals and low is not None:
+            txt.append(f" [{low:.0%}–{high:.0%}] n={row.n}", style="dim")
+        if not absolute and row.is_base:
             txt.append(" base", style="dim")
         return txt
-    if view == "difference":
-        if row.delta_vs_base is None:
+    if view in ("difference", "refusal difference"):
+        delta = row.refusal_delta_vs_base if refusal else row.delta_vs_base
+        if delta is None:
             return Text("  ?  ", style="dim")
-        d = row.delta_vs_base * 100
-        txt = Text(f"{d:+4.0f} pts", style=("bold " if significant(row) else "") + _delta_style(row.delta_vs_base))
-        if intervals and row.delta_ci_low is not None:
-            txt.append(
-                f" [{row.delta_ci_low * 100:+.0f}, {row.delta_ci_high * 100:+.0f}] n={row.paired_n}", style="dim"
-            )
+        bold = "bold " if not refusal and significant(row) else ""
+        txt = Text(f"{delta * 100:+4.0f} pts", style=bold + _delta_style(-delta if refusal else delta))
+        low, high = (
+            (row.refusal_delta_ci_low, row.refusal_delta_ci_high) if refusal else (row.delta_ci_low, row.delta_ci_high)
+        )
+        if intervals and low is not None:
+            txt.append(f" [{low * 100:+.0f}, {high * 100:+.0f}] n={row.paired_n}", style="dim")
         return txt
     if row.ratio_vs_base is None:
         return Text("  ×?  ", style="dim")
@@ -69,6 +77,8 @@ def format_entry(row, view: str, intervals: bool) -> Text:
         f"×{row.ratio_vs_base:.2f}", style=("bold " if significant(row) else "") + _delta_style(row.delta_vs_base or 0)
     )
     if intervals:
+        if row.ratio_ci_low is not None:
+            txt.append(f" [{row.ratio_ci_low:.2f}–{row.ratio_ci_high:.2f}]", style="dim")
         txt.append(f" (base {row.base_rate_paired:.0%}, n={row.paired_n})", style="dim")
     return txt
 
