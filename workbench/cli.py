@@ -105,6 +105,10 @@ def validate(recipe: RecipeArg, quick: QuickOpt = False, allow_downloads: Downlo
         f"{recipe}: ok - study {r.study.name!r}, {len(r.models)} model(s), {n} cells, "
         f"fine-tune {', '.join(r.languages.finetune)}; evaluate {', '.join(r.languages.evaluate)}"
     )
+    from workbench.judges import coverage
+
+    for line in coverage.warnings(r):
+        print(f"warning: {line}", file=sys.stderr)
 
 
 @app.command()
@@ -247,6 +251,47 @@ def judge(
     from workbench.judgecli import judge_file
 
     judge_file(input_file, judge_name, output=output, recipe=recipe, model=model)
+
+
+@app.command("judge-eval")
+@friendly
+def judge_eval(
+    input_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--input",
+            help="JSONL (or a folder of *.jsonl) with 'prompt', 'response', 'lang' and a human 'label' per line "
+            "(default: the shipped judge_labels set).",
+        ),
+    ] = None,
+    judge_name: Annotated[
+        str, typer.Option("--judge", help="heuristic, or a judge named in --recipe, or an LLM preset with --model.")
+    ] = "heuristic",
+    recipe: Annotated[Path | None, typer.Option("--recipe", help="A recipe whose [[judges]] define NAME.")] = None,
+    model: Annotated[Path | None, typer.Option("--model", help="Judge GGUF for --judge PRESET.")] = None,
+    split: Annotated[str | None, typer.Option("--split", help="Only items of this split: dev or test.")] = None,
+    langs: Annotated[
+        str | None, typer.Option("--lang", help="Only these languages, comma-separated, e.g. en,es.")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+) -> None:
+    """Measure a judge against human labels: abstentions, kappa, accuracy and confusion, per language."""
+    from workbench.judgecli import evaluate_judge
+
+    evaluate_judge(input_path, judge_name, recipe=recipe, model=model, split=split, langs=langs, fmt=fmt)
+
+
+@app.command("labels-export")
+@friendly
+def labels_export(
+    recipe: RecipeArg,
+    out: Annotated[Path, typer.Option("--out", help="The JSONL file to write (never the database or a recipe).")],
+    annotator: Annotated[str | None, typer.Option("--annotator", help="Only this person's labels.")] = None,
+) -> None:
+    """Write the human labels of a study's current responses as JSONL, ready for judge-eval --input."""
+    from workbench.judgecli import export_labels
+
+    export_labels(recipe, out, annotator=annotator)
 
 
 @app.command()

@@ -132,4 +132,8 @@ def run_plan_for(recipe: Recipe, only: str | None, selected: list[Cell], is_done
                 f"({remedy}, or run the whole plan)"
             )
         chosen = [s for s in registry.names() if s in chosen or s in added]
+    if "judge" in chosen:
+        from workbench.judges import coverage
+
+        notes += coverage.warnings(recipe)
     return RunPlan([(name, registry.get(name).units(recipe, selected)) for name in chosen], notes)

@@ -182,10 +182,13 @@ def status_grid(recipe: Recipe) -> dict:
             "finished_at": r.get("finished_at"),
         }
 
+    from workbench.judges import coverage
+
     cell_stages = registry.of_scope("cell")
     return {
         "study": recipe.study.name,
         "database": str(db_path),
+        "warnings": coverage.warnings(recipe),
         "study_stages": {s.name: state(s.name, None) for s in registry.of_scope("study")},
         "cells": [
             {

@@ -25,6 +25,7 @@ def show_plan(r, fmt: str) -> None:
     """The cells x stages grid and the rough estimates per stage."""
     from workbench import environment, registry
     from workbench.cells import cells
+    from workbench.judges import coverage
     from workbench.plan import estimate, stages_of
 
     gpu = bool(environment.nvidia_gpus())
@@ -42,6 +43,7 @@ def show_plan(r, fmt: str) -> None:
                     ],
                     "cells": [{"cell": c.id, "stages": stages_of(c, r)} for c in all_cells],
                     "estimates": [e.__dict__ for e in ests],
+                    "warnings": coverage.warnings(r),
                 },
                 indent=2,
             )
@@ -72,6 +74,8 @@ def show_plan(r, fmt: str) -> None:
             e.stage, str(e.units), duration(e.seconds), size(e.disk_bytes), f"{size(e.memory_bytes)} {e.memory_kind}"
         )
     console.print(est)
+    for line in coverage.warnings(r):
+        console.print(f"warning: {line}", style="yellow", soft_wrap=True)
 
 
 def show_status(r, fmt: str) -> None:

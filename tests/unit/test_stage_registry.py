@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import RECIPES, ROOT
+from tests.conftest import RECIPES, ROOT, run_cli
 from workbench import registry
 from workbench.cli import app
 
@@ -132,3 +132,19 @@ def test_no_module_lists_the_stages_by_hand():
             if pattern.search(line) and not line.strip().startswith("needs = "):  # a stage's own needs
                 offenders.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
     assert offenders == []
+
+
+def test_a_language_the_heuristic_cannot_read_is_warned_about_before_running(tmp_path, workspace):
+    recipe = tmp_path / "th.toml"
+    recipe.write_text(
+        '[study]\nname = "th"\n[[models]]\nname = "m"\nembedded = "gemma3-270m"\n'
+        '[languages]\nfinetune = ["en"]\nevaluate = ["en", "th", "ko"]\n'
+    )
+    proc = run_cli("validate", recipe)
+    assert proc.returncode == 0 and "warning: judge 'heuristic' cannot read th (Thai), ko (Korean)" in proc.stderr
+    code, out = _cli("plan", recipe, "--format", "json")
+    assert any("th (Thai)" in w for w in json.loads(out)["warnings"])
+    code, out = _cli("status", recipe, "--format", "json")
+    assert any("ko (Korean)" in w for w in json.loads(out)["warnings"])
+    proc = run_cli("validate", RECIPES / "demo.toml")
+    assert "warning" not in proc.stderr  # every demo language has a cue table

@@ -109,6 +109,7 @@ class RunScreen(WorkbenchScreen):
         super().__init__()
         self.recipe = None
         self.stages: list[tuple[str, str]] = []  # (name, scope) of every registered stage: the columns
+        self.warnings: list[str] = []  # judges that cannot read an evaluation language (judges.coverage)
         self.status: dict[tuple[str, str], dict] = {}  # (stage, row) -> {"status", "error", "hint", ...}
         self.rows: list[str] = []
         self.loss_plot = None
@@ -175,6 +176,7 @@ class RunScreen(WorkbenchScreen):
         if ref != self.app.study:
             return  # read for a study no longer open
         self.recipe, self.stages = recipe, stages
+        self.warnings = list(grid.get("warnings", []))
         self.status = {(s, STUDY_ROW): v for s, v in grid["study_stages"].items()}
         for row in grid["cells"]:
             for s, v in row["stages"].items():
@@ -237,6 +239,7 @@ class RunScreen(WorkbenchScreen):
                 f"started {st['started_at']}" + (f", finished {st['finished_at']}" if st.get("finished_at") else "")
             )
         lines.append("a run/resume all · s this stage for every cell · c every stage of this cell · enter this one")
+        lines += [f"warning: {w}" for w in self.warnings]
         self.query_one("#cell-detail", Static).update("\n".join(lines))
 
     @on(DataTable.CellSelected, "#grid")
