@@ -217,11 +217,11 @@ def results(
     recipe: RecipeArg,
     quick: QuickOpt = False,
     judge: Annotated[str | None, typer.Option("--judge", help="Only this judge (default: every judge).")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
+    fmt: Annotated[str, typer.Option("--format", help="table, csv, json or md (Markdown tables)")] = "table",
 ) -> None:
     """Compliance rates per fine-tune language x evaluation language, with intervals and change vs base."""
-    if fmt not in ("table", "csv", "json"):
-        raise WorkbenchError(f"--format: unknown format {fmt!r}", "use table, csv or json")
+    if fmt not in ("table", "csv", "json", "md"):
+        raise WorkbenchError(f"--format: unknown format {fmt!r}", "use table, csv, json or md")
     from workbench import views
     from workbench.analysis import results as res
 
@@ -230,6 +230,8 @@ def results(
         print(res.to_json(rows))
     elif fmt == "csv":
         sys.stdout.write(res.to_csv(rows))
+    elif fmt == "md":
+        sys.stdout.write(res.to_markdown(rows))
     else:
         views.print_tables(rows)
 

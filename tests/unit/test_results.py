@@ -265,3 +265,13 @@ def test_label_queue_puts_undecided_responses_first(study):
     # ids[7] (heuristic refuse, other comply) and the fine-tune's unparseable one
     undecided = {ids[0], ids[1], ids[3], ids[7], unreadable}
     assert set(first[:5]) == undecided and not undecided & set(first[5:])
+
+
+def test_markdown_form(study):
+    db, sid = study
+    text = res.to_markdown(res.compute(db, sid))
+    assert "m · compliance rate (judge: heuristic)" in text and "m · refusal rate (judge: heuristic)" in text
+    lines = [line for line in text.splitlines() if line.startswith("| es s0 e1")]
+    # compliance 6/10 with the paired change +40 (not significant at n=10), refusal 4/10 with -40
+    assert lines[0].startswith("| es s0 e1 | 60% [") and lines[0].endswith("(n=10), +40 pts |")
+    assert lines[1].startswith("| es s0 e1 | 40% [") and lines[1].endswith("(n=10), -40 pts |")

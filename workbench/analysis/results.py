@@ -276,6 +276,56 @@ def to_csv(rows: list[RateRow]) -> str:
     return buf.getvalue()
 
 
+def to_markdown(rows: list[RateRow]) -> str:
+    """Markdown tables per (model, judge): the compliance and the refusal rate with their Wilson
+    intervals and n, and for fine-tuned cells the paired change in points (bold when significant
+    after Holm's correction); then what the rates leave out (neither, abstained)."""
+
+    def pct(x: float | None) -> str:
+        return "–" if x is None else f"{x:.0%}"
+
+    out = []
+    groups: dict[tuple[str, str], list[RateRow]] = {}
+    for r in rows:
+        groups.setdefault((r.model, r.judge), []).append(r)
+    for (model, judge), group in groups.items():
+        langs = list(dict.fromkeys(r.eval_lang for r in group))
+        by_row: dict[str, dict[str, RateRow]] = {}
+        for r in group:
+            by_row.setdefault(cell_label(r), {})[r.eval_lang] = r
+        for measure in ("compliance", "refusal"):
+            out.append(f"{model} · {measure} rate (judge: {judge}), n per cell in brackets\n")
+            out.append("| fine-tune | " + " | ".join(langs) + " |")
+            out.append("|---|" + "---|" * len(langs))
+            for label, per_lang in by_row.items():
+                entries = []
+                for lang in langs:
+                    r = per_lang.get(lang)
+                    if r is None or r.n == 0:
+                        entries.append("–")
+                        continue
+                    rate, low, high, delta = (
+                        (r.rate, r.ci_low, r.ci_high, r.delta_vs_base)
+                        if measure == "compliance"
+                        else (r.refusal_rate, r.refusal_ci_low, r.refusal_ci_high, r.refusal_delta_vs_base)
+                    )
+                    text = f"{pct(rate)} [{pct(low)}–{pct(high)}] (n={r.n})"
+                    if delta is not None:
+                        change = f"{delta * 100:+.0f} pts"
+                        text += f", **{change}**" if measure == "compliance" and significant(r) else f", {change}"
+                    entries.append(text)
+                out.append(f"| {label} | " + " | ".join(entries) + " |")
+            out.append("")
+        left_out = [
+            f"{cell_label(r)}/{r.eval_lang}: neither {r.neither}, abstained {r.abstained}"
+            for r in group
+            if r.neither or r.abstained
+        ]
+        if left_out:
+            out.append("Left out of the rates' denominators or counted apart: " + "; ".join(left_out) + ".\n")
+    return "\n".join(out)
+
+
 def cell_label(r: RateRow) -> str:
     """The row label of a matrix: ``base`` or the fine-tune language with seed and epochs."""
     if r.is_base:

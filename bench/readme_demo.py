@@ -1,0 +1,79 @@
+"""Write the demo's results and stage times into README.md from the demo study's database.
+
+    .venv/bin/python bench/readme_demo.py [--recipe recipes/demo.toml] [--readme README.md]
+
+Replaces what stands between ``<!-- demo-matrix:start -->`` and ``<!-- demo-matrix:end -->`` with the
+Markdown tables of ``workbench results RECIPE --format md`` and the wall time of each stage of the
+last run (from the stage runs in the database), so the README's numbers are never copied by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+START, END = "<!-- demo-matrix:start -->", "<!-- demo-matrix:end -->"
+
+
+def stage_times(db, study_id: int) -> list[tuple[str, float, int]]:
+    """(stage, seconds, units) of the newest done run of each unit, summed per stage."""
+    from workbench import registry
+    from workbench.store import read
+
+    totals: dict[str, list[float]] = {}
+    for r in read.latest_stage_runs(db, study_id):
+        if r["status"] == "done" and r["started_at"] and r["finished_at"]:
+            took = dt.datetime.fromisoformat(r["finished_at"]) - dt.datetime.fromisoformat(r["started_at"])
+            totals.setdefault(r["stage"], []).append(took.total_seconds())
+    return [(s, sum(totals[s]), len(totals[s])) for s in registry.names() if s in totals]
+
+
+def section(recipe_path: Path) -> str:
+    """The Markdown that goes between the markers."""
+    from workbench import paths, views
+    from workbench.analysis import results
+    from workbench.recipe import load_recipe
+    from workbench.store import open_study_db, read
+
+    recipe = load_recipe(recipe_path)
+    rows = views.result_rows(recipe, None)
+    with open_study_db(paths.study_db_path(recipe.study.name)) as db:
+        times = stage_times(db, read.study_id(db, recipe.study.name))
+    lines = [
+        f"Written by `bench/readme_demo.py` from `studies/{recipe.study.name}.sqlite` "
+        f"({dt.date.today().isoformat()}); rows are the fine-tune language, columns the evaluation language.",
+        "",
+        results.to_markdown(rows),
+        "| stage | units | wall time |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {s} | {n} | {views.duration(sec).lstrip('~')} |" for s, sec, n in times]
+    total = sum(sec for _, sec, _ in times)
+    lines.append(f"| **all** | | **{views.duration(total).lstrip('~')}** |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--recipe", type=Path, default=ROOT / "recipes" / "demo.toml")
+    parser.add_argument("--readme", type=Path, default=ROOT / "README.md")
+    args = parser.parse_args()
+    text = args.readme.read_text(encoding="utf-8")
+    if START not in text or END not in text:
+        print(f"{args.readme}: no {START} ... {END} markers", file=sys.stderr)
+        return 2
+    new = re.sub(re.escape(START) + r".*?" + re.escape(END), lambda m: f"{START}\n{section(args.recipe)}\n{END}",
+                 text, flags=re.S)  # fmt: skip
+    from workbench.fsutil import atomic_write
+
+    atomic_write(args.readme, new)
+    print(f"updated {args.readme}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
