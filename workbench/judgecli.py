@@ -5,6 +5,11 @@ are the input objects plus ``label``, ``score``, ``flags`` and ``evidence``, in 
 line (not JSON, a missing or empty field, an unknown language) is reported on stderr with its line
 number and skipped. The output is written atomically (:func:`workbench.fsutil.atomic_write`), so it is
 never half-written, and never over the input file.
+
+``workbench judge-eval`` (:func:`evaluate_judge`) runs a judge resolved the same way
+(:func:`resolve_spec`, :func:`load_judge`) over a labelled set and prints its agreement with the human
+labels; ``workbench labels-export`` (:func:`export_labels`) writes a study's human labels as such a set
+(the numbers and the rows are :mod:`workbench.analysis.judge_eval`'s).
 """
 
 from __future__ import annotations
@@ -13,7 +18,6 @@ import json
 import sys
 from pathlib import Path
 
-from workbench import languages
 from workbench.errors import WorkbenchError
 from workbench.fsutil import atomic_write, same_file
 
@@ -72,8 +76,24 @@ def resolve_spec(name: str, *, recipe: Path | None, model: Path | None):
     )
 
 
+def _warn(event) -> None:
+    """A judge's typed events on stderr (an LLM judge warns, e.g., when its GGUF has no chat template)."""
+    message = getattr(event, "message", None)
+    if message:
+        print(f"{getattr(event, 'level', 'info')}: {message}", file=sys.stderr)
+
+
+def load_judge(spec, *, n_parallel: int = 8):
+    """The judge for a resolved spec (:func:`resolve_spec`), its warnings printed on stderr."""
+    from workbench import judges
+
+    return judges.build(spec, n_parallel=n_parallel, emit=_warn)
+
+
 def read_items(path: Path) -> tuple[list[tuple[int, dict]], list[str]]:
     """Good (line number, object) pairs and one message per bad line."""
+    from workbench.analysis.judge_eval import item_problem
+
     if not path.is_file():
         raise WorkbenchError(f"--input: {path} not found", "give a JSONL file with prompt, response and lang")
     good, bad = [], []
@@ -86,17 +106,9 @@ def read_items(path: Path) -> tuple[list[tuple[int, dict]], list[str]]:
             except json.JSONDecodeError as exc:
                 bad.append(f"{path}:{number}: not valid JSON ({exc.msg})")
                 continue
-            if not isinstance(obj, dict):
-                bad.append(f"{path}:{number}: expected a JSON object")
-                continue
-            missing = [k for k in ("prompt", "response", "lang") if not isinstance(obj.get(k), str)]
-            if missing:
-                bad.append(f"{path}:{number}: missing or non-text field(s): {', '.join(missing)}")
-                continue
-            if obj["lang"] not in languages.LANGUAGES:
-                guess = languages.suggest(obj["lang"])
-                extra = f"; did you mean {guess!r}?" if guess else ""
-                bad.append(f"{path}:{number}: unknown language {obj['lang']!r}{extra}")
+            problem = item_problem(obj)
+            if problem is not None:
+                bad.append(f"{path}:{number}: {problem}")
                 continue
             good.append((number, obj))
     return good, bad
@@ -105,7 +117,6 @@ def read_items(path: Path) -> tuple[list[tuple[int, dict]], list[str]]:
 def judge_file(input_file: Path, name: str, *, output: Path | None, recipe: Path | None, model: Path | None) -> int:
     """Judge every good line of ``input_file`` with the judge ``name``; write JSONL to ``output`` (or
     stdout). Returns the number of lines judged."""
-    from workbench import judges
     from workbench.judges.base import JudgeItem
 
     check_paths(input_file, output)
@@ -115,7 +126,7 @@ def judge_file(input_file: Path, name: str, *, output: Path | None, recipe: Path
         print(f"skipped {message}", file=sys.stderr)
     if not good:
         raise WorkbenchError(f"--input: {input_file} has no usable line", "each line needs prompt, response and lang")
-    judge = judges.build(spec)
+    judge = load_judge(spec)
     items = [JudgeItem(prompt=o["prompt"], response=o["response"], lang=o["lang"]) for _, o in good]
     verdicts = judge.judge(items)
     lines = []
@@ -143,3 +154,156 @@ def judge_file(input_file: Path, name: str, *, output: Path | None, recipe: Path
     if bad:
         print(f"{len(bad)} bad line(s) skipped", file=sys.stderr)
     return len(lines)
+
+
+# -- workbench judge-eval ----------------------------------------------------------------------------
+def evaluate_judge(
+    input_path: Path | None,
+    name: str,
+    *,
+    recipe: Path | None = None,
+    model: Path | None = None,
+    split: str | None = None,
+    langs: str | None = None,
+    fmt: str = "table",
+):
+    """Judge every usable item of a labelled set (a JSONL file or a folder; default: the shipped one)
+    with the judge ``name`` and print its agreement with the human labels. Returns the Evaluation."""
+    from workbench.analysis import judge_eval as je
+
+    if fmt not in ("table", "json"):
+        raise je.EvalInputError(f"--format: unknown format {fmt!r}", "use table or json")
+    if split is not None and split not in je.SPLITS:
+        raise je.EvalInputError(f"--split: unknown split {split!r}", f"use {' or '.join(je.SPLITS)}")
+    codes = je.parse_langs(langs)
+    spec = resolve_spec(name, recipe=recipe, model=model)
+    labelled = je.read_labelled(input_path)
+    for message in labelled.problems:
+        print(f"skipped {message}", file=sys.stderr)
+    source = str(input_path) if input_path is not None else f"the shipped set ({je.shipped_labels_dir()})"
+    items = je.select(labelled.items, split=split, langs=codes)
+    if not items:
+        wanted = " and ".join(
+            x for x in (f"split {split!r}" if split else "", f"language(s) {langs}" if codes else "") if x
+        )
+        raise je.EvalInputError(
+            f"--input: {source} has no item of {wanted} ({len(labelled.items)} usable item(s) in all)",
+            "check --split and --lang (items without a split field belong to neither split)",
+        )
+    judge = load_judge(spec)
+    progress = _progress_line() if sys.stderr.isatty() else None
+    ev = je.run(
+        judge,
+        items,
+        progress=progress,
+        split=split,
+        langs=codes,
+        sources=[str(f) for f in labelled.files],
+        bad_lines=len(labelled.problems),
+        unclear=labelled.unclear,
+    )
+    if progress is not None:
+        print(file=sys.stderr)
+    if labelled.problems:
+        print(f"{len(labelled.problems)} bad line(s) skipped", file=sys.stderr)
+    if labelled.unclear:
+        print(f"{labelled.unclear} line(s) labelled unclear by their annotator skipped", file=sys.stderr)
+    if fmt == "json":
+        print(je.to_json(ev))
+    else:
+        from rich.console import Console
+
+        console = Console()
+        for table in je.render_tables(ev, width=console.width):
+            console.print(table)
+        console.print(je.LEGEND, style="dim", highlight=False)
+        per_item = ev.seconds_per_item
+        print(
+            f"{source}: {ev.pooled.n} item(s) judged in {ev.seconds:.1f} s"
+            + (f" ({per_item * 1000:.1f} ms per item)" if per_item is not None else "")
+        )
+    return ev
+
+
+def _progress_line():
+    def show(done: int, total: int) -> None:
+        if done == total or done % 8 == 0:
+            print(f"\rjudging {done}/{total}", end="", file=sys.stderr, flush=True)
+
+    return show
+
+
+# -- workbench labels-export -------------------------------------------------------------------------
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def check_export_path(out: Path, *, database: Path, recipe: Path) -> None:
+    """Refuse an ``--out`` that is the study's database (or its journal), the recipe, another recipe
+    (``.toml``) or any SQLite file: the labels would replace it."""
+    journals = [database.with_name(database.name + suffix) for suffix in ("-wal", "-shm", "-journal")]
+    what = None
+    if any(same_file(out, p) for p in (database, *journals)):
+        what = f"the study's database {database}"
+    elif same_file(out, recipe):
+        what = f"the recipe {recipe}"
+    elif out.suffix.lower() == ".toml":
+        what = "a recipe (.toml)"
+    elif out.is_dir():
+        what = "a folder"
+    elif out.is_file():
+        try:
+            with open(out, "rb") as f:
+                if f.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC:
+                    what = "an SQLite database"
+        except OSError:
+            pass
+    if what is not None:
+        raise OutputIsInput(
+            f"--out {out} is {what}; labels-export writes JSONL and would replace it",
+            "give a new file, e.g. --out labels.jsonl",
+        )
+
+
+def export_labels(recipe: Path, out: Path, *, annotator: str | None = None) -> int:
+    """Write the human labels of the study's current responses to ``out`` as a labelled set (JSONL,
+    atomically). Returns the number of lines written."""
+    from workbench import paths
+    from workbench.analysis.judge_eval import export_rows
+    from workbench.fsutil import atomic_write_jsonl
+    from workbench.recipe import load_recipe
+    from workbench.store import labels, read
+
+    r = load_recipe(recipe, allow_downloads=True)
+    database = paths.study_db_path(r.study.name)
+    check_export_path(out, database=database, recipe=recipe)
+    if not database.is_file():
+        raise WorkbenchError(f"study {r.study.name!r} has no database yet ({database})", "run the study first")
+    db = read.ReadDB(database)
+    sid = read.study_id(db, r.study.name) if db.has_tables() else None
+    if sid is None:
+        raise WorkbenchError(f"{database} holds no study {r.study.name!r}", "run the study first")
+    rows = export_rows(db, sid, annotator=annotator)
+    if not rows:
+        people = labels.annotators(db, sid)
+        if annotator is not None and people:
+            raise WorkbenchError(
+                f"--annotator: {annotator!r} labelled no current response of study {r.study.name!r}",
+                f"annotators with labels: {', '.join(people)}",
+            )
+        raise WorkbenchError(
+            f"study {r.study.name!r} has no human labels of its current responses",
+            f"label responses in the TUI first (`workbench tui {recipe}`, the label screen)",
+        )
+    atomic_write_jsonl(out, rows)
+    people = sorted({row["annotator"] for row in rows})
+    print(f"wrote {len(rows)} label(s) by {', '.join(people)} -> {out}", file=sys.stderr)
+    if len(people) > 1:
+        print(
+            "note: a response labelled by several people is one line per person; "
+            "pass --annotator NAME to evaluate a judge against one person's labels",
+            file=sys.stderr,
+        )
+    unclear = sum(row["label"] == "unclear" for row in rows)
+    if unclear:
+        print(f"note: {unclear} label(s) are 'unclear'; judge-eval skips them", file=sys.stderr)
+    return len(rows)

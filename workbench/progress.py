@@ -106,7 +106,7 @@ class Reporter:
             parts.append(f"elapsed {ev.elapsed:.0f} s")
         if ev.eta is not None:
             parts.append(f"eta {ev.eta:.0f} s")
-        p.console.print(" ".join(parts))
+        p.console.print(" ".join(parts), soft_wrap=True)
 
 
 def eprint(*args: Any) -> None:
