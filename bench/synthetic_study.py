@@ -180,7 +180,7 @@ def make_study(path: str | Path, n_responses: int, seed: int = 0, *, recipe_path
     # (results, lists, compare, labels) only sees current responses and current judgments.
     for c in all_cells:
         if c.id in per_cell:
-            db.set_current_generation(c.id, key, SETTINGS_KEY, per_cell[c.id])
+            db.set_current_generation(c.id, key, SETTINGS_KEY)
             for judge, judge_key in zip(JUDGES, ("hkey", "lkey"), strict=True):
                 db.set_current_judgments(c.id, judge, judge_key, key, per_cell[c.id])
     # Every registered stage done, so the plan grid reads as a finished study.
