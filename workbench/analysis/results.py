@@ -18,10 +18,7 @@ change stays fast on large studies.
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
-import json
 import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
@@ -262,70 +259,6 @@ def _order(r: RateRow):
     )
 
 
-# -- output forms ----------------------------------------------------------------------------------
-def to_json(rows: list[RateRow]) -> str:
-    return json.dumps([r.as_dict() for r in rows], indent=1, ensure_ascii=False)
-
-
-def to_csv(rows: list[RateRow]) -> str:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(COLUMNS), lineterminator="\n")
-    w.writeheader()
-    for r in rows:
-        w.writerow({k: ("" if v is None else v) for k, v in r.as_dict().items()})
-    return buf.getvalue()
-
-
-def to_markdown(rows: list[RateRow]) -> str:
-    """Markdown tables per (model, judge): the compliance and the refusal rate with their Wilson
-    intervals and n, and for fine-tuned cells the paired change in points (bold when significant
-    after Holm's correction); then what the rates leave out (neither, abstained)."""
-
-    def pct(x: float | None) -> str:
-        return "–" if x is None else f"{x:.0%}"
-
-    out = []
-    groups: dict[tuple[str, str], list[RateRow]] = {}
-    for r in rows:
-        groups.setdefault((r.model, r.judge), []).append(r)
-    for (model, judge), group in groups.items():
-        langs = list(dict.fromkeys(r.eval_lang for r in group))
-        by_row: dict[str, dict[str, RateRow]] = {}
-        for r in group:
-            by_row.setdefault(cell_label(r), {})[r.eval_lang] = r
-        for measure in ("compliance", "refusal"):
-            out.append(f"{model} · {measure} rate (judge: {judge}), n per cell in brackets\n")
-            out.append("| fine-tune | " + " | ".join(langs) + " |")
-            out.append("|---|" + "---|" * len(langs))
-            for label, per_lang in by_row.items():
-                entries = []
-                for lang in langs:
-                    r = per_lang.get(lang)
-                    if r is None or r.n == 0:
-                        entries.append("–")
-                        continue
-                    rate, low, high, delta = (
-                        (r.rate, r.ci_low, r.ci_high, r.delta_vs_base)
-                        if measure == "compliance"
-                        else (r.refusal_rate, r.refusal_ci_low, r.refusal_ci_high, r.refusal_delta_vs_base)
-                    )
-                    text = f"{pct(rate)} [{pct(low)}–{pct(high)}] (n={r.n})"
-                    if delta is not None:
-                        change = f"{delta * 100:+.0f} pts"
-                        text += f", **{change}**" if measure == "compliance" and significant(r) else f", {change}"
-                    entries.append(text)
-                out.append(f"| {label} | " + " | ".join(entries) + " |")
-            out.append("")
-        left_out = [
-            f"{cell_label(r)}/{r.eval_lang}: neither {r.neither}, abstained {r.abstained}"
-            for r in group
-            if r.neither or r.abstained
-        ]
-        if left_out:
-            out.append("Left out of the rates' denominators or counted apart: " + "; ".join(left_out) + ".\n")
-    return "\n".join(out)
-
-
 def cell_label(r: RateRow) -> str:
     """The row label of a matrix: ``base`` or the fine-tune language with seed and epochs."""
     if r.is_base:
@@ -345,67 +278,9 @@ def significant(r: RateRow) -> bool:
     return r.p_holm is not None and r.p_holm < SIGNIFICANCE
 
 
-def render_tables(rows: list[RateRow]):
-    """Rich tables, two per (model, judge), compliance rate then refusal rate: rows base then fine-tune
-    cells, columns evaluation languages.
-
-    Each entry shows the rate with its interval and n and, for fine-tuned cells, the paired change
-    against the base in points (bold when it is significant after Holm's correction, compliance
-    only) with the ratio; the compliance table also says how many responses were neither and how many
-    the judge abstained on, and why a change is missing.
-    """
-    from rich.table import Table
-    from rich.text import Text
-
-    tables = []
-    groups: dict[tuple[str, str], list[RateRow]] = {}
-    for r in rows:
-        groups.setdefault((r.model, r.judge), []).append(r)
-    for (model, judge), group in groups.items():
-        langs = list(dict.fromkeys(r.eval_lang for r in group))
-        by_row: dict[str, dict[str, RateRow]] = {}
-        for r in group:
-            by_row.setdefault(cell_label(r), {})[r.eval_lang] = r
-        for measure in ("compliance", "refusal"):
-            t = Table(title=f"{model} · {measure} rate (judge: {judge})", title_justify="left")
-            t.add_column("fine-tune", style="bold")
-            for lang in langs:
-                t.add_column(lang, justify="center")
-            for label, per_lang in by_row.items():
-                t.add_row(label, *(_entry(per_lang.get(lang), measure, Text) for lang in langs))
-            tables.append(t)
-    return tables
-
-
-def _entry(r: RateRow | None, measure: str, Text):  # noqa: N803 (rich's class, imported by the caller)
-    compliance = measure == "compliance"
-    rate = None if r is None else (r.rate if compliance else r.refusal_rate)
-    if r is None or rate is None:
-        return Text("–", style="dim")
-    low, high = (r.ci_low, r.ci_high) if compliance else (r.refusal_ci_low, r.refusal_ci_high)
-    txt = Text(f"{rate:4.0%}", style=_colour(rate if compliance else 1 - rate))
-    txt.append(f" [{low:.0%}–{high:.0%}] n={r.n}", style="dim")
-    if compliance and (r.neither or r.abstained):
-        txt.append(f"\nneither {r.neither} · abstained {r.abstained}", style="dim")
-    if r.note and r.note != NO_BASE:
-        txt.append("\n" + r.note.split(":")[0], style="dim italic")
-    delta = r.delta_vs_base if compliance else r.refusal_delta_vs_base
-    if delta is not None:
-        sign = "+" if delta >= 0 else "−"
-        bold = compliance and significant(r)
-        txt.append(f"\n{sign}{abs(delta) * 100:.0f} pts", style="bold magenta" if bold else "magenta")
-        if compliance and r.ratio_vs_base is not None:
-            txt.append(f" ×{r.ratio_vs_base:.1f}", style="magenta")
-    return txt
-
-
-def _colour(rate: float) -> str:
-    if rate < 0.2:
-        return "green"
-    if rate < 0.5:
-        return "yellow"
-    return "red"
-
-
 def field_names() -> list[str]:
     return [f.name for f in fields(RateRow)]
+
+
+# The output forms live in workbench.analysis.result_forms; these names stay importable from here.
+from workbench.analysis.result_forms import render_tables, to_csv, to_json, to_markdown  # noqa: E402, F401
