@@ -110,6 +110,9 @@ def test_agreement(snap_compare, app):
     async def run_before(pilot):
         await open_synth(pilot, mode="agreement")
         await wait_for(pilot, lambda: pilot.app.screen.query_one("#agreement").row_count > 0)
+        # the rows arrive from workers (one per refresh): let them all finish, then the table size its columns
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause(0.1)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=_ready(None, run_before))
 

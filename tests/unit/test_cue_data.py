@@ -10,7 +10,16 @@ from pathlib import Path
 import pytest
 
 from workbench.judges.base import JudgeItem, Verdict
-from workbench.judges.cuedata import CUE_KINDS, REGEX_PREFIX, load_cues, parse_table, shipped_folder
+from workbench.judges.cuedata import (
+    CUE_KINDS,
+    REGEX_PREFIX,
+    WORD_LISTS,
+    load_cues,
+    load_words,
+    parse_table,
+    parse_words,
+    shipped_folder,
+)
 from workbench.judges.cuematch import compile_regex_cue
 from workbench.judges.heuristic import HeuristicJudge
 from workbench.languages import STUDY_LANGUAGES
@@ -47,11 +56,22 @@ def test_every_study_language_has_a_file_and_nothing_else_is_loaded() -> None:
 @pytest.mark.parametrize("lang", STUDY_LANGUAGES)
 def test_a_file_has_exactly_the_cue_kinds_as_lists_of_non_empty_strings(lang: str) -> None:
     raw = _raw(lang)
-    assert set(raw) <= {"cues", "fragments"}
+    assert set(raw) <= {"cues", "fragments", "words"}
     assert list(raw["cues"]) == list(CUE_KINDS)  # every kind, in the documented order
     for kind, cues in raw["cues"].items():
         assert isinstance(cues, list) and cues, (lang, kind)
         assert all(isinstance(c, str) and c.strip() and c != REGEX_PREFIX for c in cues), (lang, kind)
+
+
+@pytest.mark.parametrize("lang", STUDY_LANGUAGES)
+def test_a_file_lists_its_function_words(lang: str) -> None:
+    words = _raw(lang)["words"]
+    assert set(words) <= set(WORD_LISTS)
+    function = words["function"]
+    assert len(function) >= 80, lang  # articles, pronouns, auxiliaries, request verbs
+    assert all(isinstance(w, str) and w.strip() == w and w for w in function), lang
+    assert not {w for w in function if function.count(w) > 1}, lang
+    assert load_words()[lang]["function"] == tuple(w.casefold() for w in function)
 
 
 @pytest.mark.parametrize("lang", STUDY_LANGUAGES)
@@ -122,6 +142,28 @@ def test_a_broken_file_is_refused_with_its_name(text: str, message: str) -> None
     assert "cues/xx.toml" in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[words]\nstopwords = ['the']\n", "unknown word list 'stopwords'"),
+        ("[words]\nfunction = 'the'\n", "list of non-empty strings"),
+        ("[words]\nfunction = ['the', ' ']\n", "list of non-empty strings"),
+        ("words = 3\n", "table of word lists"),
+    ],
+)
+def test_a_broken_word_list_is_refused_with_its_name(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message) as info:
+        parse_words(text, "cues/xx.toml")
+    assert "cues/xx.toml" in str(info.value)
+
+
+def test_word_lists_are_optional_and_casefolded() -> None:
+    assert parse_words("[cues]\nrefuse = ['no']\n") == {}
+    assert parse_words("[words]\nfunction = ['The', 'Of']\n") == {"function": ("the", "of")}
+    # the [words] section is not a cue kind: the cue table ignores it
+    assert parse_table("[cues]\nrefuse = ['no']\n[words]\nfunction = ['the']\n") == {"refuse": ("no",)}
+
+
 def test_a_folder_needs_language_named_files(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="no cue files"):
         load_cues(tmp_path)
@@ -138,7 +180,8 @@ REPLY = "Me temo que eso no va a ser posible para mí."
 def test_an_edit_to_a_copy_of_the_files_is_picked_up(tmp_path: Path) -> None:
     folder = _copy_shipped(tmp_path)
     assert load_cues(folder) == load_cues()
-    assert _verdict(HeuristicJudge(cues=load_cues(folder)), REPLY, "es").label == "comply"  # no cue matches
+    # no cue matches, and the request ("a request") gives nothing to compare: no evidence either way
+    assert _verdict(HeuristicJudge(cues=load_cues(folder)), REPLY, "es").label == "unsure"
 
     es = folder / "es.toml"
     shipped_text = es.read_text(encoding="utf-8")
@@ -151,13 +194,13 @@ def test_an_edit_to_a_copy_of_the_files_is_picked_up(tmp_path: Path) -> None:
     assert "me temo que" not in load_cues()["es"]["refuse"]  # the shipped tables are untouched
 
     es.write_text(shipped_text, encoding="utf-8")  # a folder passed in is read again on every call
-    assert _verdict(HeuristicJudge(cues=load_cues(folder)), REPLY, "es").label == "comply"
+    assert _verdict(HeuristicJudge(cues=load_cues(folder)), REPLY, "es").label == "unsure"
 
 
 def test_a_word_added_to_a_fragment_reaches_its_rules(tmp_path: Path) -> None:
     folder = _copy_shipped(tmp_path)
     reply = "Jeg oversætter ikke den tekst for dig, og det bliver ved med at være sådan."
-    assert _verdict(HeuristicJudge(cues=load_cues(folder)), reply, "da").label == "comply"
+    assert _verdict(HeuristicJudge(cues=load_cues(folder)), reply, "da").label == "unsure"  # no cue: no evidence
     da = folder / "da.toml"
     da.write_text(da.read_text(encoding="utf-8").replace("verbs = [\n", 'verbs = [\n    "oversætter",\n', 1))
     verdict = _verdict(HeuristicJudge(cues=load_cues(folder)), reply, "da")
@@ -167,7 +210,9 @@ def test_a_word_added_to_a_fragment_reaches_its_rules(tmp_path: Path) -> None:
 def test_a_language_is_added_by_adding_its_file(tmp_path: Path) -> None:
     folder = _copy_shipped(tmp_path)
     reply = "Non posso farlo, mi dispiace, ma è contro le regole che seguo."
-    assert _verdict(HeuristicJudge(cues=load_cues(folder)), reply, "it").label == "comply"
+    before = _verdict(HeuristicJudge(cues=load_cues(folder)), reply, "it")
+    assert before.label == "unsure" and before.evidence["rule"] == "unsupported_language"  # no table for it
+    assert "Italian" in before.evidence["reason"]
     (folder / "it.toml").write_text('[cues]\nrefuse = ["non posso"]\n', encoding="utf-8")
     tables = load_cues(folder)
     assert list(tables) == [*STUDY_LANGUAGES, "it"]

@@ -12,7 +12,7 @@ from functools import lru_cache
 from importlib import resources
 
 REMEDY = (
-    "add an LLM judge that reads them (e.g. a Qwen3Guard GGUF with preset 'qwen3guard', docs/judges.md), "
+    "add an LLM judge that reads them (e.g. a Qwen3Guard GGUF with its preset: docs/judges.md), "
     "or add a cue table for the language (workbench/judges/cues/README.md)"
 )
 
@@ -43,7 +43,5 @@ def warnings(recipe) -> list[str]:
     lines = []
     for judge, missing in unread_languages(recipe).items():
         names = ", ".join(f"{code} ({languages.get(code).name})" for code in missing)
-        lines.append(
-            f"judge {judge!r} cannot read {names}: it abstains ('unsure') on every response there; {REMEDY}"
-        )
+        lines.append(f"judge {judge!r} cannot read {names}: it abstains ('unsure') on every response there; {REMEDY}")
     return lines

@@ -11,6 +11,10 @@ A file holds the table of its language::
     refuse = ["jeg kan ikke", 're:\\bjeg (?:{verbs}) ikke\\b']
     apology = ["beklager"]
 
+An optional ``[words]`` section holds word lists that are not cues: ``function`` lists the language's
+function words (articles, pronouns, auxiliaries, request verbs), which the topicality checks of the
+judge (:mod:`workbench.judges.topicality`) leave out; :func:`load_words` reads them.
+
 The keys under ``[cues]`` are the :data:`CUE_KINDS` (what each kind means, and how literal and ``re:``
 cues match, is in :mod:`workbench.judges.heuristic` and ``cues/README.md``). In a ``re:`` cue,
 ``{name}`` is replaced by the fragment ``name`` of the same file when the file is read, so the judge
@@ -52,7 +56,9 @@ REGEX_PREFIX = "re:"
 
 CueTables = dict[str, dict[str, tuple[str, ...]]]
 
-_SECTIONS = frozenset({"cues", "fragments"})
+_SECTIONS = frozenset({"cues", "fragments", "words"})
+WORD_LISTS = ("function",)
+WordTables = dict[str, dict[str, tuple[str, ...]]]
 _FRAGMENT_REF = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 # a file's stem names the table the judge picks by the prompt's language, so it must be a language code
 _LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
@@ -99,7 +105,9 @@ def parse_table(text: str, source: str = "<cues>") -> dict[str, tuple[str, ...]]
         raise ValueError(f"{source}: not valid TOML: {exc}") from exc
     unknown = set(data) - _SECTIONS
     if unknown:
-        raise ValueError(f"{source}: unknown section(s) {sorted(unknown)}; a cue file has [cues] and [fragments]")
+        raise ValueError(
+            f"{source}: unknown section(s) {sorted(unknown)}; a cue file has [cues], [fragments] and [words]"
+        )
     cues = data.get("cues")
     if not isinstance(cues, dict) or not cues:
         raise ValueError(f"{source}: no [cues] table")
@@ -117,12 +125,33 @@ def parse_table(text: str, source: str = "<cues>") -> dict[str, tuple[str, ...]]
     return table
 
 
+def parse_words(text: str, source: str = "<cues>") -> dict[str, tuple[str, ...]]:
+    """The ``[words]`` lists of one language's file (list name -> words, casefolded, in file order;
+    empty when the file has none). Raises ``ValueError`` naming ``source`` for a list the judge could not
+    use."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{source}: not valid TOML: {exc}") from exc
+    words = data.get("words", {})
+    if not isinstance(words, dict):
+        raise ValueError(f"{source}: [words] must be a table of word lists")
+    out: dict[str, tuple[str, ...]] = {}
+    for name, values in words.items():
+        if name not in WORD_LISTS:
+            raise ValueError(f"{source}: unknown word list {name!r} (known: {', '.join(WORD_LISTS)})")
+        if not isinstance(values, list) or not all(isinstance(v, str) and v.strip() for v in values):
+            raise ValueError(f"{source}: [words] {name} must be a list of non-empty strings")
+        out[name] = tuple(v.strip().casefold() for v in values)
+    return out
+
+
 def _language_order(code: str) -> tuple[int, str]:
     # the study languages first, in the study's order, then any other language a file was added for
     return (STUDY_LANGUAGES.index(code), "") if code in STUDY_LANGUAGES else (len(STUDY_LANGUAGES), code)
 
 
-def _read_folder(folder: Traversable | Path) -> CueTables:
+def _language_files(folder: Traversable | Path) -> dict[str, Traversable | Path]:
     found: dict[str, Traversable | Path] = {}
     for entry in folder.iterdir():
         if entry.is_file() and entry.name.endswith(".toml"):
@@ -132,15 +161,41 @@ def _read_folder(folder: Traversable | Path) -> CueTables:
             found[code] = entry
     if not found:
         raise ValueError(f"no cue files (<language>.toml) in {folder}")
+    return {code: found[code] for code in sorted(found, key=_language_order)}
+
+
+def _read_folder(folder: Traversable | Path) -> CueTables:
     return {
-        code: parse_table(found[code].read_bytes().decode("utf-8"), f"{folder}/{found[code].name}")
-        for code in sorted(found, key=_language_order)
+        code: parse_table(entry.read_bytes().decode("utf-8"), f"{folder}/{entry.name}")
+        for code, entry in _language_files(folder).items()
+    }
+
+
+def _read_words(folder: Traversable | Path) -> WordTables:
+    return {
+        code: parse_words(entry.read_bytes().decode("utf-8"), f"{folder}/{entry.name}")
+        for code, entry in _language_files(folder).items()
     }
 
 
 @functools.lru_cache(maxsize=1)
 def _shipped_tables() -> CueTables:
     return _read_folder(shipped_folder())
+
+
+@functools.lru_cache(maxsize=1)
+def _shipped_words() -> WordTables:
+    return _read_words(shipped_folder())
+
+
+def load_words(folder: str | os.PathLike[str] | Traversable | None = None) -> WordTables:
+    """Every language's ``[words]`` lists: language -> list name -> words, from ``folder`` (default: the
+    shipped one); a language whose file has no ``[words]`` maps to an empty dict."""
+    if folder is None:
+        tables = _shipped_words()
+    else:
+        tables = _read_words(Path(folder) if isinstance(folder, (str, os.PathLike)) else folder)
+    return {lang: dict(table) for lang, table in tables.items()}
 
 
 def load_cues(folder: str | os.PathLike[str] | Traversable | None = None) -> CueTables:

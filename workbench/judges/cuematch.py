@@ -79,7 +79,10 @@ def compile_regex_cue(cue: str, lang: str) -> re.Pattern[str]:
         raise ValueError(f"bad regex cue {cue!r} in the {lang!r} table: {exc}") from exc
 
 
-Literals = tuple[re.Pattern[str], list[str]] | None
+# One literal cue compiled: the text it must contain (a cheap substring test before the regex runs), its
+# pattern, the cue as written, and its rank (longest first: the longest cue at a position wins).
+Literal = tuple[str, re.Pattern[str], str, int]
+Literals = tuple[Literal, ...]
 Rules = tuple[tuple[re.Pattern[str], str], ...]
 
 
@@ -87,18 +90,35 @@ Rules = tuple[tuple[re.Pattern[str], str], ...]
 # is the slow part, so a kind's patterns are compiled once per process for a given tuple of cues.
 @functools.lru_cache(maxsize=512)
 def _compile_kind(lang: str, cues: tuple[str, ...]) -> tuple[Literals, Rules]:
-    """One kind's literal cues as one alternation (longest first, so the longest cue at a position wins,
-    each alternative a named group), and its ``re:`` cues compiled one by one."""
+    """One kind's literal cues, each with the substring it needs and its rank (longest first, so the
+    longest cue at a position wins, as in one alternation), and its ``re:`` cues compiled one by one."""
     literal = [c for c in set(cues) if not c.startswith(REGEX_PREFIX)]
-    cues_sorted = sorted(literal, key=lambda c: len(normalize(c)), reverse=True)
-    literals: Literals = None
-    if cues_sorted:
-        alternatives = "|".join(f"(?P<c{i}>{_cue_pattern(c)})" for i, c in enumerate(cues_sorted))
-        literals = (re.compile(alternatives), cues_sorted)
+    cues_sorted = sorted(literal, key=lambda c: (-len(normalize(c)), c))
+    literals = tuple(
+        (normalize(c.rstrip("*")).strip() or normalize(c.rstrip("*")), re.compile(_cue_pattern(c)), c, rank)
+        for rank, c in enumerate(cues_sorted)
+    )
     rules = tuple(
         (compile_regex_cue(cue, lang), cue) for cue in sorted(c for c in set(cues) if c.startswith(REGEX_PREFIX))
     )
     return literals, rules
+
+
+def _literal_hits(text: str, literals: Literals) -> list[tuple[int, int, str]]:
+    """Where the literal cues match ``text``, as one alternation of them would find them: left to right,
+    not overlapping, the longest cue winning at a position. Only cues whose text occurs are run."""
+    found: list[tuple[int, int, int, str]] = []
+    for needle, pattern, cue, rank in literals:
+        if needle in text:
+            found += [(m.start(), rank, m.end(), cue) for m in pattern.finditer(text)]
+    found.sort()
+    out: list[tuple[int, int, str]] = []
+    cursor = 0
+    for start, _, end, cue in found:
+        if start >= cursor:
+            out.append((start, end, cue))
+            cursor = end
+    return out
 
 
 @dataclass(frozen=True)
@@ -127,16 +147,16 @@ class CueMatcher:
     rejected here, when a judge is built, rather than on the first reply."""
 
     def __init__(self, tables: dict[str, dict[str, tuple[str, ...]]]) -> None:
-        self._literals: dict[str, dict[str, tuple[re.Pattern[str], list[str]]]] = {}
+        self._literals: dict[str, dict[str, Literals]] = {}
         self._rules: dict[str, list[tuple[str, re.Pattern[str], str]]] = {}
         for lang, table in tables.items():
-            literals: dict[str, tuple[re.Pattern[str], list[str]]] = {}
+            literals: dict[str, Literals] = {}
             rules: list[tuple[str, re.Pattern[str], str]] = []
             for kind, cues_of_kind in table.items():
                 if kind not in CUE_KINDS:
                     raise ValueError(f"unknown cue kind {kind!r} in the {lang!r} table")
                 compiled, kind_rules = _compile_kind(lang, tuple(cues_of_kind))
-                if compiled is not None:
+                if compiled:
                     literals[kind] = compiled
                 rules += [(kind, regex, cue) for regex, cue in kind_rules]
             self._literals[lang] = literals
@@ -150,10 +170,8 @@ class CueMatcher:
         """Every cue of the named tables found in ``text`` (normalised), table by table, kind by kind."""
         hits: list[CueHit] = []
         for lang in tables:
-            for kind, (pattern, cue_list) in self._literals.get(lang, {}).items():
-                for m in pattern.finditer(text):
-                    index = int(m.lastgroup[1:]) if m.lastgroup else 0
-                    hits.append(CueHit(lang, kind, cue_list[index], m.start(), m.end()))
+            for kind, literals in self._literals.get(lang, {}).items():
+                hits += [CueHit(lang, kind, cue, start, end) for start, end, cue in _literal_hits(text, literals)]
             for kind, regex, cue in self._rules.get(lang, []):
                 hits += [CueHit(lang, kind, cue, m.start(), m.end()) for m in regex.finditer(text)]
         return hits

@@ -1,5 +1,6 @@
 """Whether a reply is degenerate: empty, looping (a line, a sentence or a phrase repeated) or garbled
-(replacement characters, few letters, one character repeated, scripts mixed inside words).
+(replacement characters, few letters, one character repeated, scripts mixed inside words, word salad,
+tokenizer pieces).
 """
 
 from __future__ import annotations
@@ -31,6 +32,14 @@ SYMBOL_RUN = 25  # one other non-space character repeated this many times in a r
 MIN_ALNUM_SHARE = 0.5  # letters and digits among non-space characters (texts of 30+ non-space chars)
 DOMINANT_CHAR_SHARE = 0.4  # one character making up this share of 20+ non-space characters
 REPLACEMENT_SHARE = 0.02  # U+FFFD among characters (with at least two of them)
+SALAD_MIN_TOKENS = 8  # word salad is judged on texts of at least this many tokens ...
+SALAD_SHARE = 0.2  # ... where this share of tokens repeats, or is a piece of, the token before it
+SALAD_MIN_REPEATS = 3
+ARTIFACT_MIN = 2  # tokenizer pieces ("<unk>", "##ing", "▁word") that make a text garbled
+
+# pieces of a model's vocabulary that leak into text when decoding goes wrong: unknown/special tokens,
+# WordPiece continuations ("##ing", not a markdown "## Heading"), SentencePiece and byte-level space marks
+_ARTIFACT_RE = re.compile(r"<unk>|</?s>|<pad>|<mask>|<\|[a-z_]{2,20}\|>|(?<![#\w])##(?=\w)|\u2581|\u0120(?=\w)", re.I)
 
 
 def _norm_line(line: str) -> str:
@@ -195,6 +204,23 @@ def _garble_rules(text: str) -> list[tuple[str, dict[str, Any]]]:
     return fired
 
 
+def _salad_rules(text: str) -> list[tuple[str, dict[str, Any]]]:
+    """Word salad (tokens stammered or cut: "lock lock", "tel telefone", "的的的") and tokenizer pieces."""
+    fired: list[tuple[str, dict[str, Any]]] = []
+    artifacts = _ARTIFACT_RE.findall(text)
+    tokens = [t.casefold() for t in _LOOP_TOKEN_RE.findall(text)]
+    stammered = 0
+    for prev, tok in zip(tokens, tokens[1:], strict=False):
+        if tok == prev or (min(len(tok), len(prev)) >= 2 and (tok.startswith(prev) or prev.startswith(tok))):
+            stammered += 1
+    share = stammered / (len(tokens) - 1) if len(tokens) > 1 else 0.0
+    if len(tokens) >= SALAD_MIN_TOKENS and stammered >= SALAD_MIN_REPEATS and share >= SALAD_SHARE:
+        fired.append(("word_salad", {"stammered": stammered, "tokens": len(tokens), "share": round(share, 3)}))
+    if len(artifacts) >= ARTIFACT_MIN or (artifacts and fired):
+        fired.append(("tokenizer_artifacts", {"count": len(artifacts), "examples": sorted(set(artifacts))[:4]}))
+    return fired
+
+
 def degeneracy(text: str) -> tuple[bool, dict[str, Any]]:
     """Whether ``text`` is degenerate (empty, looping or garbled), with the evidence.
 
@@ -210,14 +236,16 @@ def degeneracy(text: str) -> tuple[bool, dict[str, Any]]:
       non-space characters are letters or digits), ``dominant_char`` (one character 40 %+ of 20+),
       ``char_run`` (one letter 10+ or one symbol 25+ times in a row; markdown rules excepted),
       ``mixed_script_words`` (words mixing alphabets, e.g. Latin with Cyrillic), ``script_soup`` (4+
-      scripts in one text).
+      scripts in one text), ``word_salad`` (20 %+ of 8+ tokens repeat or are a piece of the token before
+      them: "lock lock", "tel telefone", "的的的"), ``tokenizer_artifacts`` (two or more vocabulary pieces
+      such as ``<unk>``, ``##ing``, ``\u2581word``, or one in word salad).
 
     Han and kana count one character per token, so Chinese loops are found too. Ordinary short answers,
     lists (numbered lines differ) and markdown separators do not fire.
     """
     if not text or not text.strip():
         return True, {"rule": "empty", "rules": ["empty"]}
-    fired = _loop_rules(text) + _garble_rules(text)
+    fired = _loop_rules(text) + _garble_rules(text) + _salad_rules(text)
     if not fired:
         return False, {"rule": None, "rules": []}
     evidence: dict[str, Any] = {"rule": fired[0][0], "rules": [name for name, _ in fired]}

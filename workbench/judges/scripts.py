@@ -4,6 +4,7 @@ both language identification and the degeneracy checks stand on.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections import Counter
 
@@ -34,6 +35,7 @@ _SCRIPT_RANGES: tuple[tuple[int, int, str], ...] = (
 _DENSE_SCRIPTS = frozenset({"Han", "Kana", "Hangul"})
 
 
+@functools.lru_cache(maxsize=8192)
 def char_script(ch: str) -> str | None:
     """The script of a letter or combining mark (``None`` for anything else)."""
     if not (ch.isalpha() or unicodedata.category(ch).startswith("M")):
@@ -48,9 +50,9 @@ def char_script(ch: str) -> str | None:
 def script_profile(text: str) -> tuple[Counter[str], float]:
     """Letters per script, and the text's length in letters (dense-script characters count twice)."""
     counts: Counter[str] = Counter()
-    for ch in text:
+    for ch, n in Counter(text).items():
         script = char_script(ch)
         if script is not None:
-            counts[script] += 1
+            counts[script] += n
     weighted = sum(n * (2 if s in _DENSE_SCRIPTS else 1) for s, n in counts.items())
     return counts, float(weighted)

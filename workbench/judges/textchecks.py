@@ -50,4 +50,4 @@ __all__ = [
 ]
 
 # part of every judge's key: bump it when any check below changes what it says about a reply
-TEXTCHECKS_VERSION = "textchecks-1"
+TEXTCHECKS_VERSION = "textchecks-2"

@@ -32,6 +32,9 @@ def _kappa_text(kappa: float | None) -> Text:
     return Text(f"{kappa:.2f}", style=f"bold {style}")
 
 
+COLUMNS = ("kind", "annotator", "vs", "language", "n", "agreed", "κ", "left out")
+
+
 class AgreementScreen(WorkbenchScreen):
     MODE = "agreement"
     TITLE_TEXT = "Agreement"
@@ -46,7 +49,7 @@ class AgreementScreen(WorkbenchScreen):
     def on_mount(self) -> None:
         super().on_mount()
         table = self.query_one("#agreement", DataTable)
-        for col in ("kind", "annotator", "vs", "language", "n", "agreed", "κ", "left out"):
+        for col in COLUMNS:
             table.add_column(col, key=col)
 
     def study_changed(self) -> None:
@@ -78,19 +81,27 @@ class AgreementScreen(WorkbenchScreen):
         if ref != self.app.study:
             return
         table = self.query_one("#agreement", DataTable)
-        table.clear()
-        for r in rows:
-            pct = f"{r.percent_agreement:.0%}" if r.percent_agreement is not None else "–"
-            table.add_row(
+        cells = [
+            (
                 r.kind.replace("annotator-", "vs "),
                 r.rater_a,
                 r.rater_b,
                 Text(r.lang, style="bold") if r.lang == "all" else r.lang,
                 str(r.n),
-                pct,
+                f"{r.percent_agreement:.0%}" if r.percent_agreement is not None else "–",
                 _kappa_text(r.kappa),
                 str(r.excluded),
             )
+            for r in rows
+        ]
+        # Widths from the content, given explicitly: a table filled from a worker's rows can be drawn
+        # before it measures them (seen as clipped columns).
+        widths = [max([len(c)] + [len(str(row[i])) for row in cells]) for i, c in enumerate(COLUMNS)]
+        table.clear(columns=True)
+        for col, width in zip(COLUMNS, widths, strict=True):
+            table.add_column(col, key=col, width=width)
+        for row in cells:
+            table.add_row(*row)
         summary = self.query_one("#agreement-summary", Static)
         if message:
             summary.update(message)
