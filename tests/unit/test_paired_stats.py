@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import ROOT
-from workbench.analysis import agreement, results
+from workbench.analysis import agreement
 from workbench.analysis import paired as pr
 
 Z95 = 1.959963984540054
@@ -113,9 +113,9 @@ def test_bad_input_is_an_error():
 def test_wilson_helper_agrees_with_scipy_and_statsmodels():
     for n in (1, 7, 40):
         for k in range(n + 1):
-            assert pr._wilson(k, n, Z95) == pytest.approx(results.wilson(k, n), abs=1e-12)
+            assert pr.wilson_interval(k, n, Z95) == pytest.approx(_statsmodels_wilson(k, n), abs=1e-12)
             z90 = 1.6448536269514722
-            assert pr._wilson(k, n, z90) == pytest.approx(_statsmodels_wilson(k, n, alpha=0.10), abs=1e-12)
+            assert pr.wilson_interval(k, n, z90) == pytest.approx(_statsmodels_wilson(k, n, alpha=0.10), abs=1e-12)
 
 
 # -- paired ratio: Bonett & Price (2006) ----------------------------------------------------------

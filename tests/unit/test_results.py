@@ -275,3 +275,12 @@ def test_markdown_form(study):
     # compliance 6/10 with the paired change +40 (not significant at n=10), refusal 4/10 with -40
     assert lines[0].startswith("| es s0 e1 | 60% [") and lines[0].endswith("(n=10), +40 pts |")
     assert lines[1].startswith("| es s0 e1 | 40% [") and lines[1].endswith("(n=10), -40 pts |")
+
+
+def test_wilson_equals_scipys():
+    from scipy.stats import binomtest
+
+    for n in (1, 2, 7, 45, 300):
+        for k in range(0, n + 1, max(1, n // 7)):
+            ci = binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
+            assert res.wilson(k, n) == pytest.approx((ci.low, ci.high), abs=1e-12)

@@ -50,7 +50,7 @@ def _check_counts(*counts: int) -> None:
             raise ValueError(f"counts must not be negative (got {counts})")
 
 
-def _wilson(k: int, n: int, z: float) -> tuple[float, float]:
+def wilson_interval(k: int, n: int, z: float) -> tuple[float, float]:
     """Wilson score interval for k of n (n > 0) at normal quantile z, in closed form.
 
     Closed form rather than scipy's ``binomtest`` so that any z works (Bonett & Price adjust z)
@@ -104,8 +104,8 @@ def paired_difference_ci(a: int, b: int, c: int, d: int, confidence: float = 0.9
     if n == 0:
         return NONE
     p1, p2 = (a + b) / n, (a + c) / n
-    l1, u1 = _wilson(a + b, n, z)
-    l2, u2 = _wilson(a + c, n, z)
+    l1, u1 = wilson_interval(a + b, n, z)
+    l2, u2 = wilson_interval(a + c, n, z)
     phi = _newcombe_phi(a, b, c, d)
     diff = p1 - p2
     down1, up2 = p1 - l1, u2 - p2
@@ -145,8 +145,8 @@ def paired_ratio_ci(a: int, b: int, c: int, d: int, confidence: float = 0.95) ->
     big_b = math.sqrt((1 - (x_ft + 1) / (m + 2)) / (x_ft + 1))
     big_c = math.sqrt((1 - (x_base + 1) / (m + 2)) / (x_base + 1))
     z_adj = z * big_a / (big_b + big_c)
-    l1, u1 = _wilson(x_ft, m, z_adj)
-    l2, u2 = _wilson(x_base, m, z_adj)
+    l1, u1 = wilson_interval(x_ft, m, z_adj)
+    l2, u2 = wilson_interval(x_base, m, z_adj)
     # l2 > 0 because x_base > 0
     return l1 / u2, u1 / l2
 
