@@ -128,6 +128,16 @@ def judge_file(input_file: Path, name: str, *, output: Path | None, recipe: Path
         raise WorkbenchError(f"--input: {input_file} has no usable line", "each line needs prompt, response and lang")
     judge = load_judge(spec)
     items = [JudgeItem(prompt=o["prompt"], response=o["response"], lang=o["lang"]) for _, o in good]
+    if spec.kind == "heuristic":
+        from workbench.judges import coverage
+
+        unread = sorted({i.lang for i in items} - set(coverage.heuristic_languages()))
+        if unread:
+            print(
+                f"warning: judge {spec.name!r} cannot read {', '.join(unread)}: those lines are 'unsure'; "
+                f"{coverage.REMEDY}",
+                file=sys.stderr,
+            )
     verdicts = judge.judge(items)
     lines = []
     for (_, obj), v in zip(good, verdicts, strict=True):
