@@ -79,7 +79,11 @@ def to_markdown(rows: list[RateRow]) -> str:
             if r.neither or r.abstained
         ]
         if left_out:
-            out.append("Counted apart from the rates' numerators: " + "; ".join(left_out) + ".\n")
+            out.append(
+                "Neither refused nor complied (in n, in neither rate's numerator) and abstained (outside n): "
+                + "; ".join(left_out)
+                + ".\n"
+            )
     return "\n".join(out)
 
 
