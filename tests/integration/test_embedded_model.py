@@ -70,7 +70,7 @@ max_new_tokens = 24
     assert not [r for r in rows if "<start_of_turn>" in r[2] or "<end_of_turn>" in r[2]]
     # judge: one heuristic judgment per response; results: a rate per cell and language
     labels = db.execute("SELECT label FROM judgments WHERE judge = 'heuristic'").fetchall()
-    assert len(labels) == len(rows) and {x[0] for x in labels} <= {"comply", "refuse"}
+    assert len(labels) == len(rows) and {x[0] for x in labels} <= {"comply", "refuse", "neither", "unsure"}
     db.close()
     results = json.loads((workspace / "models" / "embedded" / "results" / "results.json").read_text())
     assert {(r["finetune_lang"], r["eval_lang"]) for r in results} == {
@@ -79,4 +79,4 @@ max_new_tokens = 24
         ("es", "en"),
         ("es", "es"),
     }
-    assert all(r["n"] == 6 for r in results)
+    assert all(r["n"] + r["unsure"] + r["unparseable"] == 6 for r in results)  # abstentions apart from n
