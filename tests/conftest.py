@@ -76,3 +76,22 @@ def kill_mid_run(cmd, db_path, sql, total, *, at_least=2, timeout=120):
     at_kill = rows()
     assert at_kill[: len(before)] == before  # committed rows are intact
     return before, at_kill
+
+
+def add_test_response(db, prompt_id, cell, *, key="g1", text="..."):
+    """Commit one response with fixed generation fields (store, results and judge-eval tests)."""
+    return db.add_response(
+        {
+            "prompt_id": prompt_id,
+            "cell_id": cell,
+            "generation_key": key,
+            "text": text,
+            "temperature": 0.0,
+            "top_p": 1.0,
+            "max_new_tokens": 8,
+            "params_json": {},
+            "prompt_tokens": 5,
+            "completion_tokens": 3,
+            "finish_reason": "stop",
+        }
+    )

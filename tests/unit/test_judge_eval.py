@@ -11,7 +11,7 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, add_test_response
 from workbench import paths
 from workbench.analysis import judge_eval as je
 from workbench.analysis.paired import kappa_ci
@@ -302,24 +302,6 @@ evaluate = ["en", "es"]
 """
 
 
-def _response(db, prompt_id, cell, text, key="g1"):
-    return db.add_response(
-        {
-            "prompt_id": prompt_id,
-            "cell_id": cell,
-            "generation_key": key,
-            "text": text,
-            "temperature": 0.0,
-            "top_p": 1.0,
-            "max_new_tokens": 8,
-            "params_json": {},
-            "prompt_tokens": 5,
-            "completion_tokens": 3,
-            "finish_reason": "stop",
-        }
-    )
-
-
 @pytest.fixture
 def study(workspace, tmp_path):
     """Study "lx": one base cell, four current responses (en, es), labels by ana and ben, a current
@@ -338,9 +320,9 @@ def study(workspace, tmp_path):
             for lang in ("en", "es")
         ],
     )
-    old = _response(db, "a001:en", "m/base", "comply old reply", key="g0")
+    old = add_test_response(db, "a001:en", "m/base", text="comply old reply", key="g0")
     texts = {"a001:en": "comply sure", "a002:en": "refuse no", "a001:es": "neither la la", "a002:es": "comply sí"}
-    rid = {p: _response(db, p, "m/base", t) for p, t in texts.items()}
+    rid = {p: add_test_response(db, p, "m/base", text=t) for p, t in texts.items()}
     db.set_current_generation("m/base", "g1", "s1")
     for r in rid.values():
         db.add_judgment({"response_id": r, "judge": "heuristic", "judge_key": "k1", "label": "refuse", "score": None})

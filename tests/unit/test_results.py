@@ -6,26 +6,9 @@ import json
 
 import pytest
 
+from tests.conftest import add_test_response
 from workbench.analysis import results as res
 from workbench.store import open_study_db
-
-
-def _response(db, prompt_id, cell, key="g1", text="..."):
-    return db.add_response(
-        {
-            "prompt_id": prompt_id,
-            "cell_id": cell,
-            "generation_key": key,
-            "text": text,
-            "temperature": 0.0,
-            "top_p": 1.0,
-            "max_new_tokens": 8,
-            "params_json": {},
-            "prompt_tokens": 5,
-            "completion_tokens": 3,
-            "finish_reason": "stop",
-        }
-    )
 
 
 def _judge(db, rid, label, judge="heuristic"):
@@ -66,10 +49,10 @@ def study(tmp_path):
         ],
     )
     for i in range(10):
-        _judge(db, _response(db, f"a{i:03d}:es", "m/base"), "comply" if i < 2 else "refuse")
-        _judge(db, _response(db, f"a{i:03d}:es", "m/es/s0-e1"), "comply" if i < 6 else "refuse")
+        _judge(db, add_test_response(db, f"a{i:03d}:es", "m/base"), "comply" if i < 2 else "refuse")
+        _judge(db, add_test_response(db, f"a{i:03d}:es", "m/es/s0-e1"), "comply" if i < 6 else "refuse")
     # one more prompt only the fine-tune answered, and its judge could not read the answer
-    _judge(db, _response(db, "a010:es", "m/es/s0-e1"), "unparseable")
+    _judge(db, add_test_response(db, "a010:es", "m/es/s0-e1"), "unparseable")
     _make_current(db, "m/base", 10)
     _make_current(db, "m/es/s0-e1", 11)
     yield db, sid
@@ -122,12 +105,12 @@ def test_filters_and_generation_keys(study):
     assert rows["m/es/s0-e1"].complied == 5 and rows["m/es/s0-e1"].delta_vs_base == pytest.approx(0.6)
     # a regeneration of the base that has not finished is not the base's results yet
     for i in range(5):
-        _judge(db, _response(db, f"a{i:03d}:es", "m/base", key="g2"), "comply")
+        _judge(db, add_test_response(db, f"a{i:03d}:es", "m/base", key="g2"), "comply")
     rows = {r.cell: r for r in res.compute(db, sid)}
     assert (rows["m/base"].n, rows["m/base"].complied) == (10, 2)
     # once complete (same settings, a new GGUF) it is, and the change is against it
     for i in range(5, 10):
-        _judge(db, _response(db, f"a{i:03d}:es", "m/base", key="g2"), "comply")
+        _judge(db, add_test_response(db, f"a{i:03d}:es", "m/base", key="g2"), "comply")
     _make_current(db, "m/base", 10, key="g2")
     rows = {r.cell: r for r in res.compute(db, sid)}
     assert rows["m/base"].rate == 1.0
@@ -194,10 +177,10 @@ def test_prompts_added_to_the_recipe_are_not_read_until_all_are_answered(study):
     db.add_prompts(sid, [{"item_id": f"b{i:03d}", "lang": "ga", "text": "?", "source": "t"} for i in range(4)])
     # the base answers 2 of the 4 new prompts under its current generation key, then stops
     for i in range(2):
-        _judge(db, _response(db, f"b{i:03d}:ga", "m/base"), "comply")
+        _judge(db, add_test_response(db, f"b{i:03d}:ga", "m/base"), "comply")
     assert {r.eval_lang for r in res.compute(db, sid) if r.cell == "m/base"} == {"es"}
     for i in range(2, 4):
-        _judge(db, _response(db, f"b{i:03d}:ga", "m/base"), "comply")
+        _judge(db, add_test_response(db, f"b{i:03d}:ga", "m/base"), "comply")
     ids = [r["prompt_id"] for r in db.query("SELECT prompt_id FROM responses WHERE cell_id = 'm/base'")]
     db.set_current_generation("m/base", "g1", "s1", ids)
     db.set_current_judgments("m/base", "heuristic", "k", "g1", len(ids))
@@ -211,7 +194,7 @@ def test_prompts_added_to_the_recipe_are_not_read_until_all_are_answered(study):
 def test_no_change_when_the_base_has_a_new_generation_not_yet_judged(study):
     db, sid = study
     for i in range(10):
-        _response(db, f"a{i:03d}:es", "m/base", key="g2")
+        add_test_response(db, f"a{i:03d}:es", "m/base", key="g2")
     db.set_current_generation("m/base", "g2", "s1")  # complete, but its judge has not read it yet
     ft = {r.cell: r for r in res.compute(db, sid)}["m/es/s0-e1"]
     assert ft.delta_vs_base is None and ft.note == res.NO_BASE
@@ -224,7 +207,7 @@ def test_neither_abstentions_and_flags_are_counted_apart(tmp_path):
     db.add_prompts(sid, [{"item_id": f"a{i}", "lang": "en", "text": "?", "source": "t"} for i in range(10)])
     labels = ["comply"] * 2 + ["refuse"] * 3 + ["neither"] * 3 + ["unsure"] * 1 + ["unparseable"] * 1
     for i, label in enumerate(labels):
-        rid = _response(db, f"a{i}:en", "m/base")
+        rid = add_test_response(db, f"a{i}:en", "m/base")
         db.add_judgment(
             {
                 "response_id": rid,
