@@ -130,11 +130,26 @@ class Artifacts:
         return BaseModel(name, base.family, folder, base.chat_template, base.source_gguf, base.enable_thinking)
 
     def base_key(self, name: str) -> dict[str, Any]:
-        """What determines the study base's weights, without loading anything heavy."""
+        """What determines the study base's weights, without loading anything heavy.
+
+        A hub model is its id and revision, the embedded one its name (its bytes are pinned by the
+        package that ships it), a local model the content of its files.
+        """
         spec = self.model_spec(name)
         key: dict[str, Any] = {"model": spec.model_dump(mode="json")}
+        if spec.path is not None:
+            # A local folder or GGUF is its bytes (config, tokenizer, weights), not its path: replacing
+            # the weights under the same path must retrain. Hashed once per file version (filekeys).
+            from workbench import filekeys
+
+            key["content"] = filekeys.model_key(spec.path)
         if spec.align:
-            key["align"] = self.recipe.align.model_dump(mode="json")
+            align = self.recipe.align.model_dump(mode="json")
+            if align.get("languages") and list(align["languages"]) == list(
+                dict.fromkeys(["en", *self.recipe.languages.evaluate])
+            ):
+                align["languages"] = None  # spelling out the default mix is the same mix: same key
+            key["align"] = align
             key["alignment_data"] = file_digest(self.alignment_path())
         return key
 

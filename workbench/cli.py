@@ -23,13 +23,15 @@ app = typer.Typer(
     help="Fine-tune small chat models on benign data, one language at a time, and measure how their "
     "safety moves in every evaluation language.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
 
 RecipeArg = Annotated[Path, typer.Argument(help="A study recipe (TOML), e.g. recipes/demo.toml.")]
 QuickOpt = Annotated[bool, typer.Option("--quick", help="Use the recipe's [quick] profile (smaller, faster).")]
+EventsOpt = Annotated[str | None, typer.Option("--events", help="Print progress events as 'jsonl' on stdout.")]
 DownloadsOpt = Annotated[
     bool, typer.Option("--allow-downloads", help="Allow downloading the hub resources the recipe names.")
 ]
@@ -48,10 +50,12 @@ def _fail(exc: WorkbenchError) -> None:
 
 
 def friendly(func):
-    """Turn WorkbenchError (and Ctrl-C) into a clean message and exit code."""
+    """Turn WorkbenchError, OS and database errors (and Ctrl-C) into a clean message and exit code."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        import sqlite3
+
         try:
             return func(*args, **kwargs)
         except WorkbenchError as exc:
@@ -59,17 +63,36 @@ def friendly(func):
         except KeyboardInterrupt:
             print("interrupted; rerun the same command to continue where it stopped", file=sys.stderr)
             raise typer.Exit(130) from None
+        except BrokenPipeError:  # `workbench results | head`: the reader left; not an error of ours
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(1) from None
         except OSError as exc:
-            if exc.errno == 28:  # ENOSPC
-                _fail(
-                    WorkbenchError(
-                        f"{exc.filename or 'disk'}: no space left on device",
-                        "free disk space (or point WORKBENCH_HOME elsewhere) and rerun",
-                    )
+            from workbench.errors import from_os_error
+
+            _fail(from_os_error(exc))
+        except sqlite3.Error as exc:
+            from workbench.errors import from_sqlite_error
+            from workbench.store.read import last_opened
+
+            _fail(from_sqlite_error(exc, last_opened()))
+        except UnicodeDecodeError as exc:
+            _fail(
+                WorkbenchError(
+                    f"input is not UTF-8 text (byte {exc.start}: {exc.reason})",
+                    "re-save the file as UTF-8 and rerun",
                 )
-            raise
+            )
 
     return wrapper
+
+
+def _check_format(fmt: str, allowed: tuple[str, ...]) -> None:
+    from workbench.errors import UsageError
+
+    if fmt not in allowed:
+        raise UsageError(f"--format: unknown format {fmt!r}", f"use {', '.join(allowed[:-1])} or {allowed[-1]}")
 
 
 def _load(recipe: Path, quick: bool = False, allow_downloads: bool = False):
@@ -95,20 +118,53 @@ def _main(
 
 @app.command()
 @friendly
-def validate(recipe: RecipeArg, quick: QuickOpt = False, allow_downloads: DownloadsOpt = False) -> None:
-    """Check a recipe: one line per problem, exit code 2 when it is invalid."""
+def validate(
+    recipe: RecipeArg,
+    quick: QuickOpt = False,
+    allow_downloads: DownloadsOpt = False,
+    fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+) -> None:
+    """Check a recipe, its data and its models: one line per problem, exit code 2 when any is found."""
+    _check_format(fmt, ("table", "json"))
+    from workbench import preflight
     from workbench.cells import cells
+    from workbench.errors import RecipeError
+    from workbench.judges import coverage
+    from workbench.plan import context_problems
 
     r = _load(recipe, quick, allow_downloads)
+    problems = preflight.problems(r) + context_problems(r)
+    warnings = preflight.warnings(r) + coverage.warnings(r)
     n = len(cells(r))
+    if fmt == "json":
+        print(
+            json.dumps(
+                {
+                    "recipe": str(recipe),
+                    "ok": not problems,
+                    "study": r.study.name,
+                    "models": [m.name for m in r.models],
+                    "cells": n,
+                    "finetune": r.languages.finetune,
+                    "evaluate": r.languages.evaluate,
+                    "problems": problems,
+                    "warnings": warnings,
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        if problems:
+            raise typer.Exit(2)
+        return
+    for line in warnings:
+        print(f"warning: {line}", file=sys.stderr)
+    if problems:
+        raise RecipeError(str(recipe), problems, "fix these, then rerun `workbench validate`")
     print(
         f"{recipe}: ok - study {r.study.name!r}, {len(r.models)} model(s), {n} cells, "
         f"fine-tune {', '.join(r.languages.finetune)}; evaluate {', '.join(r.languages.evaluate)}"
     )
-    from workbench.judges import coverage
-
-    for line in coverage.warnings(r):
-        print(f"warning: {line}", file=sys.stderr)
 
 
 @app.command()
@@ -118,11 +174,15 @@ def plan(
     quick: QuickOpt = False,
     allow_downloads: DownloadsOpt = False,
     fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+    gpu: Annotated[
+        str | None, typer.Option("--gpu", help="Plan for another machine: a GPU class such as cpu, or see the error.")
+    ] = None,
 ) -> None:
-    """Show the grid of cells x stages with rough time, disk and memory estimates."""
+    """Show the grid of cells x stages with time, disk and memory estimates (flagged above this machine)."""
+    _check_format(fmt, ("table", "json"))
     from workbench import views
 
-    views.show_plan(_load(recipe, quick, allow_downloads), fmt)
+    views.show_plan(_load(recipe, quick, allow_downloads), fmt, gpu=gpu)
 
 
 @app.command()
@@ -131,11 +191,19 @@ def status(
     recipe: RecipeArg,
     quick: QuickOpt = False,
     fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Follow the live run's progress until it ends (any run of the study).")
+    ] = False,
 ) -> None:
-    """Show what is done, running, failed or pending for every cell and stage."""
+    """Show what is done, running, failed or pending for every cell and stage, and the live run's progress."""
+    _check_format(fmt, ("table", "json"))
     from workbench import views
 
-    views.show_status(_load(recipe, quick, allow_downloads=True), fmt)
+    r = _load(recipe, quick, allow_downloads=True)
+    if follow:
+        views.follow_run(r, jsonl=(fmt == "json"))
+        return
+    views.show_status(r, fmt)
 
 
 @app.command()
@@ -150,9 +218,14 @@ def run(
     ] = None,
     quick: QuickOpt = False,
     allow_downloads: DownloadsOpt = False,
-    events: Annotated[str | None, typer.Option("--events", help="Print progress events as 'jsonl' on stdout.")] = None,
+    events: EventsOpt = None,
+    events_file: Annotated[
+        Path | None,
+        typer.Option("--events-file", help="Append the run's events (JSON lines) to this file.", hidden=True),
+    ] = None,
 ) -> None:
     """Run the study's stages in order, skipping work that is already complete."""
+    _check_events(events)
     r = _load(recipe, quick, allow_downloads)
     from workbench.plan import parse_stages
 
@@ -162,17 +235,34 @@ def run(
         cells_filter=cells_filter,
         allow_downloads=allow_downloads,
         events=events,
+        events_file=events_file,
         show_results=events != "jsonl" and "results" in parse_stages(only),
     )
 
 
-def _run_and_report(r, *, only=None, cells_filter=None, allow_downloads=False, events=None, show_results=False) -> None:
+def _check_events(events: str | None) -> None:
+    from workbench.errors import UsageError
+
+    if events not in (None, "jsonl"):
+        raise UsageError(f"--events: unknown format {events!r}", "use --events jsonl, or leave it out")
+
+
+def _run_and_report(
+    r, *, only=None, cells_filter=None, allow_downloads=False, events=None, events_file=None, show_results=False
+) -> None:
     from workbench import paths
     from workbench.progress import Reporter
     from workbench.runner import run_plan
 
     with Reporter(jsonl=(events == "jsonl")) as reporter:
-        summary = run_plan(r, only=only, cells_filter=cells_filter, allow_downloads=allow_downloads, emit=reporter.emit)
+        summary = run_plan(
+            r,
+            only=only,
+            cells_filter=cells_filter,
+            allow_downloads=allow_downloads,
+            emit=reporter.emit,
+            events_file=events_file,
+        )
     out = sys.stderr if events == "jsonl" else sys.stdout
     print(
         f"\nsummary: {summary.count('done')} done, {summary.count('skipped')} skipped (already complete), "
@@ -199,9 +289,10 @@ def _run_and_report(r, *, only=None, cells_filter=None, allow_downloads=False, e
 @friendly
 def demo(
     quick: QuickOpt = False,
-    events: Annotated[str | None, typer.Option("--events", help="Print progress events as 'jsonl' on stdout.")] = None,
+    events: EventsOpt = None,
 ) -> None:
     """Run the demo study (recipes/demo.toml) on the embedded model, offline."""
+    _check_events(events)
     from workbench import assets, paths
 
     assets.assemble_embedded_model(quiet=True)
@@ -220,8 +311,7 @@ def results(
     fmt: Annotated[str, typer.Option("--format", help="table, csv, json or md (Markdown tables)")] = "table",
 ) -> None:
     """Compliance rates per fine-tune language x evaluation language, with intervals and change vs base."""
-    if fmt not in ("table", "csv", "json", "md"):
-        raise WorkbenchError(f"--format: unknown format {fmt!r}", "use table, csv, json or md")
+    _check_format(fmt, ("table", "csv", "json", "md"))
     from workbench import views
     from workbench.analysis import results as res
 
@@ -278,6 +368,7 @@ def judge_eval(
     fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
 ) -> None:
     """Measure a judge against human labels: abstentions, kappa, accuracy and confusion, per language."""
+    _check_format(fmt, ("table", "json"))
     from workbench.judgecli import evaluate_judge
 
     evaluate_judge(input_path, judge_name, recipe=recipe, model=model, split=split, langs=langs, fmt=fmt)
@@ -298,6 +389,20 @@ def labels_export(
 
 @app.command()
 @friendly
+def agreement(
+    recipe: RecipeArg,
+    quick: QuickOpt = False,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
+) -> None:
+    """Agreement of the human labels with each judge and between annotators: kappa per language."""
+    _check_format(fmt, ("table", "csv", "json"))
+    from workbench import views
+
+    views.print_agreement(views.agreement_rows(_load(recipe, quick, allow_downloads=True)), fmt)
+
+
+@app.command()
+@friendly
 def tui(
     recipe: Annotated[Path | None, typer.Argument(help="A study recipe to open (optional).")] = None,
     classroom: Annotated[
@@ -314,13 +419,23 @@ def tui(
 @friendly
 def init(
     name: Annotated[str, typer.Argument(help="Name of the new study (lowercase letters, digits, - and _).")],
-    directory: Annotated[Path, typer.Option("--dir", help="Where to write NAME.toml.")] = Path("recipes"),
+    directory: Annotated[
+        Path | None,
+        typer.Option("--dir", help="Where to write NAME.toml (default: WORKBENCH_HOME/recipes, else ./recipes)."),
+    ] = None,
+    model: Annotated[
+        str,
+        typer.Option(
+            "--model", help="'embedded' (the CPU demo model) or a hub id such as meta-llama/Llama-3.2-1B-Instruct."
+        ),
+    ] = "embedded",
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing recipe.")] = False,
 ) -> None:
-    """Write a new recipe from the template, ready to edit."""
+    """Write a new recipe from the template, fitted to its model, ready to edit."""
+    from workbench import paths
     from workbench.recipe.templates import write_template
 
-    path = write_template(name, directory, force=force)
+    path = write_template(name, directory or paths.recipe_dirs()[0], force=force, model=model)
     print(f"wrote {path}; edit it, then `workbench validate {path}`")
 
 
@@ -328,6 +443,9 @@ def init(
 @friendly
 def doctor(fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table") -> None:
     """Check Python, torch/CUDA, the llama.cpp build, the converter, the embedded model and disk space."""
+    _check_format(fmt, ("table", "json"))
+    import os
+
     from workbench.doctor import run_checks
 
     checks = run_checks()
@@ -339,8 +457,8 @@ def doctor(fmt: Annotated[str, typer.Option("--format", help="table or json")] =
             "warning": "\033[33mwarning\033[0m",
             "problem": "\033[31mproblem\033[0m",
         }
-        if not sys.stdout.isatty():
-            marks = {k: f"{k:<7}" for k in marks}
+        if not sys.stdout.isatty() or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+            marks = {k: f"{k:<7}" for k in marks}  # https://no-color.org
         for c in checks:
             print(f"{marks[c.level]}  {c.name:<14} {c.detail}")
             if c.fix and c.level != "ok":
@@ -350,13 +468,25 @@ def doctor(fmt: Annotated[str, typer.Option("--format", help="table or json")] =
 
 
 @app.command()
-def languages() -> None:
-    """List the language codes recipes may use."""
-    from workbench.languages import LANGUAGES, MULTIJAIL_LANGUAGES, STUDY_LANGUAGES
+@friendly
+def languages(fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table") -> None:
+    """List the language codes recipes may use, with the shipped data and the judges that read each."""
+    _check_format(fmt, ("table", "json"))
+    from workbench.language_info import language_table
 
-    for lang in LANGUAGES.values():
-        tags = [t for t, s in (("study", STUDY_LANGUAGES), ("multijail", MULTIJAIL_LANGUAGES)) if lang.code in s]
-        print(f"{lang.code:<4}{lang.name:<12}{lang.native:<18}{lang.script:<11}{lang.resource:<7}{' '.join(tags)}")
+    rows = language_table()
+    if fmt == "json":
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    from rich.cells import set_cell_size  # pads by display width: 中文 and हिन्दी line up
+
+    print(f"{'code':<5}{'name':<12}{'native':<18}{'script':<11}{'res.':<7}{'shipped data':<32}{'heuristic':<10}tags")
+    for row in rows:
+        data = ",".join(k for k, n in row["shipped_data"].items() if n) or "-"
+        print(
+            f"{row['code']:<5}{row['name']:<12}{set_cell_size(row['native'], 18)}{row['script']:<11}"
+            f"{row['resource']:<7}{data:<32}{'yes' if row['heuristic_judge'] else 'no':<10}{' '.join(row['tags'])}"
+        )
 
 
 @app.command("setup-assets")

@@ -3,16 +3,29 @@
 Calibrated on measurements of the embedded model (docs/estimates.md) and scaled by parameter count;
 they are meant to tell minutes from hours, not to schedule to the second. Each stage module turns
 these into its own :class:`Estimate`; ``workbench plan`` lists them in registry order.
+
+Three kinds of facts feed them, each read without a heavy import: the GPU class planned for
+(:data:`GPU_CLASSES`), the rows the stages will read (:func:`data_counts`: the prepared files once
+``prepare`` has run, else the sources themselves) and the model's shape
+(:func:`workbench.modelshape.model_shape`: the context length and what the KV cache holds per token).
 """
 
 from __future__ import annotations
 
+import csv
+import difflib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from workbench.errors import UsageError
 from workbench.recipe.models import ModelSpec, Recipe
+
+if TYPE_CHECKING:
+    from workbench.artifacts import Artifacts
 
 EMBEDDED_PARAMS = {"gemma3-270m": 268e6}
 
@@ -23,7 +36,11 @@ CPU_GEN_TOKENS_S = 165.0  # llama.cpp, 16 sequences batched, Q8_0, AVX-512 build
 GPU_TRAIN_TOKENS_S_1B = 8000.0  # Unsloth 4-bit LoRA on a consumer GPU, 1B model (order of magnitude)
 GPU_GEN_TOKENS_S_1B = 3000.0  # llama.cpp with full offload, batched, 1B Q4_K_M
 TOKENS_PER_EXAMPLE = 95  # shipped data in the Gemma 3 tokenizer, with the chat template
-SHIPPED_ROWS = {"benign": 60, "adversarial": 45, "alignment": 80}
+# The longest evaluation prompt with its chat template (shipped prompts are at most ~180 characters);
+# the context check and the KV cache count it once per sequence.
+PROMPT_TOKENS = 160
+SHIPPED_ROWS = {"benign": 60, "adversarial": 45, "alignment": 80}  # per language (a test counts the files)
+DEFAULT_ROWS = {"benign": 1000, "evaluation": 440, "alignment": 80}  # hub data without a limit, per language
 EXPORT_SECONDS_PER_REF_MODEL = 35.0  # merge + convert + quantize + gate, embedded model, measured
 QUANT_BYTES_PER_PARAM = {
     "q4_k_m": 0.6,
@@ -36,6 +53,81 @@ QUANT_BYTES_PER_PARAM = {
 }
 
 
+@dataclass(frozen=True)
+class GpuClass:
+    """A kind of machine the plan can be made for: its throughputs and typical VRAM.
+
+    ``cpu`` is the measured calibration; the GPU classes scale the consumer-GPU assumption and are
+    assumptions, not measurements (docs/estimates.md). A stage written when this was a bool can
+    still say ``if gpu``.
+    """
+
+    name: str
+    description: str
+    train_tokens_s_1b: float = 0.0
+    gen_tokens_s_1b: float = 0.0
+    vram_bytes: float | None = None
+
+    @property
+    def is_gpu(self) -> bool:
+        return self.name != "cpu"
+
+    @property
+    def memory_kind(self) -> str:
+        """Where a model stage's weights live on this class: ``VRAM`` or ``RAM``."""
+        return "VRAM" if self.is_gpu else "RAM"
+
+    def __bool__(self) -> bool:
+        return self.is_gpu
+
+
+GPU_CLASSES = {
+    g.name: g
+    for g in (
+        GpuClass("cpu", "CPU only"),
+        GpuClass("t4", "T4 class (16 GB)", 0.4 * GPU_TRAIN_TOKENS_S_1B, 0.5 * GPU_GEN_TOKENS_S_1B, 16e9),
+        GpuClass(
+            "consumer", "consumer GPU (RTX 3090/4090 class, 24 GB)", GPU_TRAIN_TOKENS_S_1B, GPU_GEN_TOKENS_S_1B, 24e9
+        ),
+        GpuClass("a100", "A100 class (80 GB)", 2.0 * GPU_TRAIN_TOKENS_S_1B, 1.7 * GPU_GEN_TOKENS_S_1B, 80e9),
+        GpuClass("h100", "H100/H200 class (80 GB)", 3.0 * GPU_TRAIN_TOKENS_S_1B, 2.7 * GPU_GEN_TOKENS_S_1B, 80e9),
+    )
+}
+# nvidia-smi names -> class; anything else is planned as a consumer GPU (the original GPU assumption).
+GPU_NAME_PATTERNS = (
+    (r"\b(H100|H200|H800|GH200|B100|B200)\b", "h100"),
+    (r"\b(A100|A800)\b", "a100"),
+    (r"\b(T4|P4|P40|P100|V100|L4)\b", "t4"),
+)
+
+
+def gpu_class(name: str | GpuClass | bool) -> GpuClass:
+    """The class named ``name`` (``--gpu``); a bool means the old cpu / consumer-GPU choice.
+
+    An unknown name is a :class:`UsageError` listing the known classes.
+    """
+    if isinstance(name, GpuClass):
+        return name
+    if isinstance(name, bool):
+        return GPU_CLASSES["consumer" if name else "cpu"]
+    key = name.strip().lower()
+    if key in GPU_CLASSES:
+        return GPU_CLASSES[key]
+    close = difflib.get_close_matches(key, list(GPU_CLASSES), n=1, cutoff=0.6)
+    raise UsageError(
+        f"--gpu: unknown GPU class {name!r}" + (f"; did you mean {close[0]!r}?" if close else ""),
+        "known classes: " + ", ".join(f"{g.name} ({g.description})" for g in GPU_CLASSES.values()),
+    )
+
+
+def classify_gpu(nvidia_name: str) -> str:
+    """The class of a GPU as ``nvidia-smi`` names it."""
+    for pattern, cls in GPU_NAME_PATTERNS:
+        if re.search(pattern, nvidia_name, re.IGNORECASE):
+            return cls
+    return "consumer"
+
+
 @dataclass
 class Estimate:
     stage: str
@@ -45,6 +137,8 @@ class Estimate:
     memory_bytes: float | None
     memory_kind: str  # "RAM" or "VRAM"
     note: str = ""
+    counts_from: str = ""  # where the unit counts came from (the data's source), when data sets them
+    flags: list[str] = field(default_factory=list)  # what exceeds the machine (set by the plan)
 
 
 def model_params(m: ModelSpec) -> float | None:
@@ -73,7 +167,8 @@ def params_by_model(recipe: Recipe) -> dict[str, float | None]:
 
 
 def source_rows(src, default: int) -> int:
-    """How many rows a data source will give: its limit, the shipped file's size, or ``default``."""
+    """The rows a source is asked for per language (its limit, a shipped set's size, or ``default``),
+    from the recipe alone; the plan uses :func:`data_counts`, which also looks at the data."""
     if src.limit:
         return src.limit
     if src.shipped:
@@ -81,19 +176,21 @@ def source_rows(src, default: int) -> int:
     return default
 
 
-def train_tokens_per_s(params: float, gpu: bool) -> float:
-    return (GPU_TRAIN_TOKENS_S_1B * 1e9 / params) if gpu else (CPU_TRAIN_TOKENS_S * REF_PARAMS / params)
+def train_tokens_per_s(params: float, gpu: GpuClass | bool) -> float:
+    g = gpu_class(gpu)
+    return g.train_tokens_s_1b * 1e9 / params if g.is_gpu else CPU_TRAIN_TOKENS_S * REF_PARAMS / params
 
 
-def gen_tokens_per_s(params: float, gpu: bool) -> float:
-    return (GPU_GEN_TOKENS_S_1B * 1e9 / params) if gpu else (CPU_GEN_TOKENS_S * REF_PARAMS / params)
+def gen_tokens_per_s(params: float, gpu: GpuClass | bool) -> float:
+    g = gpu_class(gpu)
+    return g.gen_tokens_s_1b * 1e9 / params if g.is_gpu else CPU_GEN_TOKENS_S * REF_PARAMS / params
 
 
-def train_memory(params: float | None, gpu: bool) -> float | None:
+def train_memory(params: float | None, gpu: GpuClass | bool) -> float | None:
     """Peak memory of LoRA training: 4-bit weights on a GPU, float32 weights and activations on a CPU."""
     if params is None:
         return None
-    return params * 0.75 + 1.5e9 if gpu else params * 12 + 1.5e9
+    return params * 0.75 + 1.5e9 if gpu_class(gpu).is_gpu else params * 12 + 1.5e9
 
 
 def total(values) -> float | None:
@@ -103,5 +200,159 @@ def total(values) -> float | None:
 
 
 def eval_prompts(recipe: Recipe) -> int:
-    """Evaluation prompts over all evaluation languages."""
-    return source_rows(recipe.data.evaluation, 440) * len(recipe.languages.evaluate)
+    """Evaluation prompts over all evaluation languages, from the recipe alone (see :func:`data_counts`)."""
+    return source_rows(recipe.data.evaluation, DEFAULT_ROWS["evaluation"]) * len(recipe.languages.evaluate)
+
+
+# -- the data the stages will read ------------------------------------------------------------------
+@dataclass
+class DataCount:
+    """The rows one kind of data gives the stages, per language, and where that count came from."""
+
+    kind: str  # benign, evaluation or alignment
+    per_language: dict[str, int]
+    source: str  # in words: "prepared data", "shipped set 'benign' (60 per language)", ...
+
+    @property
+    def total(self) -> int:
+        return sum(self.per_language.values())
+
+    def rows(self, lang: str) -> int:
+        return self.per_language.get(lang, 0)
+
+
+@lru_cache(maxsize=64)
+def _count_rows(path: str, size: int, mtime_ns: int) -> int | None:
+    p = Path(path)
+    suffix = p.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            import pyarrow.parquet as pq  # reads the footer only
+
+            return pq.ParquetFile(p).metadata.num_rows
+        with open(p, encoding="utf-8", newline="") as f:
+            if suffix == ".csv":
+                return max(sum(1 for row in csv.reader(f) if row) - 1, 0)  # less the header
+            head = f.read(1024).lstrip()
+            f.seek(0)
+            if suffix == ".json" and head.startswith("["):
+                return len(json.load(f))
+            return sum(1 for line in f if line.strip())
+    except (OSError, ValueError, ImportError, UnicodeDecodeError):
+        return None
+
+
+def count_rows(path: Path) -> int | None:
+    """Rows of a local data file without parsing its records (JSONL lines, CSV rows, a parquet footer);
+    None when it cannot be read. Counted once per file version."""
+    try:
+        st = Path(path).stat()
+    except OSError:
+        return None
+    return _count_rows(str(path), st.st_size, st.st_mtime_ns)
+
+
+def _rows_by_lang(path: Path) -> dict[str, int]:
+    out: dict[str, int] = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                lang = json.loads(line).get("lang", "")
+                out[lang] = out.get(lang, 0) + 1
+    return out
+
+
+def _limit(*caps: int | None) -> int | None:
+    given = [c for c in caps if c]
+    return min(given) if given else None
+
+
+def _fresh(path: Path, recipe: Recipe, src) -> bool:
+    """A prepared file is used while neither the recipe file nor a local source is newer than it."""
+    if not path.is_file():
+        return False
+    made = path.stat().st_mtime_ns
+    for newer in (recipe.source, src.path):
+        if newer is not None and Path(newer).is_file() and Path(newer).stat().st_mtime_ns > made:
+            return False
+    return True
+
+
+def _prepared(kind: str, recipe: Recipe, art: Artifacts, langs: list[str], src) -> dict[str, int] | None:
+    try:
+        if kind == "benign":
+            paths = [art.benign_path(lang) for lang in langs]
+            if not all(_fresh(p, recipe, src) for p in paths):
+                return None
+            found = {lang: count_rows(p) or 0 for lang, p in zip(langs, paths, strict=True)}
+        else:
+            path = art.evaluation_path() if kind == "evaluation" else art.alignment_path()
+            if not _fresh(path, recipe, src):
+                return None
+            found = _rows_by_lang(path)
+    except (OSError, ValueError):
+        return None
+    counts = {lang: found.get(lang, 0) for lang in langs}
+    return counts if all(counts.values()) else None  # a language it lacks: prepared for another recipe
+
+
+def _shown(folder: Path) -> str:
+    from workbench import paths
+
+    try:
+        return str(folder.relative_to(paths.workspace()))
+    except ValueError:
+        return str(folder)
+
+
+def data_count(kind: str, recipe: Recipe, art: Artifacts | None = None) -> DataCount | None:
+    """The rows of ``kind`` per language the stages will read: min(what the recipe asks, what there is).
+
+    What there is comes from the prepared files once ``prepare`` has run (and the recipe is not newer),
+    else from the source: a shipped set's known size, a local file's row count (an upper bound per
+    language), or, for hub data, the recipe's limit or an assumed size. None for ``alignment`` when no
+    model aligns.
+    """
+    d, t, a = recipe.data, recipe.training, recipe.align
+    if kind == "benign":
+        src, langs, cap = d.benign, recipe.languages.finetune, _limit(d.benign.limit, t.examples_per_language)
+    elif kind == "evaluation":
+        src, langs, cap = d.evaluation, recipe.languages.evaluate, d.evaluation.limit
+    else:
+        if not any(m.align for m in recipe.models):
+            return None
+        src, langs, cap = d.alignment, recipe.align_languages(), _limit(d.alignment.limit, a.examples_per_language)
+    prepared = _prepared(kind, recipe, art, langs, src) if art is not None else None
+    if prepared is not None:
+        where = f"prepared data ({_shown(art.data_dir)})"
+        return DataCount(kind, {lang: min(n, cap or n) for lang, n in prepared.items()}, where)
+    if src.shipped:
+        available: int | None = SHIPPED_ROWS.get(src.shipped)
+        where = f"shipped set {src.shipped!r} ({available} per language)"
+    elif src.path is not None:
+        available = count_rows(Path(src.path))
+        where = f"local file {Path(src.path).name} ({available if available is not None else '?'} rows)"
+    else:
+        available = None
+        where = f"hub data {src.hub!r}: " + ("its limit" if cap else f"assumed {DEFAULT_ROWS[kind]} per language")
+        where += ", counted when prepare runs"
+    n = _limit(cap, available) if available is not None else (cap or DEFAULT_ROWS[kind])
+    if cap and available is not None and cap < available:
+        where += f", {cap} asked"
+    return DataCount(kind, {lang: n for lang in langs}, where)
+
+
+def data_counts(recipe: Recipe, art: Artifacts | None = None) -> dict[str, DataCount]:
+    """:func:`data_count` of every kind the study reads (``art`` finds the prepared files)."""
+    out = {}
+    for kind in ("benign", "evaluation", "alignment"):
+        c = data_count(kind, recipe, art)
+        if c is not None:
+            out[kind] = c
+    return out
+
+
+# -- the prompt the context check and the KV cache count ---------------------------------------
+def prompt_tokens(recipe: Recipe) -> int:
+    """The longest prompt the generate stage sends, assumed: :data:`PROMPT_TOKENS` plus the system prompt."""
+    return PROMPT_TOKENS + len(recipe.generation.system_prompt or "") // 3

@@ -77,3 +77,40 @@ def same_file(a: str | Path, b: str | Path) -> bool:
         return os.path.samefile(a, b)
     except OSError:
         return False
+
+
+def bad_utf8_lines(path: str | Path, *, limit: int = 3, max_bytes: int | None = None) -> list[int]:
+    """The numbers (from 1) of the first ``limit`` lines of a file that are not UTF-8; [] when it all is.
+
+    ``max_bytes`` reads only the start of the file. A multi-byte character never spans lines (no byte
+    of one is a newline), so once the fast whole-file pass fails each line is decoded on its own.
+    """
+    import codecs
+
+    budget = max_bytes if max_bytes is not None else float("inf")
+    with open(path, "rb") as f:
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        read = 0
+        try:
+            while read < budget and (block := f.read(int(min(1 << 20, budget - read)))):
+                read += len(block)
+                decoder.decode(block)
+            if read < budget:  # the whole file was read: a character cut off at its end is a fault
+                decoder.decode(b"", final=True)
+            return []
+        except UnicodeDecodeError:
+            pass
+        f.seek(0)
+        bad: list[int] = []
+        read = 0
+        for number, line in enumerate(f, start=1):
+            read += len(line)
+            if read > budget:
+                break  # the line cut off by max_bytes may end mid-character: not a fault of the file
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                bad.append(number)
+                if len(bad) >= limit:
+                    break
+        return bad

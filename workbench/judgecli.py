@@ -3,8 +3,9 @@
 Input lines carry ``prompt``, ``response`` and ``lang`` (and an optional ``id``, kept). Output lines
 are the input objects plus ``label``, ``score``, ``flags`` and ``evidence``, in input order. A bad
 line (not JSON, a missing or empty field, an unknown language) is reported on stderr with its line
-number and skipped. The output is written atomically (:func:`workbench.fsutil.atomic_write`), so it is
-never half-written, and never over the input file.
+number and skipped; a file that is not UTF-8 is refused whole, naming its first bad lines. The output
+is written atomically (:func:`workbench.fsutil.atomic_write`), so it is never half-written (a failed
+run leaves an existing output as it was), and never over the input file.
 
 ``workbench judge-eval`` (:func:`evaluate_judge`) runs a judge resolved the same way
 (:func:`resolve_spec`, :func:`load_judge`) over a labelled set and prints its agreement with the human
@@ -36,12 +37,24 @@ def model_presets() -> list[str]:
 
 
 def check_paths(input_file: Path, output: Path | None) -> None:
-    """Refuse an ``--output`` that is the ``--input`` file, through any spelling or link."""
-    if output is not None and same_file(input_file, output):
+    """Refuse an ``--output`` that is the ``--input`` file (through any spelling, symlink or hard link)
+    or a folder, before anything is read."""
+    if output is None:
+        return
+    if same_file(input_file, output):
         raise OutputIsInput(
             f"--output {output} is the same file as --input {input_file}",
             "write the judged lines to another file; the input would be replaced by them",
         )
+    if output.is_dir():
+        raise OutputIsInput(f"--output {output} is a folder", "give a file name, e.g. --output judged.jsonl")
+
+
+def check_utf8(path: Path) -> None:
+    """Refuse an ``--input`` file that is not UTF-8, naming its first bad lines (nothing is replaced)."""
+    from workbench.data import require_utf8
+
+    require_utf8(path, "--input")
 
 
 def resolve_spec(name: str, *, recipe: Path | None, model: Path | None):
@@ -96,8 +109,9 @@ def read_items(path: Path) -> tuple[list[tuple[int, dict]], list[str]]:
 
     if not path.is_file():
         raise WorkbenchError(f"--input: {path} not found", "give a JSONL file with prompt, response and lang")
+    check_utf8(path)
     good, bad = [], []
-    with open(path, encoding="utf-8", errors="replace") as f:
+    with open(path, encoding="utf-8") as f:
         for number, line in enumerate(f, start=1):
             if not line.strip():
                 continue
@@ -187,6 +201,11 @@ def evaluate_judge(
         raise je.EvalInputError(f"--split: unknown split {split!r}", f"use {' or '.join(je.SPLITS)}")
     codes = je.parse_langs(langs)
     spec = resolve_spec(name, recipe=recipe, model=model)
+    if input_path is not None:  # the shipped set is UTF-8 (tested); a user's file may not be
+        files = sorted(input_path.glob("*.jsonl")) if input_path.is_dir() else [input_path]
+        for file in files:
+            if file.is_file():
+                check_utf8(file)
     labelled = je.read_labelled(input_path)
     for message in labelled.problems:
         print(f"skipped {message}", file=sys.stderr)
@@ -247,15 +266,19 @@ def _progress_line():
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
-def check_export_path(out: Path, *, database: Path, recipe: Path) -> None:
+def check_export_path(out: Path, *, database: Path, recipe: Path, inputs: dict[str, Path] | None = None) -> None:
     """Refuse an ``--out`` that is the study's database (or its journal), the recipe, another recipe
-    (``.toml``) or any SQLite file: the labels would replace it."""
+    (``.toml``), a file the recipe reads (``inputs``: recipe key -> path) or any SQLite file: the labels
+    would replace it."""
     journals = [database.with_name(database.name + suffix) for suffix in ("-wal", "-shm", "-journal")]
     what = None
+    named = next((key for key, p in (inputs or {}).items() if same_file(out, p)), None)
     if any(same_file(out, p) for p in (database, *journals)):
         what = f"the study's database {database}"
     elif same_file(out, recipe):
         what = f"the recipe {recipe}"
+    elif named is not None:
+        what = f"the recipe's {named} ({inputs[named]})"
     elif out.suffix.lower() == ".toml":
         what = "a recipe (.toml)"
     elif out.is_dir():
@@ -274,6 +297,22 @@ def check_export_path(out: Path, *, database: Path, recipe: Path) -> None:
         )
 
 
+def recipe_inputs(r) -> dict[str, Path]:
+    """Every local file a recipe reads, by its key: data files, model paths, judge models."""
+    found: dict[str, Path] = {}
+    for kind in ("benign", "evaluation", "alignment"):
+        source = getattr(r.data, kind)
+        if source.path is not None:
+            found[f"data.{kind}.path"] = Path(source.path)
+    for i, m in enumerate(r.models):
+        if m.path is not None:
+            found[f"models[{i}].path"] = Path(m.path)
+    for i, j in enumerate(r.judges):
+        if j.model is not None:
+            found[f"judges[{i}].model"] = Path(j.model)
+    return found
+
+
 def export_labels(recipe: Path, out: Path, *, annotator: str | None = None) -> int:
     """Write the human labels of the study's current responses to ``out`` as a labelled set (JSONL,
     atomically). Returns the number of lines written."""
@@ -285,7 +324,7 @@ def export_labels(recipe: Path, out: Path, *, annotator: str | None = None) -> i
 
     r = load_recipe(recipe, allow_downloads=True)
     database = paths.study_db_path(r.study.name)
-    check_export_path(out, database=database, recipe=recipe)
+    check_export_path(out, database=database, recipe=recipe, inputs=recipe_inputs(r))
     if not database.is_file():
         raise WorkbenchError(f"study {r.study.name!r} has no database yet ({database})", "run the study first")
     db = read.ReadDB(database)

@@ -93,3 +93,16 @@ def recipes_dir() -> Path:
     if here.is_dir():
         return here
     return Path(__file__).resolve().parent.parent / "recipes"
+
+
+def recipe_dirs() -> list[Path]:
+    """Where recipes are looked for, in order: ``WORKBENCH_HOME/recipes``, then the current folder's
+    ``recipes/`` and the current folder itself (``workbench init`` writes to the first)."""
+    out: list[Path] = []
+    if os.environ.get("WORKBENCH_HOME"):
+        out.append(workspace() / "recipes")
+    cwd = Path.cwd().resolve()
+    for d in (cwd / "recipes", cwd):
+        if d not in out:
+            out.append(d)
+    return out

@@ -6,11 +6,15 @@ hand. A *unit* is (stage, cell) for a cell-scoped stage, or (stage, None) for a 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
+from workbench import estimates as est
 from workbench import registry
 from workbench.cells import Cell, cells
-from workbench.estimates import Estimate
+from workbench.errors import WorkbenchError
+from workbench.estimates import DataCount, Estimate, GpuClass
+from workbench.machine import Machine
+from workbench.modelshape import model_shape
 from workbench.recipe.models import Recipe
 
 
@@ -19,15 +23,132 @@ def stages_of(cell: Cell, recipe: Recipe) -> list[str]:
     return [s.name for s in registry.of_scope("cell") if s.applies_to(cell, recipe)]
 
 
-def estimate(recipe: Recipe, gpu: bool) -> list[Estimate]:
-    """Rough time, disk and memory per stage for the whole study on this kind of machine."""
+def estimate(recipe: Recipe, gpu: GpuClass | str | bool) -> list[Estimate]:
+    """Rough time, disk and memory per stage for the whole study on a machine of class ``gpu``
+    (a :class:`~workbench.estimates.GpuClass`, its name, or a bool for the cpu / consumer-GPU choice)."""
+    cls = est.gpu_class(gpu)
     all_cells = cells(recipe)
     out = []
     for stage in registry.stages():
-        e = stage.estimate(recipe, all_cells, gpu)
+        e = stage.estimate(recipe, all_cells, cls)
         if e is not None:
             out.append(e)
     return out
+
+
+@dataclass
+class PlanEstimate:
+    """The plan's numbers for one machine: per-stage estimates (with what exceeds the machine), the data
+    counts they rest on, the totals, and the problems found (machine limits, context length)."""
+
+    machine: Machine
+    estimates: list[Estimate]
+    data: dict[str, DataCount]
+    problems: list[str]
+
+    @property
+    def totals(self) -> dict[str, float | None]:
+        """Total time and disk of every stage, and the peak memory of one (RAM and VRAM apart)."""
+
+        def peak(kind: str) -> float | None:
+            values = [e.memory_bytes for e in self.estimates if e.memory_kind == kind and e.memory_bytes is not None]
+            return max(values) if values else None
+
+        return {
+            "seconds": est.total(e.seconds for e in self.estimates),
+            "disk_bytes": est.total(e.disk_bytes for e in self.estimates),
+            "peak_ram_bytes": peak("RAM"),
+            "peak_vram_bytes": peak("VRAM"),
+        }
+
+    def as_dict(self) -> dict:
+        return {
+            "machine": self.machine.as_dict(),
+            "data": {
+                k: {"rows": c.total, "per_language": c.per_language, "source": c.source} for k, c in self.data.items()
+            },
+            "estimates": [asdict(e) for e in self.estimates],
+            "totals": self.totals,
+            "problems": self.problems,
+        }
+
+
+def plan_estimate(recipe: Recipe, machine: Machine) -> PlanEstimate:
+    """:func:`estimate` for ``machine``'s GPU class, each estimate checked against its RAM, VRAM and free
+    disk, with the context problems of :func:`context_problems`."""
+    from workbench.stages import common
+
+    ests = estimate(recipe, machine.gpu)
+    plan = PlanEstimate(machine, ests, common.data_counts(recipe), [])
+    plan.problems = machine_problems(plan) + context_problems(recipe)
+    return plan
+
+
+def machine_problems(plan: PlanEstimate) -> list[str]:
+    """What exceeds the machine: a stage's memory over its RAM or VRAM, the study's disk over its free
+    disk. Each estimate over a limit gets a flag too. Unknown facts are not checked."""
+    m, problems = plan.machine, []
+    limits = {"RAM": m.ram_bytes, "VRAM": m.vram_bytes}
+    for e in plan.estimates:
+        have = limits.get(e.memory_kind)
+        if have and e.memory_bytes and e.memory_bytes > have:
+            e.flags.append(f"over {e.memory_kind}")
+            problems.append(
+                f"{e.stage} needs ~{_gb(e.memory_bytes)} of {e.memory_kind}; the machine has {_gb(have)} "
+                f"({m.description or m.gpu_class})"
+            )
+        if m.free_disk_bytes and e.disk_bytes and e.disk_bytes > m.free_disk_bytes:
+            e.flags.append("over free disk")
+    disk = plan.totals["disk_bytes"]
+    if m.free_disk_bytes and disk and disk > m.free_disk_bytes:
+        problems.append(
+            f"the study needs ~{_gb(disk)} of disk; {m.disk_path or 'the models folder'} has "
+            f"{_gb(m.free_disk_bytes)} free"
+        )
+    return problems
+
+
+def _gb(n: float) -> str:
+    return f"{n / 1e9:,.1f} GB" if n >= 1e8 else f"{n / 1e6:,.0f} MB"
+
+
+def context_problems(recipe: Recipe) -> list[str]:
+    """Where a prompt plus ``max_new_tokens`` cannot fit: over a model's context length (read cheaply:
+    :func:`workbench.modelshape.model_shape`; unknown lengths are not checked), or over ``[generation]
+    n_ctx`` when the recipe sets one. One line per problem, naming the recipe key."""
+    g = recipe.generation
+    prompt = est.prompt_tokens(recipe)
+    need = prompt + g.max_new_tokens
+    out = []
+    if g.n_ctx is not None and need > g.n_ctx:
+        out.append(
+            f"generation.n_ctx: {g.n_ctx:,} tokens per sequence cannot hold ~{prompt} prompt tokens "
+            f"+ max_new_tokens {g.max_new_tokens:,}; raise n_ctx (or leave it unset) or lower max_new_tokens"
+        )
+    for m in recipe.models:
+        shape = model_shape(m)
+        limit = shape.context_length if shape else None
+        if not limit:
+            continue
+        if g.n_ctx is not None and g.n_ctx > limit:
+            out.append(
+                f"generation.n_ctx: {g.n_ctx:,} is over model {m.name!r}'s context of {limit:,} tokens ({shape.source})"
+            )
+        if need > limit:
+            out.append(
+                f"generation.max_new_tokens: {g.max_new_tokens:,} + ~{prompt} prompt tokens is over model "
+                f"{m.name!r}'s context of {limit:,} tokens ({shape.source}); "
+                f"lower it to at most {max(limit - prompt, 1):,}"
+            )
+    return out
+
+
+def check_context(recipe: Recipe) -> None:
+    """Raise a :class:`WorkbenchError` naming the first of :func:`context_problems` (if any)."""
+    problems = context_problems(recipe)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise WorkbenchError(problems[0] + more, "`workbench plan RECIPE` lists every problem")
 
 
 def parse_stages(only: str | None) -> list[str]:

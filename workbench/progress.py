@@ -10,6 +10,8 @@ import sys
 import time
 from typing import Any
 
+from rich.markup import escape
+
 from workbench.events import Event, Log, RunStarted, RunState, StageEnded, StageStarted, UnitEnded, UnitProgress
 
 
@@ -59,22 +61,25 @@ class Reporter:
         p = self._progress
         if isinstance(event, RunStarted):
             for note in event.notes:  # before anything runs: what --only added or found missing
-                p.console.print(f"note: {note}", style="yellow", soft_wrap=True)
+                p.console.print(f"note: {note}", style="yellow", soft_wrap=True, markup=False)
         elif isinstance(event, StageStarted):
-            self._tasks[event.stage] = p.add_task(event.stage, total=max(1, event.total))
+            self._tasks[event.stage] = p.add_task(escape(event.stage), total=max(1, event.total))
         elif isinstance(event, UnitEnded) and event.stage in self._tasks:
             p.advance(self._tasks[event.stage])
             if event.status == "failed":
                 p.console.print(
-                    f"[red]failed[/] {event.stage} {event.unit}: {event.error}"
-                    + (f"\n  hint: {event.hint}" if event.hint else "")
+                    f"[red]failed[/] {escape(f'{event.stage} {event.unit}: {event.error}')}"
+                    + (f"\n  hint: {escape(event.hint)}" if event.hint else ""),
+                    soft_wrap=True,
                 )
         elif isinstance(event, StageEnded) and event.stage in self._tasks:
             p.update(self._tasks[event.stage], completed=p.tasks[self._tasks[event.stage]].total)
         elif isinstance(event, UnitProgress):
             self._unit_bar(event)
         elif isinstance(event, Log):
-            p.console.print(event.message, style="yellow" if event.level in ("warning", "error") else None)
+            p.console.print(
+                event.message, style="yellow" if event.level in ("warning", "error") else None, markup=False
+            )
 
     def _unit_bar(self, ev: UnitProgress) -> None:
         p = self._progress
@@ -84,6 +89,7 @@ class Reporter:
             label += f" loss {ev.metrics['loss']:.3f}"
         if ev.rate:
             label += f" {ev.rate:.0f} {ev.rate_unit.replace('tokens', 'tok')}"
+        label = escape(label)  # unit and part names are user text; the column renders markup
         if key not in self._tasks:
             self._tasks[key] = p.add_task(label, total=max(1, ev.total))
         p.update(self._tasks[key], completed=ev.done, total=max(1, ev.total), description=label)
@@ -106,7 +112,7 @@ class Reporter:
             parts.append(f"elapsed {ev.elapsed:.0f} s")
         if ev.eta is not None:
             parts.append(f"eta {ev.eta:.0f} s")
-        p.console.print(" ".join(parts), soft_wrap=True)
+        p.console.print(" ".join(parts), soft_wrap=True, markup=False)
 
 
 def eprint(*args: Any) -> None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from workbench import registry
+from workbench import registry, runlock
 from workbench.cells import Cell, cells, filter_cells
 from workbench.context import StageContext, open_context
 from workbench.errors import WorkbenchError
@@ -62,13 +63,35 @@ def run_plan(
     cells_filter: str | None = None,
     allow_downloads: bool = False,
     emit: Emit | None = None,
+    events_file: Path | None = None,
 ) -> Summary:
-    """Run the registry's stages (or those of ``only``) in order; per-cell failures do not stop other cells."""
-    emit = emit or (lambda e: None)
+    """Run the registry's stages (or those of ``only``) in order; per-cell failures do not stop other cells.
+
+    Holds the study's run lock throughout (:class:`workbench.runlock.StudyBusy` when another process
+    runs the study) and appends every event, as a JSON line, to ``events_file`` (default: a new
+    ``runs/<stamp>.events.jsonl``), so ``workbench status --follow`` and the TUI can follow any run.
+    """
     parse_stages(only)  # an unknown stage is a usage error before anything is opened
     selected = filter_cells(cells(recipe), cells_filter)
     if cells_filter and not selected:
         raise WorkbenchError(f"--cells: {cells_filter!r} matches no cell", "`workbench plan RECIPE` lists the cell ids")
+    study = recipe.study.name
+    events_path = Path(events_file) if events_file else runlock.new_events_path(study)
+    hint = str(recipe.source) if recipe.source else "RECIPE"
+    with runlock.acquire(study, events=events_path, recipe_hint=hint):
+        events_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(events_path, "a", encoding="utf-8") as log:
+
+            def tee(event) -> None:
+                log.write(event.to_json() + "\n")
+                log.flush()
+                if emit is not None:
+                    emit(event)
+
+            return _run_locked(recipe, only, selected, allow_downloads, tee)
+
+
+def _run_locked(recipe: Recipe, only: str | None, selected: list[Cell], allow_downloads: bool, emit: Emit) -> Summary:
     _quiet_libraries()
     ctx = open_context(recipe, allow_downloads=allow_downloads, emit=emit)
     summary = Summary()
@@ -159,9 +182,7 @@ def status_grid(recipe: Recipe) -> dict:
     db_path = paths.study_db_path(recipe.study.name)
     runs: dict[tuple[str, str | None], dict] = {}
     if db_path.exists():
-        from workbench.store import open_study_db
-
-        with open_study_db(db_path) as db:  # migrates a database written by an older version
+        with read.open_for_reading(db_path) as db:  # read-only workspaces can be read too
             sid = read.study_id(db, recipe.study.name)
             if sid is not None:
                 for r in read.latest_stage_runs(db, sid):
@@ -182,12 +203,14 @@ def status_grid(recipe: Recipe) -> dict:
             "finished_at": r.get("finished_at"),
         }
 
+    from workbench import follow
     from workbench.judges import coverage
 
     cell_stages = registry.of_scope("cell")
     return {
         "study": recipe.study.name,
         "database": str(db_path),
+        "live": follow.live(recipe.study.name),
         "warnings": coverage.warnings(recipe),
         "study_stages": {s.name: state(s.name, None) for s in registry.of_scope("study")},
         "cells": [

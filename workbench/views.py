@@ -7,8 +7,16 @@ iterates the stage registry, so a new stage shows up here without an edit.
 from __future__ import annotations
 
 import json
+import sys
 
 from workbench.errors import WorkbenchError
+
+def escape_text(text: object) -> str:
+    """User text (file names, columns, error messages) made safe to print as rich markup."""
+    from rich.markup import escape
+
+    return escape(str(text))
+
 
 STATUS_COLOURS = {
     "done": "green",
@@ -21,35 +29,56 @@ STATUS_COLOURS = {
 }
 
 
-def show_plan(r, fmt: str) -> None:
-    """The cells x stages grid and the rough estimates per stage."""
-    from workbench import environment, registry
+FORMATS = ("table", "json")
+
+
+def check_format(fmt: str) -> None:
+    """``--format`` of plan and status: table or json, else a usage error."""
+    if fmt not in FORMATS:
+        from workbench.errors import UsageError
+
+        raise UsageError(f"--format: unknown format {fmt!r}", "use table or json")
+
+
+def show_plan(r, fmt: str, gpu: str | None = None) -> None:
+    """The cells x stages grid, the data counts, the rough estimates per stage with their totals, and
+    what does not fit the machine: this one, or one of GPU class ``gpu`` (``--gpu``; ``cpu`` included)."""
+    check_format(fmt)
+    from workbench import machine, paths, registry
     from workbench.cells import cells
     from workbench.judges import coverage
-    from workbench.plan import estimate, stages_of
+    from workbench.plan import plan_estimate, run_plan_for, stages_of
 
-    gpu = bool(environment.nvidia_gpus())
+    models_dir = paths.study_models_dir(r.study.name)
+    target = machine.this_machine(models_dir) if gpu is None else machine.planned_for(gpu, models_dir)
     all_cells = cells(r)
-    ests = estimate(r, gpu)
+    from workbench import preflight
+
+    plan = plan_estimate(r, target)
+    plan.problems = preflight.problems(r) + plan.problems  # data and models the plan needs, checked first
+    warnings = preflight.warnings(r) + coverage.warnings(r)
+    notes = run_plan_for(r, None, all_cells, lambda stage, cell: False).notes
     if fmt == "json":
         print(
             json.dumps(
                 {
                     "study": r.study.name,
-                    "machine": "gpu" if gpu else "cpu",
                     "stages": [
                         {"stage": s.name, "scope": s.scope, "needs": list(s.needs), "description": s.description}
                         for s in registry.stages()
                     ],
                     "cells": [{"cell": c.id, "stages": stages_of(c, r)} for c in all_cells],
-                    "estimates": [e.__dict__ for e in ests],
-                    "warnings": coverage.warnings(r),
+                    **plan.as_dict(),
+                    "notes": notes,
+                    "warnings": warnings,
                 },
                 indent=2,
+                ensure_ascii=False,
             )
         )
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console()
@@ -66,20 +95,58 @@ def show_plan(r, fmt: str) -> None:
         st = stages_of(c, r)
         grid.add_row(c.id, *("x" if s in st else "" for s in per_cell))
     console.print(grid)
-    est = Table(title=f"rough estimates on this machine ({'GPU' if gpu else 'CPU only'})", title_justify="left")
-    for col in ("stage", "units", "time", "disk", "memory"):
-        est.add_column(col)
-    for e in ests:
-        est.add_row(
-            e.stage, str(e.units), duration(e.seconds), size(e.disk_bytes), f"{size(e.memory_bytes)} {e.memory_kind}"
+
+    data = Table(title="data the estimates count: what the recipe asks, at most what there is", title_justify="left")
+    for col in ("data", "rows", "per language", "counted from"):
+        data.add_column(col)
+    for kind, c in plan.data.items():
+        data.add_row(kind, f"{c.total:,}", _per_language(c.per_language), escape(c.source))
+    console.print(data)
+
+    m = plan.machine
+    facts = [f"{size(m.ram_bytes)} RAM"]
+    if m.vram_bytes:
+        facts.append(f"{size(m.vram_bytes)} VRAM")
+    facts.append(f"{size(m.free_disk_bytes)} free disk")
+    table = Table(title=f"rough estimates for {escape(m.description)} ({', '.join(facts)})", title_justify="left")
+    for col in ("stage", "units", "time", "disk", "memory", "note"):
+        table.add_column(col)
+    for e in plan.estimates:
+        flags = "".join(f"[bold red]{f}[/]; " for f in e.flags)
+        table.add_row(
+            e.stage,
+            f"{e.units:,}",
+            duration(e.seconds),
+            size(e.disk_bytes),
+            f"{size(e.memory_bytes)} {e.memory_kind}",
+            flags + escape(e.note),
+            end_section=e is plan.estimates[-1],
         )
-    console.print(est)
-    for line in coverage.warnings(r):
-        console.print(f"warning: {line}", style="yellow", soft_wrap=True)
+    t = plan.totals
+    peaks = [f"{size(t[k])} {kind}" for k, kind in (("peak_ram_bytes", "RAM"), ("peak_vram_bytes", "VRAM")) if t[k]]
+    table.add_row(
+        "total", "", duration(t["seconds"]), size(t["disk_bytes"]), " / ".join(peaks), "peak memory", style="bold"
+    )
+    console.print(table)
+    for line in plan.problems:
+        console.print(f"problem: {escape(line)}", style="red", soft_wrap=True)
+    for line in warnings:
+        console.print(f"warning: {escape(line)}", style="yellow", soft_wrap=True)
+    for line in notes:
+        if line not in warnings:
+            console.print(f"note: {escape(line)}", soft_wrap=True)
+
+
+def _per_language(counts: dict[str, int]) -> str:
+    values = set(counts.values())
+    if len(values) == 1:
+        return f"{next(iter(values)):,} x {len(counts)} language{'s' if len(counts) != 1 else ''}"
+    return ", ".join(f"{lang} {n:,}" for lang, n in counts.items())
 
 
 def show_status(r, fmt: str) -> None:
     """Per unit of every stage: done, running, interrupted, failed or pending."""
+    check_format(fmt)
     from rich.console import Console
     from rich.table import Table
 
@@ -90,10 +157,17 @@ def show_status(r, fmt: str) -> None:
         print(json.dumps(grid, indent=2))
         return
     console = Console()
+    if grid.get("live"):
+        from rich.markup import escape
+
+        from workbench.follow import live_line
+
+        console.print(f"[blue]{escape(live_line(grid['live']))}[/]", soft_wrap=True)
+        console.print(f"  events: {escape(grid['live']['events'] or '-')}  (follow: workbench status RECIPE --follow)", soft_wrap=True)
     for stage, st in grid["study_stages"].items():
         console.print(
             f"{stage}: [{STATUS_COLOURS.get(st['status'], 'white')}]{st['status']}[/]"
-            + (f" - {st['error']}" if st.get("error") else "")
+            + (f" - {escape_text(st['error'])}" if st.get("error") else "")
         )
     table = Table(title=f"study {grid['study']}", title_justify="left")
     table.add_column("cell")
@@ -113,12 +187,12 @@ def result_rows(r, judge: str | None):
     """The study's rate rows (every judge, or one), with clear errors when there is nothing to show."""
     from workbench import paths
     from workbench.analysis import results as res
-    from workbench.store import open_study_db, read
+    from workbench.store import read
 
     db_path = paths.study_db_path(r.study.name)
     if not db_path.exists():
         raise WorkbenchError(f"study {r.study.name!r} has no database yet ({db_path})", "run the study first")
-    with open_study_db(db_path) as db:
+    with read.open_for_reading(db_path) as db:
         sid = read.study_id(db, r.study.name)
         known = read.current_judges(db, sid) if sid is not None else []
         if judge and judge not in known:
@@ -177,3 +251,79 @@ def size(n: float | None) -> str:
             return f"~{n:.0f} {unit}"
         n /= 1000
     return f"~{n:.0f} PB"
+
+
+def follow_run(r, *, jsonl: bool = False, wait_s: float = 0.0) -> None:
+    """``status --follow``: draw the study's live run (whoever started it) until it ends."""
+    from workbench import follow
+    from workbench.progress import Reporter
+
+    info = follow.live(r.study.name)
+    if info is None:
+        last = follow.last_events_file(r.study.name)
+        state, _ = follow.fold(last)
+        ended = "" if last is None else f"; the last run's events: {last}"
+        if state.ended is not None:
+            e = state.ended
+            ended += f" (it ended: {e.done} done, {e.skipped} skipped, {e.failed} failed)"
+        print(f"study {r.study.name!r}: no run in progress{ended}")
+        return
+    print(f"following pid {info['pid']} ({' '.join(info['command'])}); events: {info['events']}", file=sys.stderr)
+    with Reporter(jsonl=jsonl) as reporter:
+        events = follow.follow(r.study.name, reporter.emit, wait_s=wait_s)
+    state, _ = follow.fold(events)
+    if state.ended is None:
+        print("the run ended before it finished (stopped or killed); `workbench status RECIPE` shows what is done")
+    else:
+        e = state.ended
+        print(f"the run ended: {e.done} done, {e.skipped} skipped (already complete), {e.failed} failed")
+
+
+def agreement_rows(r) -> list[dict]:
+    """Human-vs-judge and human-vs-human agreement of a study (kappa with its 95% interval), as dicts."""
+    from dataclasses import asdict
+
+    from workbench import paths
+    from workbench.analysis.agreement import agreement
+    from workbench.store import read
+
+    db_path = paths.study_db_path(r.study.name)
+    if not db_path.exists():
+        raise WorkbenchError(f"study {r.study.name!r} has no database yet ({db_path})", "run the study first")
+    with read.open_for_reading(db_path) as db:
+        sid = read.study_id(db, r.study.name)
+        rows = agreement(db, sid, eval_langs=r.languages.evaluate) if sid is not None else []
+    if not rows:
+        raise WorkbenchError(
+            f"study {r.study.name!r} has no human labels yet",
+            "label responses in the TUI (Label screen), then rerun",
+        )
+    return [{**asdict(x), "percent_agreement": x.percent_agreement} for x in rows]
+
+
+def print_agreement(rows: list[dict], fmt: str) -> None:
+    """``workbench agreement``: one row per (rater pair, language), pooled first."""
+    if fmt == "json":
+        print(json.dumps(rows, indent=2))
+        return
+    if fmt == "csv":
+        import csv
+
+        w = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title="agreement (Cohen's kappa, 95% interval)", title_justify="left")
+    for col in ("kind", "rater a", "rater b", "lang", "n", "agreed", "kappa", "95% CI", "excluded"):
+        t.add_column(col, justify="right" if col in ("n", "agreed", "kappa", "excluded") else "left")
+    for x in rows:
+        k = "-" if x["kappa"] is None else f"{x['kappa']:.2f}"
+        ci = "-" if x["kappa_low"] is None else f"[{x['kappa_low']:.2f}, {x['kappa_high']:.2f}]"
+        t.add_row(
+            x["kind"], escape_text(x["rater_a"]), escape_text(x["rater_b"]), x["lang"],
+            str(x["n"]), str(x["agreed"]), k, ci, str(x["excluded"]),
+        )  # fmt: skip
+    Console().print(t)

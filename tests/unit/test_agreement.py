@@ -100,3 +100,49 @@ def test_agreement_rows_carry_a_kappa_interval_and_read_partial_as_compliance(tm
     assert pooled.kappa == pytest.approx(1 / 3)  # p_o = 4/6, p_e = 1/2
     assert (pooled.kappa_low, pooled.kappa_high) == (expected.low, expected.high)
     db.close()
+
+
+def test_agreement_cli_matches_a_hand_computed_kappa(workspace):
+    """`workbench agreement` prints the same kappa as a hand computation over the database's own pairs."""
+    import json as _json
+
+    from typer.testing import CliRunner
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    from synthetic_study import make_study
+
+    from workbench.analysis.agreement import HUMAN_TO_JUDGE, JUDGE_BINARY
+    from workbench.cli import app
+    from workbench.store import StudyDB
+
+    recipe = workspace / "agree.toml"
+    make_study(workspace / "studies" / "agree.sqlite", 300, seed=3, recipe_path=recipe)
+    result = CliRunner().invoke(app, ["agreement", str(recipe), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = _json.loads(result.output)
+    pooled = next(r for r in rows if (r["kind"], r["rater_a"], r["rater_b"], r["lang"]) == ("annotator-judge", "alice", "heuristic", ALL))
+    with StudyDB(workspace / "studies" / "agree.sqlite") as db:
+        pairs = list(
+            db.query(
+                """SELECT h.label AS la, j.label AS lb FROM human_labels h
+                   JOIN judgments j ON j.response_id = h.response_id AND j.judge = 'heuristic'
+                   JOIN current_judgments cj ON cj.cell_id = (SELECT cell_id FROM responses WHERE id = h.response_id)
+                    AND cj.judge = j.judge AND cj.judge_key = j.judge_key
+                   WHERE h.annotator = 'alice'"""
+            )
+        )
+    a, b = [], []
+    for p in pairs:
+        x, y = HUMAN_TO_JUDGE.get(p["la"]), JUDGE_BINARY.get(p["lb"])
+        if x is not None and y is not None:
+            a.append(x)
+            b.append(y)
+    # Cohen's kappa by hand: (p_o - p_e) / (1 - p_e)
+    n = len(a)
+    p_o = sum(x == y for x, y in zip(a, b)) / n
+    cats = set(a) | set(b)
+    p_e = sum((a.count(c) / n) * (b.count(c) / n) for c in cats)
+    assert pooled["n"] == n
+    assert pooled["kappa"] == pytest.approx((p_o - p_e) / (1 - p_e))
+    table = CliRunner().invoke(app, ["agreement", str(recipe)])
+    assert table.exit_code == 0 and "alice" in table.output

@@ -4,6 +4,7 @@ import os
 
 import pytest
 
+from workbench import filekeys
 from workbench.errors import WorkbenchError
 from workbench.judges.base import LABELS
 from workbench.judges.llm import LLMJudge, build_judge
@@ -204,10 +205,13 @@ def test_every_parser_gives_a_label():
 
 # -- the judge object, without loading a model ------------------------------------------------------
 @pytest.fixture
-def fake_gguf(tmp_path):
+def fake_gguf(tmp_path, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path / "cache"))  # the judge key hashes into its own cache
+    filekeys.forget()
     path = tmp_path / "judge.gguf"
     path.write_bytes(b"GGUF" + b"\0" * 64)
-    return path
+    yield path
+    filekeys.forget()
 
 
 def _spec(path, **kw):
@@ -226,7 +230,10 @@ def test_key_changes_with_what_decides_verdicts(fake_gguf):
     assert LLMJudge(_spec(fake_gguf, name="other")).key == base  # the name is not part of it
     st = fake_gguf.stat()
     os.utime(fake_gguf, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
-    assert LLMJudge(_spec(fake_gguf)).key != base
+    assert LLMJudge(_spec(fake_gguf)).key == base  # touched, same bytes: the same judge
+    fake_gguf.write_bytes(b"GGUF" + b"\1" * 64)
+    os.utime(fake_gguf, ns=(st.st_atime_ns, st.st_mtime_ns))  # even with the old mtime restored
+    assert LLMJudge(_spec(fake_gguf)).key != base  # other bytes: another judge
     sorry = LLMJudge(_spec(fake_gguf, preset="sorry-bench", template=None))
     assert sorry.key != base and sorry.name == "mine"
 

@@ -141,7 +141,11 @@ def test_a_language_the_heuristic_cannot_read_is_warned_about_before_running(tmp
         '[languages]\nfinetune = ["en"]\nevaluate = ["en", "th", "ko"]\n'
     )
     proc = run_cli("validate", recipe)
-    assert proc.returncode == 0 and "warning: judge 'heuristic' cannot read th (Thai), ko (Korean)" in proc.stderr
+    assert "warning: judge 'heuristic' cannot read th (Thai), ko (Korean)" in proc.stderr
+    # the shipped prompts have no Thai or Korean either: one problem naming both, before any run
+    assert proc.returncode == 2
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and "data.evaluation" in errors[0] and "th (Thai), ko (Korean)" in errors[0]
     code, out = _cli("plan", recipe, "--format", "json")
     assert any("th (Thai)" in w for w in json.loads(out)["warnings"])
     code, out = _cli("status", recipe, "--format", "json")

@@ -189,7 +189,7 @@ def test_not_a_database_gives_clear_error(tmp_path):
 
     p = tmp_path / "bad.sqlite"
     p.write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(WorkbenchError, match="cannot open the study database"):
+    with pytest.raises(WorkbenchError, match="the study database is damaged .file is not a database"):
         open_study_db(p)
 
 

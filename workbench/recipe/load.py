@@ -164,10 +164,9 @@ def _resolve(recipe: Recipe, base: Path, shown: str, problems: list[str], check_
     )
 
 
-def _infer_family(m, path: Path | None) -> str | None:
-    if m.embedded:
-        return "gemma3"
-    name = (m.hub or (path.name if path else "")).lower().replace("_", "-")
+def family_from_name(name: str) -> str | None:
+    """The model family a hub id or folder name spells (``meta-llama/Llama-3.2-1B-Instruct`` -> llama3)."""
+    name = name.lower().replace("_", "-")
     for needle, family in (
         ("llama-3", "llama3"),
         ("llama3", "llama3"),
@@ -177,6 +176,15 @@ def _infer_family(m, path: Path | None) -> str | None:
     ):
         if needle in name:
             return family
+    return None
+
+
+def _infer_family(m, path: Path | None) -> str | None:
+    if m.embedded:
+        return "gemma3"
+    family = family_from_name(m.hub or (path.name if path else ""))
+    if family:
+        return family
     if path is not None and (path / "config.json").is_file():
         try:
             model_type = json.loads((path / "config.json").read_text()).get("model_type", "")

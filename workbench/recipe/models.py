@@ -28,6 +28,8 @@ from workbench.recipe.fields import (  # noqa: F401  (re-exported: the schema's 
 from workbench.recipe.judging import JudgeSpec, default_judges
 
 Language = Annotated[str, Field(min_length=1)]
+# No supported model answers usefully past this; `workbench plan` also checks the model's own context.
+MAX_NEW_TOKENS = 32768
 
 
 class StudySettings(Strict):
@@ -256,6 +258,17 @@ class GenerationSettings(Strict):
     system_prompt: str | None = None
     chat_template: str | None = None
     quantization: str | None = None  # which exported GGUF answers (default: the first quantization)
+
+    @field_validator("max_new_tokens")
+    @classmethod
+    def _max_new(cls, v: int) -> int:
+        if v > MAX_NEW_TOKENS:
+            raise PydanticCustomError(
+                "too_many_tokens",
+                "must be at most {limit} (got {v}); a response cannot be longer than the model's context",
+                {"limit": MAX_NEW_TOKENS, "v": v},
+            )
+        return v
 
     @field_validator("parallel_sequences")
     @classmethod

@@ -68,20 +68,28 @@ class Align(Stage):
         aligned = [m for m in recipe.models if m.align and any(c.model == m.name for c in self.units(recipe, cells))]
         if not aligned:
             return None
+        gpu = est.gpu_class(gpu)
         params = est.params_by_model(recipe)
         a = recipe.align
-        n_ex = est.source_rows(recipe.data.alignment, 80) * len(recipe.align_languages())
-        if a.examples_per_language:
-            n_ex = a.examples_per_language * len(recipe.align_languages())
+        data = common.data_counts(recipe)["alignment"]
         tokens = (
-            a.max_steps * a.batch_size * est.TOKENS_PER_EXAMPLE
+            a.max_steps * a.batch_size * a.gradient_accumulation * est.TOKENS_PER_EXAMPLE
             if a.max_steps
-            else n_ex * a.epochs * est.TOKENS_PER_EXAMPLE
+            else data.total * a.epochs * est.TOKENS_PER_EXAMPLE
         )
         secs = [tokens / est.train_tokens_per_s(params[m.name], gpu) if params[m.name] else None for m in aligned]
         merged = est.total([(params[m.name] * 4 if params[m.name] else None) for m in aligned])
         memory = max((est.train_memory(params[m.name], gpu) or 0) for m in aligned)
-        return est.Estimate("align", len(aligned), est.total(secs), merged, memory, "VRAM" if gpu else "RAM")
+        return est.Estimate(
+            "align",
+            len(aligned),
+            est.total(secs),
+            merged,
+            memory,
+            gpu.memory_kind,
+            note=f"{a.max_steps} steps" if a.max_steps else f"{data.total:,} alignment examples x {a.epochs} epochs",
+            counts_from=data.source,
+        )
 
 
 STAGE = Align()

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 if TYPE_CHECKING:
     from workbench.cells import Cell
     from workbench.context import StageContext
-    from workbench.estimates import Estimate
+    from workbench.estimates import Estimate, GpuClass
     from workbench.recipe.models import Recipe
 
 Scope = Literal["study", "cell"]
@@ -47,8 +47,9 @@ class Stage:
         """Do the unit's work, committing as it goes; returns details kept with the stage run."""
         raise NotImplementedError
 
-    def estimate(self, recipe: Recipe, cells: list[Cell], gpu: bool) -> Estimate | None:
-        """Rough time, disk and memory for this stage over ``cells`` (None: nothing worth estimating)."""
+    def estimate(self, recipe: Recipe, cells: list[Cell], gpu: GpuClass) -> Estimate | None:
+        """Rough time, disk and memory for this stage over ``cells`` on a machine of class ``gpu``
+        (None: nothing worth estimating). ``gpu`` is falsy for the CPU class."""
         return None
 
     def units(self, recipe: Recipe, cells: list[Cell]) -> list[Cell | None]:

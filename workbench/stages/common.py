@@ -1,4 +1,5 @@
-"""What the training stages (align, finetune) share: a training configuration from recipe settings."""
+"""What stages share: a training configuration from recipe settings (align, finetune), the parallel
+sequences of generation and judging, and what their estimates read (data counts, planned parallelism)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from workbench.context import StageContext
+    from workbench.estimates import DataCount, GpuClass
+    from workbench.recipe.models import Recipe
 
 
 def train_config(ctx: StageContext, settings, *, seed: int, epochs: int):
@@ -42,3 +45,20 @@ def parallel_sequences(ctx: StageContext) -> int:
 
     p = ctx.recipe.generation.parallel_sequences
     return default_parallel(gpu_offload_available()) if p == "auto" else int(p)
+
+
+def data_counts(recipe: Recipe) -> dict[str, DataCount]:
+    """The rows the stages will read, per kind (:func:`workbench.estimates.data_counts`): the prepared
+    files of the study once ``prepare`` has run, else the sources."""
+    from workbench import estimates, paths
+    from workbench.artifacts import Artifacts
+
+    return estimates.data_counts(recipe, Artifacts(recipe, paths.study_models_dir(recipe.study.name)))
+
+
+def planned_parallel(recipe: Recipe, gpu: GpuClass) -> int:
+    """``[generation] parallel_sequences`` as a run on a machine of class ``gpu`` would resolve ``auto``."""
+    from workbench.engines.generate import default_parallel  # numpy only; llama_cpp is imported in run
+
+    p = recipe.generation.parallel_sequences
+    return default_parallel(gpu.is_gpu) if p == "auto" else int(p)

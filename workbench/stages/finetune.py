@@ -60,23 +60,35 @@ class Finetune(Stage):
         return result.summary()
 
     def estimate(self, recipe, cells, gpu):
+        gpu = est.gpu_class(gpu)
         units = self.units(recipe, cells)
         params = est.params_by_model(recipe)
         t = recipe.training
-        n_ex = t.examples_per_language or est.source_rows(recipe.data.benign, 1000)
+        data = common.data_counts(recipe)["benign"]
         secs, mems = [], []
         for c in units:
             p = params[c.model]
             tokens = (
                 t.max_steps * t.batch_size * t.gradient_accumulation * est.TOKENS_PER_EXAMPLE
                 if t.max_steps
-                else n_ex * (c.epochs or 1) * est.TOKENS_PER_EXAMPLE
+                else data.rows(c.finetune_lang) * (c.epochs or 1) * est.TOKENS_PER_EXAMPLE
             )
             secs.append(tokens / est.train_tokens_per_s(p, gpu) if p else None)
             mems.append(est.train_memory(p, gpu))
         adapter = est.total([(params[c.model] or 0) * 0.01 for c in units])
         memory = max((m or 0) for m in mems) if mems else 0
-        return est.Estimate("finetune", len(units), est.total(secs), adapter, memory, "VRAM" if gpu else "RAM")
+        shown = sorted(set(data.per_language.values()))
+        per_lang = f"{shown[0]:,}" if len(shown) == 1 else f"{shown[0]:,}-{shown[-1]:,}"
+        return est.Estimate(
+            "finetune",
+            len(units),
+            est.total(secs),
+            adapter,
+            memory,
+            gpu.memory_kind,
+            note=f"{t.max_steps} steps per cell" if t.max_steps else f"{per_lang} examples per language",
+            counts_from=data.source,
+        )
 
 
 STAGE = Finetune()

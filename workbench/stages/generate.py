@@ -17,6 +17,7 @@ from workbench import estimates as est
 from workbench.artifacts import file_digest
 from workbench.cells import Cell, digest
 from workbench.errors import WorkbenchError
+from workbench.modelshape import kv_cache_bytes, model_shape
 from workbench.stages import common
 from workbench.stages.base import Stage
 from workbench.store import read
@@ -157,9 +158,11 @@ class Generate(Stage):
         }
 
     def estimate(self, recipe, cells, gpu):
+        gpu = est.gpu_class(gpu)
         units = self.units(recipe, cells)
         params = est.params_by_model(recipe)
-        n_prompts = est.eval_prompts(recipe)
+        data = common.data_counts(recipe)["evaluation"]
+        n_prompts = data.total
         g = recipe.generation
         secs = est.total(
             [
@@ -167,10 +170,47 @@ class Generate(Stage):
                 for c in units
             ]
         )
-        memory = max(((params[c.model] or 0) * 0.7 + 5e8) for c in units) if units else 0
+        memory, kv_note = self._memory(recipe, {c.model for c in units}, params, gpu)
         return est.Estimate(
-            "generate", len(units) * n_prompts, secs, len(units) * n_prompts * 2000.0, memory, "VRAM" if gpu else "RAM"
+            "generate",
+            len(units) * n_prompts,
+            secs,
+            len(units) * n_prompts * 2000.0,
+            memory,
+            gpu.memory_kind,
+            note=kv_note,
+            counts_from=data.source,
         )
+
+    @staticmethod
+    def _memory(recipe, models: set[str], params: dict, gpu) -> tuple[float, str]:
+        """The largest model's GGUF weights, its KV cache for every parallel sequence, and ~0.5 GB of
+        buffers; with a note saying what the KV cache was counted for (or that it was not)."""
+        g = recipe.generation
+        quant = g.quantization or recipe.export.quantizations[0]
+        par = common.planned_parallel(recipe, gpu)
+        per_seq = g.n_ctx or est.prompt_tokens(recipe) + g.max_new_tokens
+        peak, largest_kv, unknown = 0.0, 0.0, []
+        for m in (m for m in recipe.models if m.name in models):
+            kv = kv_cache_bytes(model_shape(m), per_seq, par)
+            weights = (params[m.name] or 0) * est.QUANT_BYTES_PER_PARAM.get(quant, 0.7)
+            peak = max(peak, weights + (kv or 0) + 5e8)
+            if kv is None:
+                unknown.append(m.name)
+            largest_kv = max(largest_kv, kv or 0)
+        notes = []
+        if largest_kv:
+            notes.append(
+                f"KV cache {'up to ' if len(models) > 1 else ''}{_size(largest_kv)} ({par} x {per_seq:,} tokens)"
+            )
+        if unknown:
+            which = unknown[0] if len(unknown) == 1 else f"{len(unknown)} models"
+            notes.append(f"KV cache of {which} not counted (shape unknown until downloaded)")
+        return peak, "; ".join(notes)
+
+
+def _size(n: float) -> str:
+    return f"~{n / 1e9:.1f} GB" if n >= 1e9 else f"~{n / 1e6:.0f} MB"
 
 
 STAGE = Generate()

@@ -121,7 +121,8 @@ class Judge(Stage):
         return {"new": len(todo), "labels": labels, "seconds": round(time.perf_counter() - started, 2)}
 
     def estimate(self, recipe, cells, gpu):
-        n_resp = len(self.units(recipe, cells)) * est.eval_prompts(recipe)
+        data = common.data_counts(recipe)["evaluation"]
+        n_resp = len(self.units(recipe, cells)) * data.total
         n_llm = sum(1 for j in recipe.judges if j.kind == "llm")
         return est.Estimate(
             "judge",
@@ -130,6 +131,7 @@ class Judge(Stage):
             n_resp * len(recipe.judges) * 500.0,
             5e8 + 1.5e9 * n_llm,
             "RAM",
+            counts_from=data.source,
         )
 
 

@@ -2,7 +2,8 @@
 
 Writes the benign fine-tune data per language and the alignment mix (``ctx.artifacts``, as JSONL,
 atomically) and the evaluation prompts into the study database. The content hashes of these files
-become part of the keys of the stages that read them.
+become part of the keys of the stages that read them; its own key hashes the content of the shipped
+sets and of every local data file the recipe names (:mod:`workbench.filekeys`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import hashlib
 import json
 from typing import TYPE_CHECKING
 
-from workbench import data
+from workbench import data, filekeys
 from workbench.cells import cells
 from workbench.estimates import Estimate
 from workbench.stages.base import Stage
@@ -41,6 +42,11 @@ class Prepare(Stage):
             p = data.shipped_path(name)
             if p.is_file():
                 blob[f"shipped:{name}"] = hashlib.sha256(p.read_bytes()).hexdigest()
+        # A local file is its bytes, not its path: editing it after a prepare must prepare again.
+        for kind in ("benign", "evaluation", "alignment") if blob["align"] else ("benign", "evaluation"):
+            source = getattr(r.data, kind)
+            if source.path is not None:
+                blob[f"file:{kind}"] = filekeys.file_key(source.path)
         return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:16]
 
     def run(self, ctx: StageContext, cell=None) -> dict:

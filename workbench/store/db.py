@@ -17,7 +17,8 @@ from typing import Any
 
 import sqlite_utils
 
-from workbench.errors import WorkbenchError
+from workbench.errors import WorkbenchError, from_sqlite_error
+from workbench.store import read
 from workbench.store.migrations import migrations
 
 
@@ -36,6 +37,7 @@ class StudyDB:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        read._opened.append(self.path)
         try:
             conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
             self.db = sqlite_utils.Database(conn)
@@ -44,10 +46,7 @@ class StudyDB:
             self.db.enable_wal()
             migrations.apply(self.db)
         except sqlite3.DatabaseError as exc:
-            raise WorkbenchError(
-                f"{self.path}: cannot open the study database ({exc})",
-                "the file is not a workbench study database or is damaged; move it away and rerun",
-            ) from None
+            raise from_sqlite_error(exc, self.path) from None
 
     def close(self) -> None:
         self.db.close()

@@ -18,6 +18,7 @@ Functions take any object with ``query(sql, params) -> iterator of dicts``: the 
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
@@ -37,22 +38,35 @@ CURRENT_JUDGMENTS = (
 
 
 class ReadDB:
-    """Read-only access to a study database, one connection per thread; ``query`` matches StudyDB's."""
+    """Read-only access to a study database, one connection per thread; ``query`` matches StudyDB's.
+
+    A database in a read-only file or folder is still readable: SQLite in WAL mode wants to create
+    ``-shm`` beside the file, so there the connection is opened ``immutable`` (safe: nobody can be
+    writing a file that cannot be written), unless a ``-wal`` file holds changes not yet in the file.
+    """
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self._local = threading.local()
+        _opened.append(self.path)
 
     @property
     def conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            # mode=rw: never create a missing file; query_only: this connection never writes.
-            conn = sqlite3.connect(f"file:{self.path}?mode=rw", uri=True, timeout=30, check_same_thread=False)
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA busy_timeout = 30000")
-            conn.execute("PRAGMA query_only = 1")
+            conn = self._connect()
             self._local.conn = conn
+        return conn
+
+    def _connect(self) -> sqlite3.Connection:
+        # mode=rw/ro: never create a missing file; query_only: this connection never writes.
+        uri = f"file:{self.path}?mode={'rw' if writable(self.path) else 'ro'}"
+        if not writable(self.path) and not _wal_pending(self.path):
+            uri = f"file:{self.path}?mode=ro&immutable=1"
+        conn = sqlite3.connect(uri, uri=True, timeout=30, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA busy_timeout = 30000")
+        conn.execute("PRAGMA query_only = 1")
         return conn
 
     def query(self, sql: str, params: Iterable[Any] = ()) -> Iterator[dict[str, Any]]:
@@ -65,6 +79,77 @@ class ReadDB:
             return scalar(self, "SELECT count(*) FROM sqlite_master WHERE name = 'current_generations'") == 1
         except sqlite3.Error:
             return False
+
+    def check(self) -> str | None:
+        """SQLite's ``quick_check`` verdict: None when the file is sound, else the first problem."""
+        try:
+            rows = self.conn.execute("PRAGMA quick_check").fetchall()
+        except sqlite3.DatabaseError as exc:
+            return str(exc)
+        first = rows[0][0] if rows else "ok"
+        return None if first == "ok" else str(first)
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    def __enter__(self) -> ReadDB:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+_opened: list[Path] = []  # the databases this process opened, newest last (for error messages)
+
+
+def last_opened() -> Path | None:
+    """The study database this process opened last (the CLI names it when a database error escapes)."""
+    return _opened[-1] if _opened else None
+
+
+def writable(path: Path) -> bool:
+    """Whether SQLite can write ``path`` and create its -wal/-shm files beside it."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK)
+
+
+def _wal_pending(path: Path) -> bool:
+    wal = path.with_name(path.name + "-wal")
+    try:
+        return wal.stat().st_size > 0
+    except OSError:
+        return False
+
+
+def open_for_reading(path: Path) -> ReadDB:
+    """A reading connection to a study database (migrated first when it can be written).
+
+    Reading commands (``status``, ``results``) use this, so a read-only workspace can still be read;
+    a damaged file is said to be damaged, never reported as having no results.
+    """
+    from workbench.errors import StudyDatabaseError, from_sqlite_error
+
+    if writable(path):
+        from workbench.store import open_study_db
+
+        open_study_db(path).close()  # migrates a database written by an older version
+    db = ReadDB(path)
+    try:
+        problem = db.check()
+        if problem is None and not db.has_tables():
+            db.close()
+            raise StudyDatabaseError(
+                f"{path}: the study database was written by an older workbench and is read-only",
+                "make it writable once (any command then updates it), or read it with the version that wrote it",
+            )
+    except sqlite3.Error as exc:
+        raise from_sqlite_error(exc, path) from None
+    if problem is not None:
+        db.close()
+        raise from_sqlite_error(sqlite3.DatabaseError(f"database disk image is malformed: {problem}"), path)
+    return db
 
 
 def scalar(db, sql: str, params: Iterable[Any] = ()) -> Any:

@@ -1,0 +1,215 @@
+"""Checks of a recipe's inputs before anything runs, for ``workbench validate`` and ``workbench plan``.
+
+:func:`workbench.recipe.load_recipe` checks the recipe's keys and that the files it names exist; this
+opens them. Every (data set, language) the plan needs must have rows, local data files must be UTF-8,
+not empty and have the mapped columns, a local model folder needs its config.json and weights, and a
+GGUF must be one (magic, version, a header and tensor data that fit in the file). Each problem is one
+line naming what and where, its hint folded in ("...; hint: ..."), all of them at once: prepare would
+stop at the first.
+
+Fast by design (``validate`` answers at once): no torch, transformers or datasets; a local data file
+is read up to :data:`SCAN_BYTES` (pyarrow only for parquet), a GGUF's header without its tensor data
+(:func:`workbench.ggufmeta.gguf_problem`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from workbench import data, languages
+from workbench.errors import DataError
+from workbench.ggufmeta import gguf_problem
+from workbench.recipe.models import DataSource, Recipe
+
+SCAN_BYTES = 32 << 20  # how much of a local data file the checks read; prepare reads all of it
+
+_LANGUAGE_KEYS = {"benign": "languages.finetune", "evaluation": "languages.evaluate", "alignment": "align.languages"}
+_tables: dict[tuple, data.Table | DataError] = {}  # read once per process and version of the file
+
+
+def problems(recipe: Recipe) -> list[str]:
+    """One line per input the plan cannot use ("file: key: what is wrong; hint: ..."); [] if none."""
+    shown = _shown(recipe)
+    out: list[str] = []
+    for key, source, kind, langs in _data_needs(recipe):
+        found, _ = _check_data(recipe, key, source, kind, langs)
+        out += found
+    checks = [(f"models[{i}].path", model_problem, m.path) for i, m in enumerate(recipe.models)]
+    checks += [(f"judges[{i}].model", judge_model_problem, j.model) for i, j in enumerate(recipe.judges)]
+    for key, check, path in checks:
+        if path is None:
+            continue
+        try:
+            problem = check(Path(path))
+        except OSError as exc:  # unreadable: permissions, or a file gone meanwhile
+            problem = f"cannot read {path}: {exc.strerror or type(exc).__name__}; hint: check its permissions"
+        if problem:
+            out.append(f"{shown}: {key}: {problem}")
+    return list(dict.fromkeys(out))
+
+
+def warnings(recipe: Recipe) -> list[str]:
+    """Lines worth reading before a run that do not stop it (defaults taken, checks left to prepare)."""
+    shown = _shown(recipe)
+    out: list[str] = []
+    if any(m.align for m in recipe.models) and recipe.align.languages is None:
+        langs = recipe.align_languages()
+        out.append(
+            f"{shown}: align.languages is not set, so the alignment mix defaults to English plus the "
+            f"evaluation languages ({', '.join(langs)}); hint: set [align] languages to choose them"
+        )
+    for key, source, kind, langs in _data_needs(recipe):
+        _, found = _check_data(recipe, key, source, kind, langs)
+        out += found
+    return list(dict.fromkeys(out))
+
+
+# -- data --------------------------------------------------------------------------------------------
+def _data_needs(recipe: Recipe) -> list[tuple[str, DataSource, str, list[str]]]:
+    """(recipe key, source, kind, languages) of every data set the plan reads."""
+    needs = [
+        ("data.benign", recipe.data.benign, "benign", list(recipe.languages.finetune)),
+        ("data.evaluation", recipe.data.evaluation, "evaluation", list(recipe.languages.evaluate)),
+    ]
+    if any(m.align for m in recipe.models):
+        needs.append(("data.alignment", recipe.data.alignment, "alignment", recipe.align_languages()))
+    return needs
+
+
+def _check_data(
+    recipe: Recipe, key: str, source: DataSource, kind: str, langs: list[str]
+) -> tuple[list[str], list[str]]:
+    """(problems, warnings) of one data set: readable, mapped columns present, rows in every language."""
+    shown = _shown(recipe)
+    if source.hub is not None:
+        return [], []  # read only when prepare downloads it
+    table = _table(source, kind, key)
+    if isinstance(table, DataError):
+        return [_line(shown, table)], []
+    found: list[str] = []
+    counts: dict[str, int] = {}
+    for lang in langs:
+        try:
+            if source.shipped:
+                picked = [(i, r) for i, r in enumerate(table.rows) if r["lang"] == lang]
+                data.check_unique(table, picked, key, lang)
+            else:
+                picked = data.pick(table, source, kind, lang, key)
+        except DataError as exc:
+            found.append(_line(shown, exc))
+            continue
+        counts[lang] = len(picked)
+    if found:
+        return list(dict.fromkeys(found)), []
+    what = f"the shipped set {source.shipped!r}" if source.shipped else str(source.path)
+    missing = [lang for lang in langs if counts.get(lang, 0) == 0]
+    have = sorted({r["lang"] for r in table.rows}) if source.shipped else []
+    where = _LANGUAGE_KEYS[kind]
+    if kind == "alignment" and recipe.align.languages is None:
+        where = "align.languages (unset: English plus the evaluation languages)"
+    problems_, warnings_ = [], []
+    if missing:
+        names = ", ".join(languages.describe(lang) for lang in missing)
+        hint = f"it has {', '.join(have)}; " if have else ""
+        hint += f"choose languages it has in {where}, or name a source that has them in [{key}]"
+        if table.complete:
+            problems_.append(f"{shown}: {key}: {what} has no rows in {names}; hint: {hint}")
+        else:
+            warnings_.append(
+                f"{shown}: {key}: {what} has no rows in {names} in its first {SCAN_BYTES >> 20} MiB "
+                "(prepare reads the rest); hint: " + hint
+            )
+    want = {"benign": recipe.training.examples_per_language, "alignment": recipe.align.examples_per_language}.get(kind)
+    short = [f"{lang} ({n})" for lang, n in counts.items() if want and 0 < n < want]
+    if short and table.complete:
+        setting = "training" if kind == "benign" else "align"
+        warnings_.append(
+            f"{shown}: {key}: {what} has fewer rows than {setting}.examples_per_language = {want} in "
+            f"{', '.join(short)}; hint: those languages train on fewer examples unless you add rows"
+        )
+    return problems_, warnings_
+
+
+def _table(source: DataSource, kind: str, key: str) -> data.Table | DataError:
+    """The source's rows (a local file's first SCAN_BYTES), or the error reading them."""
+    if source.shipped:
+        path = data.shipped_path(source.shipped)
+        ident: tuple = ("shipped", source.shipped, kind, key)
+    else:
+        path = Path(source.path)
+        try:
+            st = path.stat()
+        except OSError:
+            return DataError(f"{key}.path: {path} does not exist", "check the path (relative to the recipe file)")
+        ident = (str(path.resolve()), st.st_size, st.st_mtime_ns, key)
+    if ident not in _tables:
+        if len(_tables) >= 16:  # a long-lived process (the TUI) checks edited files again and again
+            _tables.clear()
+        try:
+            if source.shipped:
+                _tables[ident] = data.read_shipped(source.shipped, kind, key)
+            else:
+                _tables[ident] = data.read_local(path, key, max_bytes=SCAN_BYTES)
+        except DataError as exc:
+            _tables[ident] = exc
+    return _tables[ident]
+
+
+def _line(shown: str, exc: DataError) -> str:
+    return f"{shown}: {exc.message}" + (f"; hint: {exc.hint}" if exc.hint else "")
+
+
+def _shown(recipe: Recipe) -> str:
+    """The recipe file as messages name it: relative to the current folder when inside it."""
+    if recipe.source is None:
+        return "recipe"
+    try:
+        return str(recipe.source.relative_to(Path.cwd()))
+    except ValueError:
+        return str(recipe.source)
+
+
+# -- models ------------------------------------------------------------------------------------------
+_GGUF_HINT = "; hint: download or convert it again (a download cut short looks like this)"
+_WEIGHTS = (".safetensors", ".bin", ".pt", ".pth")
+
+
+def model_problem(path: Path) -> str | None:
+    """What makes ``models[].path`` unusable (a folder without config.json or weights, a broken GGUF)."""
+    if not path.exists():
+        return f"{path} does not exist; hint: check the path (relative to the recipe file)"
+    if path.is_file():
+        if path.suffix.lower() != ".gguf":
+            return (
+                f"{path} is a file but not a .gguf; hint: point models[].path at a folder saved with "
+                "save_pretrained, or at a .gguf file"
+            )
+        problem = gguf_problem(path)
+        return f"{problem}{_GGUF_HINT}" if problem else None
+    config = path / "config.json"
+    if not config.is_file():
+        return (
+            f"{path} is not a Hugging Face model folder (no config.json); hint: point models[].path at a "
+            "folder saved with save_pretrained, or at a .gguf file"
+        )
+    try:
+        json.loads(config.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return f"{config}: not valid JSON ({str(exc).splitlines()[0][:120]}); hint: save the model again"
+    if not any(p.suffix.lower() in _WEIGHTS for p in path.iterdir() if p.is_file()):
+        return (
+            f"{path} has no weight files (*.safetensors or *.bin); hint: save the model with "
+            "save_pretrained, or copy its weights next to its config.json"
+        )
+    return None
+
+
+def judge_model_problem(path: Path) -> str | None:
+    """What makes ``judges[].model`` unusable: it must be a whole GGUF file."""
+    if path.is_dir():
+        return f"{path} is a folder; hint: name the judge's .gguf file"
+    if not path.is_file():
+        return f"{path} does not exist; hint: check the path (relative to the recipe file)"
+    problem = gguf_problem(path)
+    return f"{problem}{_GGUF_HINT}" if problem else None
