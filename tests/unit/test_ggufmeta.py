@@ -165,6 +165,8 @@ def test_cut_points_name_what_is_missing(tmp_path):
          "runs past the end"),  # a length beyond any file
         (b"GGUF" + struct.pack("<IQQ", 3, 1, 0) + struct.pack("<QI", 0, (1 << 32) - 1), Truncated,
          "runs past the end"),  # a tensor of four billion dimensions
+        (b"GGUF" + struct.pack("<IQQ", 3, 1, 0) + struct.pack("<Q", (1 << 64) - 1) + b"\0" * 16, Truncated,
+         "runs past the end"),  # a tensor name longer than any file
     ],
 )  # fmt: skip
 def test_what_is_not_a_gguf(tmp_path, content, error, needle):

@@ -11,17 +11,18 @@ The ``degenerate`` and ``off_language`` flags come from :mod:`workbench.judges.t
 response (and, if it must, of the request); the evidence records it.
 
 Building a judge is cheap (the model is loaded only when judging): its key hashes the preset, the
-template, the parse rule, the token budget, the parser version and the judge GGUF's identity (path,
-size, mtime), never the file's multi-GB content.
+template, the parse rule, the token budget, the parser version and the judge GGUF's content key
+(:func:`workbench.filekeys.file_key`: its bytes, hashed once per version of the file and remembered),
+so replacing the file changes it and touching or moving it does not.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from workbench import filekeys
 from workbench.errors import WorkbenchError
 from workbench.events import Emit, Log
 from workbench.judges.base import JudgeItem, Verdict, in_input_order
@@ -122,7 +123,6 @@ class LLMJudge:
     def key(self) -> str:
         from workbench.cells import digest
 
-        st = os.stat(self.model_path)
         tc = _textchecks()
         return digest(
             {
@@ -134,7 +134,7 @@ class LLMJudge:
                 "max_new_tokens": self.max_new_tokens,
                 "max_context": self.max_context,
                 "parser_version": PARSER_VERSION,
-                "model": {"path": str(self.model_path), "size": st.st_size, "mtime_ns": st.st_mtime_ns},
+                "model": filekeys.file_key(self.model_path),
                 "textchecks": getattr(tc, "TEXTCHECKS_VERSION", "present") if tc else "absent",
             }
         )
