@@ -18,7 +18,12 @@ _WORD_CHARS = r"\w\u0300-\u036f\u0900-\u0963\u0966-\u097f"
 _LOOP_TOKEN_RE = re.compile(rf"[{_DENSE_CHAR}]|(?:[^\W_{_DENSE_CHAR}]|[\u0300-\u036f\u0900-\u0963\u0966-\u097f])+")
 _SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?;。！？；])\s*|\n+|(?<=[।॥])\s*")
 _BULLET_RE = re.compile(r"^\s*(?:[-*•·●▪–>#]+|\(?\d{1,3}[.):]|\(?[a-z][.)])\s*", re.IGNORECASE)
-_SEPARATOR_LINE_RE = re.compile(r"^\s*(?:([-=_*#~.·•])\1{2,}|\|?(?:\s*:?-{3,}:?\s*\|)+\s*(?::?-{3,}:?)?\s*)\s*$")
+# a markdown rule ("---", "***") or table separator ("|---|:--:|"), blank space around it; written so
+# that no two runs of blank space meet (as "\s*(?:...)?\s*\s*$" did, which took cubic time in the
+# spaces of a line such as "|---|" and many spaces)
+_SEPARATOR_LINE_RE = re.compile(
+    r"^\s*(?:([-=_*#~.·•])\1{2,}|(?:\|\s*)?:?-{3,}:?\s*\|(?:\s*:?-{3,}:?\s*\|)*(?:\s*:?-{3,}:?)?)\s*$"
+)
 
 LOOP_PHRASE_MIN_REPEATS = 4  # a 3-8 token phrase repeated this often ...
 LOOP_PHRASE_MIN_COVERAGE = 0.3  # ... and making up this share of the tokens is a loop
