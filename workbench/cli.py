@@ -29,7 +29,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-RecipeArg = Annotated[Path, typer.Argument(help="A study recipe (TOML), e.g. recipes/demo.toml.")]
+RecipeArg = Annotated[
+    Path, typer.Argument(help="A study recipe (TOML), e.g. recipes/demo.toml.", readable=False)
+]  # readability: our own error
 QuickOpt = Annotated[bool, typer.Option("--quick", help="Use the recipe's [quick] profile (smaller, faster).")]
 EventsOpt = Annotated[str | None, typer.Option("--events", help="Print progress events as 'jsonl' on stdout.")]
 DownloadsOpt = Annotated[
@@ -96,7 +98,15 @@ def _check_format(fmt: str, allowed: tuple[str, ...]) -> None:
 
 
 def _load(recipe: Path, quick: bool = False, allow_downloads: bool = False):
+    from workbench import paths
     from workbench.recipe import load_recipe
+
+    home = paths.workspace()
+    if home.exists() and not home.is_dir():
+        raise WorkbenchError(
+            f"WORKBENCH_HOME={home}: is a file, not a folder",
+            "point WORKBENCH_HOME at a folder (it holds studies/ and models/), or unset it",
+        )
 
     return load_recipe(recipe, quick=quick, allow_downloads=allow_downloads)
 
@@ -250,10 +260,15 @@ def _check_events(events: str | None) -> None:
 def _run_and_report(
     r, *, only=None, cells_filter=None, allow_downloads=False, events=None, events_file=None, show_results=False
 ) -> None:
-    from workbench import paths
+    from workbench import paths, preflight
+    from workbench.errors import RecipeError
+    from workbench.plan import context_problems
     from workbench.progress import Reporter
     from workbench.runner import run_plan
 
+    problems = preflight.problems(r) + context_problems(r)  # caught before the run, not in its middle
+    if problems:
+        raise RecipeError(str(r.source or r.study.name), problems, "fix these (`workbench validate` lists them), then rerun")
     with Reporter(jsonl=(events == "jsonl")) as reporter:
         summary = run_plan(
             r,
@@ -264,9 +279,10 @@ def _run_and_report(
             events_file=events_file,
         )
     out = sys.stderr if events == "jsonl" else sys.stdout
+    blocked = summary.count("blocked")
     print(
         f"\nsummary: {summary.count('done')} done, {summary.count('skipped')} skipped (already complete), "
-        f"{summary.count('failed')} failed",
+        f"{summary.count('failed')} failed" + (f", {blocked} not run (an input of theirs failed)" if blocked else ""),
         file=out,
     )
     for o in summary.outcomes:
@@ -282,7 +298,12 @@ def _run_and_report(
     print(f"database: {paths.study_db_path(r.study.name)}", file=out)
     print(f"artifacts: {paths.study_models_dir(r.study.name)}", file=out)
     if summary.failed:
-        raise typer.Exit(1)
+        failures = [o for o in summary.outcomes if o.status == "failed"]
+        first = failures[0]
+        more = f" ({len(failures) - 1} more failed: see the summary)" if len(failures) > 1 else ""
+        print(f"error: {first.stage} {first.unit}: {first.reason}{more}", file=sys.stderr)
+        print(f"hint: {first.hint or 'fix it, then rerun: finished units are kept'}", file=sys.stderr)
+        raise typer.Exit(first.exit_code)
 
 
 @app.command()
@@ -330,14 +351,14 @@ def results(
 @friendly
 def judge(
     input_file: Annotated[
-        Path, typer.Option("--input", help="JSONL with 'prompt', 'response', 'lang' (and optional 'id') per line.")
+        Path, typer.Option("--input", readable=False, help="JSONL with 'prompt', 'response', 'lang' (and optional 'id') per line.")
     ],
     judge_name: Annotated[
         str, typer.Option("--judge", help="heuristic, or a judge named in --recipe, or an LLM preset with --model.")
     ] = "heuristic",
     output: Annotated[Path | None, typer.Option("--output", help="Where to write the JSONL (default: stdout).")] = None,
-    recipe: Annotated[Path | None, typer.Option("--recipe", help="A recipe whose [[judges]] define NAME.")] = None,
-    model: Annotated[Path | None, typer.Option("--model", help="Judge GGUF for --judge PRESET.")] = None,
+    recipe: Annotated[Path | None, typer.Option("--recipe", readable=False, help="A recipe whose [[judges]] define NAME.")] = None,
+    model: Annotated[Path | None, typer.Option("--model", readable=False, help="Judge GGUF for --judge PRESET.")] = None,
 ) -> None:
     """Judge responses produced anywhere else: one JSON line out per good line in, in input order."""
     from workbench.judgecli import judge_file
@@ -352,6 +373,7 @@ def judge_eval(
         Path | None,
         typer.Option(
             "--input",
+            readable=False,
             help="JSONL (or a folder of *.jsonl) with 'prompt', 'response', 'lang' and a human 'label' per line "
             "(default: the shipped judge_labels set).",
         ),
@@ -359,8 +381,8 @@ def judge_eval(
     judge_name: Annotated[
         str, typer.Option("--judge", help="heuristic, or a judge named in --recipe, or an LLM preset with --model.")
     ] = "heuristic",
-    recipe: Annotated[Path | None, typer.Option("--recipe", help="A recipe whose [[judges]] define NAME.")] = None,
-    model: Annotated[Path | None, typer.Option("--model", help="Judge GGUF for --judge PRESET.")] = None,
+    recipe: Annotated[Path | None, typer.Option("--recipe", readable=False, help="A recipe whose [[judges]] define NAME.")] = None,
+    model: Annotated[Path | None, typer.Option("--model", readable=False, help="Judge GGUF for --judge PRESET.")] = None,
     split: Annotated[str | None, typer.Option("--split", help="Only items of this split: dev or test.")] = None,
     langs: Annotated[
         str | None, typer.Option("--lang", help="Only these languages, comma-separated, e.g. en,es.")

@@ -59,7 +59,7 @@ def open_context(recipe: Recipe, *, allow_downloads: bool = False, emit: Emit | 
     from workbench import environment
     from workbench.store import open_study_db
 
-    db = open_study_db(paths.study_db_path(recipe.study.name))
+    db = open_study_db(paths.study_db_path(recipe.study.name), check=True)
     study_id = db.ensure_study(recipe.study.name, recipe.study.description)
     h = recipe_hash(recipe)
     db.record_recipe(

@@ -19,7 +19,7 @@ import json
 import sys
 from pathlib import Path
 
-from workbench.errors import WorkbenchError
+from workbench.errors import DataError, UsageError, WorkbenchError
 from workbench.fsutil import atomic_write, same_file
 
 
@@ -71,7 +71,7 @@ def resolve_spec(name: str, *, recipe: Path | None, model: Path | None):
             if spec.name == name:
                 return spec
         if name not in builtin_names():
-            raise WorkbenchError(
+            raise UsageError(
                 f"--judge: {recipe} defines no judge {name!r}",
                 f"judges there: {', '.join(j.name for j in r.judges) or 'none'}",
             )
@@ -80,9 +80,9 @@ def resolve_spec(name: str, *, recipe: Path | None, model: Path | None):
     presets = model_presets()
     if name in presets:
         if model is None:
-            raise WorkbenchError(f"--judge {name}: an LLM preset needs the judge's GGUF", "add --model PATH.gguf")
+            raise UsageError(f"--judge {name}: an LLM preset needs the judge's GGUF", "add --model PATH.gguf")
         return JudgeSpec(name=name, kind="llm", preset=name, model=model)
-    raise WorkbenchError(
+    raise UsageError(
         f"--judge: unknown judge {name!r}",
         f"use {' or '.join(builtin_names())}, an LLM preset ({', '.join(presets)}) with --model, "
         "or a judge of --recipe",
@@ -107,8 +107,10 @@ def read_items(path: Path) -> tuple[list[tuple[int, dict]], list[str]]:
     """Good (line number, object) pairs and one message per bad line."""
     from workbench.analysis.judge_eval import item_problem
 
+    if path.is_dir():
+        raise DataError(f"--input: {path} is a folder, not a file", "give a JSONL file with prompt, response and lang")
     if not path.is_file():
-        raise WorkbenchError(f"--input: {path} not found", "give a JSONL file with prompt, response and lang")
+        raise DataError(f"--input: {path} not found", "give a JSONL file with prompt, response and lang")
     check_utf8(path)
     good, bad = [], []
     with open(path, encoding="utf-8") as f:
@@ -139,7 +141,7 @@ def judge_file(input_file: Path, name: str, *, output: Path | None, recipe: Path
     for message in bad:
         print(f"skipped {message}", file=sys.stderr)
     if not good:
-        raise WorkbenchError(f"--input: {input_file} has no usable line", "each line needs prompt, response and lang")
+        raise DataError(f"--input: {input_file} has no usable line", "each line needs prompt, response and lang")
     judge = load_judge(spec)
     items = [JudgeItem(prompt=o["prompt"], response=o["response"], lang=o["lang"]) for _, o in good]
     if spec.kind == "heuristic":

@@ -157,6 +157,10 @@ def parse_stages(only: str | None) -> list[str]:
     if not only:
         return names
     wanted = [s.strip() for s in only.split(",") if s.strip()]
+    if not wanted:
+        from workbench.errors import UsageError
+
+        raise UsageError(f"--only: {only!r} names no stage", f"name one or more of: {', '.join(names)}")
     for s in wanted:
         if s not in names:
             raise registry.unknown_stage(s, "--only")

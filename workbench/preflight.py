@@ -87,8 +87,9 @@ def _check_data(
     table = _table(source, kind, key)
     if isinstance(table, DataError):
         return [_line(shown, table)], []
-    found: list[str] = []
+    found: dict[str, str] = {}  # first problem line -> ...; the same kind of problem in other languages joins it
     counts: dict[str, int] = {}
+    first_of_kind: dict[str | None, str] = {}
     for lang in langs:
         try:
             if source.shipped:
@@ -97,11 +98,24 @@ def _check_data(
             else:
                 picked = data.pick(table, source, kind, lang, key)
         except DataError as exc:
-            found.append(_line(shown, exc))
+            line = _line(shown, exc)
+            if line in found:
+                continue
+            head = first_of_kind.get(exc.hint)
+            if head is not None and f" among its {languages.describe(lang)} rows" in exc.message:
+                found[head] += f", {languages.describe(lang)}"  # one line for one bad file
+            else:
+                first_of_kind.setdefault(exc.hint, line)
+                found[line] = ""
             continue
         counts[lang] = len(picked)
     if found:
-        return list(dict.fromkeys(found)), []
+        out = []
+        for line, also in found.items():
+            if also:
+                line = line.replace("; hint: ", f"; the same among its {also.lstrip(', ')} rows; hint: ", 1)
+            out.append(line)
+        return out, []
     what = f"the shipped set {source.shipped!r}" if source.shipped else str(source.path)
     missing = [lang for lang in langs if counts.get(lang, 0) == 0]
     have = sorted({r["lang"] for r in table.rows}) if source.shipped else []

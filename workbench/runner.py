@@ -29,8 +29,10 @@ __all__ = ["Outcome", "Summary", "parse_stages", "run_plan", "status_grid"]
 class Outcome:
     stage: str
     unit: str
-    status: str  # done, skipped, failed
+    status: str  # done, skipped, failed, blocked (not run: an input failed in this run)
     reason: str = ""
+    hint: str | None = None
+    exit_code: int = 1  # of a failure: the error class's (2 for bad data or recipes)
 
 
 @dataclass
@@ -74,7 +76,9 @@ def run_plan(
     parse_stages(only)  # an unknown stage is a usage error before anything is opened
     selected = filter_cells(cells(recipe), cells_filter)
     if cells_filter and not selected:
-        raise WorkbenchError(f"--cells: {cells_filter!r} matches no cell", "`workbench plan RECIPE` lists the cell ids")
+        from workbench.errors import UsageError
+
+        raise UsageError(f"--cells: {cells_filter!r} matches no cell", "`workbench plan RECIPE` lists the cell ids")
     study = recipe.study.name
     events_path = Path(events_file) if events_file else runlock.new_events_path(study)
     hint = str(recipe.source) if recipe.source else "RECIPE"
@@ -103,16 +107,40 @@ def _run_locked(recipe: Recipe, only: str | None, selected: list[Cell], allow_do
                 study=recipe.study.name, pid=os.getpid(), stages={s: len(u) for s, u in plan.stages}, notes=plan.notes
             )
         )
+        all_cells = cells(recipe)
+        failed_units: set[tuple[str, str]] = set()
         for name, units in plan.stages:
             emit(StageStarted(stage=name, total=len(units)))
             for cell in units:
-                summary.outcomes.append(_run_unit(ctx, name, cell))
+                blocker = _failed_need(name, cell, recipe, all_cells, failed_units)
+                if blocker is not None:  # its input failed in this run: nothing to run it on
+                    reason = f"not run: {blocker} failed"
+                    emit(UnitEnded(stage=name, unit=unit_name(cell), status="skipped", reason=reason))
+                    outcome = Outcome(name, unit_name(cell), "blocked", reason)
+                else:
+                    outcome = _run_unit(ctx, name, cell)
+                if outcome.status in ("failed", "blocked"):
+                    failed_units.add((name, outcome.unit))
+                summary.outcomes.append(outcome)
             failed = sum(1 for o in summary.outcomes if o.stage == name and o.status == "failed")
             emit(StageEnded(stage=name, failed=failed))
         emit(RunEnded(done=summary.count("done"), skipped=summary.count("skipped"), failed=summary.count("failed")))
     finally:
         ctx.db.close()
     return summary
+
+
+def _failed_need(
+    name: str, cell: Cell | None, recipe: Recipe, all_cells: list[Cell], failed: set[tuple[str, str]]
+) -> str | None:
+    """``"<need> <unit>"`` for the first unit this one reads that failed (or was blocked) in this run."""
+    from workbench.plan import upstream_units
+
+    for need in registry.get(name).needs:
+        for up in upstream_units(need, cell, recipe, all_cells):
+            if (need, unit_name(up)) in failed:
+                return f"{need} {unit_name(up)}"
+    return None
 
 
 def _done(ctx: StageContext, stage: str, cell: Cell | None) -> dict | None:
@@ -142,16 +170,23 @@ def _run_unit(ctx: StageContext, name: str, cell: Cell | None) -> Outcome:
     try:
         details = stage.run(ctx, cell)
     except WorkbenchError as exc:
-        return _failed(ctx, run_id, name, unit, exc.message, exc.hint)
+        return _failed(ctx, run_id, name, unit, exc.message, exc.hint, exit_code=exc.exit_code)
     except KeyboardInterrupt:
         ctx.db.finish_stage_run(run_id, "failed", error="interrupted", hint="rerun to continue")
         raise
     except OSError as exc:
-        if exc.errno != 28:  # ENOSPC; other OS errors are reported like any unexpected error below
+        if exc.errno == 28:  # ENOSPC
+            msg = f"no space left on device while writing {exc.filename or ctx.models_dir}"
+            hint = "free disk space (or point WORKBENCH_HOME elsewhere) and rerun; finished work is kept"
+            return _failed(ctx, run_id, name, unit, msg, hint)
+        if exc.filename is None:  # not about a path the user can fix: keep the traceback
             return _unexpected(ctx, run_id, name, unit, exc)
-        msg = f"no space left on device while writing {exc.filename or ctx.models_dir}"
-        hint = "free disk space (or point WORKBENCH_HOME elsewhere) and rerun; finished work is kept"
-        return _failed(ctx, run_id, name, unit, msg, hint)
+        import traceback
+
+        from workbench.errors import from_os_error
+
+        err = from_os_error(exc)  # a read-only folder, a permission, a folder where a file should be
+        return _failed(ctx, run_id, name, unit, err.message, err.hint, {"traceback": traceback.format_exc(limit=20)})
     except Exception as exc:  # a bug or an unexpected library error: keep it, let other cells go on
         return _unexpected(ctx, run_id, name, unit, exc)
     ctx.db.finish_stage_run(run_id, "done", details=details if isinstance(details, dict) else {})
@@ -160,11 +195,19 @@ def _run_unit(ctx: StageContext, name: str, cell: Cell | None) -> Outcome:
 
 
 def _failed(
-    ctx: StageContext, run_id: int, stage: str, unit: str, msg: str, hint: str | None, details: dict | None = None
+    ctx: StageContext,
+    run_id: int,
+    stage: str,
+    unit: str,
+    msg: str,
+    hint: str | None,
+    details: dict | None = None,
+    *,
+    exit_code: int = 1,
 ) -> Outcome:
     ctx.db.finish_stage_run(run_id, "failed", error=msg, hint=hint, details=details)
     ctx.emit(UnitEnded(stage=stage, unit=unit, status="failed", error=msg, hint=hint))
-    return Outcome(stage, unit, "failed", msg)
+    return Outcome(stage, unit, "failed", msg, hint=hint, exit_code=exit_code)
 
 
 def _unexpected(ctx: StageContext, run_id: int, stage: str, unit: str, exc: BaseException) -> Outcome:

@@ -245,9 +245,9 @@ def test_a_file_with_no_usable_line_is_a_clear_error(tmp_path, labelled):
 
 def test_unknown_judge_and_format(labelled):
     result = runner.invoke(app, ["judge-eval", "--input", str(labelled), "--judge", "nosuch"])
-    assert result.exit_code == 1 and "unknown judge 'nosuch'" in result.output
+    assert result.exit_code == 2 and "unknown judge 'nosuch'" in result.output  # a usage error
     result = runner.invoke(app, ["judge-eval", "--input", str(labelled), "--judge", "sorry-bench"])
-    assert result.exit_code == 1 and "--model" in result.output
+    assert result.exit_code == 2 and "--model" in result.output
     result = runner.invoke(app, ["judge-eval", "--input", str(labelled), "--judge", "stub", "--format", "csv"])
     assert result.exit_code == 2 and "--format" in result.output
 

@@ -65,3 +65,13 @@ def unknown_value(what: str, value: str, known: tuple[str, ...], *, list_choices
 def Name(what: str):  # noqa: N802 (a type, spelled like one in the models)
     """A ``str`` field holding a name (of a study, model, judge), checked like :func:`check_name`."""
     return Annotated[str, AfterValidator(lambda value: check_name(value, what))]
+
+
+MAX_NEW_TOKENS = 32768
+# Upper bounds far beyond any study on one GPU: a typo (an extra three zeros) is an error, not a
+# plan of years. The model's own context is checked against the prompts later (plan.context_problems).
+MAX_CONTEXT = 131072  # tokens: the longest context of the supported families (Llama 3.2)
+MAX_ROWS = 10_000_000
+MAX_STEPS = 10_000_000
+MAX_BATCH = 4096
+MAX_EPOCHS = 1000

@@ -10,7 +10,7 @@ from pydantic_core import PydanticCustomError
 
 from workbench.judges.presets import CUSTOM_RULES, PRESETS
 from workbench.judges.registry import judge_kinds
-from workbench.recipe.fields import Name, Strict, unknown_value
+from workbench.recipe.fields import MAX_BATCH, MAX_NEW_TOKENS, Name, Strict, unknown_value
 
 
 class JudgeSpec(Strict):
@@ -26,8 +26,8 @@ class JudgeSpec(Strict):
     file: str | None = None
     template: str | None = None
     parse: str | None = None  # the custom preset's parse rule (default: auto)
-    max_new_tokens: int = Field(default=32, gt=0)
-    parallel_sequences: int | None = Field(default=None, gt=0)  # default: as many as generation uses
+    max_new_tokens: int = Field(default=32, gt=0, le=MAX_NEW_TOKENS)
+    parallel_sequences: int | None = Field(default=None, gt=0, le=MAX_BATCH)  # default: as many as generation uses
 
     @field_validator("kind")
     @classmethod

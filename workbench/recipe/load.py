@@ -11,6 +11,7 @@ import copy
 import difflib
 import hashlib
 import json
+import os
 import tomllib
 import types
 import typing
@@ -53,6 +54,8 @@ def load_recipe(
     """
     path = Path(path)
     shown = str(path)
+    if path.is_dir():
+        raise RecipeError(shown, [f"{shown}: is a folder, not a recipe file"], "name the recipe's .toml file")
     if not path.is_file():
         raise RecipeError(
             shown, [f"{shown}: no such recipe file"], "check the path; `workbench init NAME` writes a new recipe"
@@ -60,7 +63,14 @@ def load_recipe(
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise RecipeError(shown, [f"{shown}: not UTF-8 text ({exc.reason} at byte {exc.start})"]) from None
+        raise RecipeError(
+            shown, [f"{shown}: not UTF-8 text ({exc.reason} at byte {exc.start})"], "re-save the recipe as UTF-8"
+        ) from None
+    except OSError as exc:
+        from workbench.errors import from_os_error
+
+        err = from_os_error(exc)
+        raise RecipeError(shown, [err.message], err.hint) from None
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -84,7 +94,7 @@ def load_recipe(
         for key, hub_id in recipe.hub_resources():
             problems.append(f"{shown}: {key}: names the hub resource {hub_id!r} but downloads are not allowed")
     if problems:
-        hint = None
+        hint = "paths are relative to the recipe's folder; fix them, then `workbench validate` the recipe"
         if any("downloads are not allowed" in p for p in problems):
             hint = "set study.allow_downloads = true in the recipe, or pass --allow-downloads"
         raise RecipeError(shown, problems, hint)
@@ -134,6 +144,8 @@ def _resolve(recipe: Recipe, base: Path, shown: str, problems: list[str], check_
             update["path"] = absolute(m.path)
             if check_files and not update["path"].exists():
                 problems.append(f"{shown}: models[{i}].path: {update['path']} does not exist")
+            elif check_files and not os.access(update["path"], os.R_OK):
+                problems.append(f"{shown}: models[{i}].path: {update['path']}: permission denied")
         family = m.family or _infer_family(m, update.get("path"))
         if family is None and m.family is None:
             problems.append(
@@ -148,14 +160,21 @@ def _resolve(recipe: Recipe, base: Path, shown: str, problems: list[str], check_
         src = getattr(recipe.data, key)
         if src.path is not None:
             p = absolute(src.path)
-            if check_files and not p.is_file():
-                problems.append(f"{shown}: data.{key}.path: {p} does not exist")
+            if check_files:
+                if p.is_dir():
+                    problems.append(f"{shown}: data.{key}.path: {p} is a folder, not a data file")
+                elif not p.is_file():
+                    problems.append(f"{shown}: data.{key}.path: {p} does not exist")
+                elif not os.access(p, os.R_OK):
+                    problems.append(f"{shown}: data.{key}.path: {p}: permission denied")
             data_update[key] = src.model_copy(update={"path": p})
     judges = []
     for i, j in enumerate(recipe.judges):
         if j.model is not None:
             p = absolute(j.model)
-            if check_files and not p.is_file():
+            if check_files and p.is_dir():
+                problems.append(f"{shown}: judges[{i}].model: {p} is a folder, not a GGUF file")
+            elif check_files and not p.is_file():
                 problems.append(f"{shown}: judges[{i}].model: {p} does not exist")
             j = j.model_copy(update={"model": p})
         judges.append(j)

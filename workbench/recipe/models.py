@@ -15,6 +15,12 @@ from pydantic_core import PydanticCustomError
 
 from workbench.recipe.fields import (  # noqa: F401  (re-exported: the schema's public names)
     EMBEDDED_MODELS,
+    MAX_BATCH,
+    MAX_CONTEXT,
+    MAX_EPOCHS,
+    MAX_NEW_TOKENS,
+    MAX_ROWS,
+    MAX_STEPS,
     MODEL_FAMILIES,
     NAME_RE,
     QUANTIZATIONS,
@@ -29,7 +35,6 @@ from workbench.recipe.judging import JudgeSpec, default_judges
 
 Language = Annotated[str, Field(min_length=1)]
 # No supported model answers usefully past this; `workbench plan` also checks the model's own context.
-MAX_NEW_TOKENS = 32768
 
 
 class StudySettings(Strict):
@@ -123,7 +128,7 @@ class DataSource(Strict):
     fields: dict[str, str] = Field(default_factory=dict)
     filters: dict[str, str] = Field(default_factory=dict)  # column = value (value may use {lang})
     lang_codes: dict[str, str] = Field(default_factory=dict)
-    limit: int | None = Field(default=None, gt=0)
+    limit: int | None = Field(default=None, gt=0, le=MAX_ROWS)
 
     @field_validator("shipped")
     @classmethod
@@ -164,8 +169,8 @@ class DataSettings(Strict):
 
 
 class LoraSettings(Strict):
-    r: int = Field(default=16, gt=0)
-    alpha: float = Field(default=32, gt=0)
+    r: int = Field(default=16, gt=0, le=1024)
+    alpha: float = Field(default=32, gt=0, le=4096)
     dropout: float = Field(default=0.0, ge=0, lt=1)
     target_modules: list[str] | Literal["all-linear"] = "all-linear"
 
@@ -176,16 +181,16 @@ class TrainingSettings(Strict):
     lora: LoraSettings = LoraSettings()
     learning_rate: float = Field(default=5e-5, gt=0, lt=1)
     lr_scheduler: Literal["cosine", "linear", "constant"] = "cosine"
-    warmup_steps: int = Field(default=0, ge=0)
+    warmup_steps: int = Field(default=0, ge=0, le=MAX_STEPS)
     weight_decay: float = Field(default=0.0, ge=0)
     epochs: list[int] = Field(default_factory=lambda: [1])
-    max_steps: int | None = Field(default=None, gt=0)
-    batch_size: int = Field(default=4, gt=0)
-    gradient_accumulation: int = Field(default=1, gt=0)
-    max_seq_length: int = Field(default=512, ge=32)
+    max_steps: int | None = Field(default=None, gt=0, le=MAX_STEPS)
+    batch_size: int = Field(default=4, gt=0, le=MAX_BATCH)
+    gradient_accumulation: int = Field(default=1, gt=0, le=MAX_BATCH)
+    max_seq_length: int = Field(default=512, ge=32, le=MAX_CONTEXT)
     seeds: list[int] = Field(default_factory=lambda: [0])
-    examples_per_language: int | None = Field(default=None, gt=0)
-    save_every_steps: int = Field(default=25, gt=0)
+    examples_per_language: int | None = Field(default=None, gt=0, le=MAX_ROWS)
+    save_every_steps: int = Field(default=25, gt=0, le=MAX_STEPS)
 
     @field_validator("epochs")
     @classmethod
@@ -193,8 +198,10 @@ class TrainingSettings(Strict):
         if not v:
             raise PydanticCustomError("empty", "must list at least one epoch count", {})
         for e in v:
-            if e <= 0:
-                raise PydanticCustomError("bad_epochs", "epoch counts must be positive (got {e})", {"e": e})
+            if e <= 0 or e > MAX_EPOCHS:
+                raise PydanticCustomError(
+                    "bad_epochs", "epoch counts must be positive, at most {m} (got {e})", {"e": e, "m": MAX_EPOCHS}
+                )
         if len(set(v)) != len(v):
             raise PydanticCustomError("dup", "an epoch count is listed twice", {})
         return v
@@ -216,14 +223,14 @@ class AlignSettings(Strict):
 
     languages: list[Language] | None = None  # default: the evaluation languages plus English
     learning_rate: float = Field(default=2e-4, gt=0, lt=1)
-    warmup_steps: int = Field(default=10, ge=0)
-    epochs: int = Field(default=2, gt=0)
-    max_steps: int | None = Field(default=None, gt=0)
-    batch_size: int = Field(default=4, gt=0)
-    gradient_accumulation: int = Field(default=1, gt=0)
+    warmup_steps: int = Field(default=10, ge=0, le=MAX_STEPS)
+    epochs: int = Field(default=2, gt=0, le=MAX_EPOCHS)
+    max_steps: int | None = Field(default=None, gt=0, le=MAX_STEPS)
+    batch_size: int = Field(default=4, gt=0, le=MAX_BATCH)
+    gradient_accumulation: int = Field(default=1, gt=0, le=MAX_BATCH)
     lora: LoraSettings = LoraSettings()
     seed: int = Field(default=0, ge=0)
-    examples_per_language: int | None = Field(default=None, gt=0)
+    examples_per_language: int | None = Field(default=None, gt=0, le=MAX_ROWS)
 
     @field_validator("languages")
     @classmethod
@@ -253,7 +260,7 @@ class GenerationSettings(Strict):
     top_p: float = Field(default=1.0, gt=0, le=1)
     seed: int = Field(default=0, ge=0)
     parallel_sequences: int | Literal["auto"] = "auto"
-    n_ctx: int | None = Field(default=None, gt=0)
+    n_ctx: int | None = Field(default=None, gt=0, le=MAX_CONTEXT)
     n_gpu_layers: int | Literal["auto"] = "auto"
     system_prompt: str | None = None
     chat_template: str | None = None
