@@ -140,11 +140,11 @@ def validate(
     from workbench.cells import cells
     from workbench.errors import RecipeError
     from workbench.judges import coverage
-    from workbench.plan import context_problems
+    from workbench.plan import context_problems, context_warnings
 
     r = _load(recipe, quick, allow_downloads)
     problems = preflight.problems(r) + context_problems(r)
-    warnings = preflight.warnings(r) + coverage.warnings(r)
+    warnings = preflight.warnings(r) + context_warnings(r) + coverage.warnings(r)
     n = len(cells(r))
     if fmt == "json":
         print(

@@ -113,17 +113,33 @@ def _gb(n: float) -> str:
 
 
 def context_problems(recipe: Recipe) -> list[str]:
-    """Where a prompt plus ``max_new_tokens`` cannot fit: over a model's context length (read cheaply:
-    :func:`workbench.modelshape.model_shape`; unknown lengths are not checked), or over ``[generation]
-    n_ctx`` when the recipe sets one. One line per problem, naming the recipe key."""
+    """Where ``max_new_tokens`` cannot fit for certain: not even with an empty prompt, in a model's
+    context length (read cheaply: :func:`workbench.modelshape.model_shape`; unknown lengths are not
+    checked) or in ``[generation] n_ctx``. One line per problem, naming the recipe key. Where only the
+    estimated prompt length makes it tight, :func:`context_warnings` says so instead."""
+    return _context_lines(recipe)[0]
+
+
+def context_warnings(recipe: Recipe) -> list[str]:
+    """Where an estimated prompt plus ``max_new_tokens`` is over the context: long answers may be cut."""
+    return _context_lines(recipe)[1]
+
+
+def _context_lines(recipe: Recipe) -> tuple[list[str], list[str]]:
     g = recipe.generation
     prompt = est.prompt_tokens(recipe)
     need = prompt + g.max_new_tokens
-    out = []
-    if g.n_ctx is not None and need > g.n_ctx:
-        out.append(
-            f"generation.n_ctx: {g.n_ctx:,} tokens per sequence cannot hold ~{prompt} prompt tokens "
-            f"+ max_new_tokens {g.max_new_tokens:,}; raise n_ctx (or leave it unset) or lower max_new_tokens"
+    problems: list[str] = []
+    warnings: list[str] = []
+    if g.n_ctx is not None and g.max_new_tokens >= g.n_ctx:
+        problems.append(
+            f"generation.n_ctx: {g.n_ctx:,} tokens per sequence cannot hold max_new_tokens {g.max_new_tokens:,} "
+            "and a prompt; raise n_ctx (or leave it unset) or lower max_new_tokens"
+        )
+    elif g.n_ctx is not None and need > g.n_ctx:
+        warnings.append(
+            f"generation.n_ctx: {g.n_ctx:,} tokens per sequence may not hold ~{prompt} prompt tokens "
+            f"+ max_new_tokens {g.max_new_tokens:,}: long answers would be cut; raise n_ctx or lower max_new_tokens"
         )
     for m in recipe.models:
         shape = model_shape(m)
@@ -131,16 +147,22 @@ def context_problems(recipe: Recipe) -> list[str]:
         if not limit:
             continue
         if g.n_ctx is not None and g.n_ctx > limit:
-            out.append(
+            problems.append(
                 f"generation.n_ctx: {g.n_ctx:,} is over model {m.name!r}'s context of {limit:,} tokens ({shape.source})"
             )
-        if need > limit:
-            out.append(
-                f"generation.max_new_tokens: {g.max_new_tokens:,} + ~{prompt} prompt tokens is over model "
+        if g.max_new_tokens >= limit:
+            problems.append(
+                f"generation.max_new_tokens: {g.max_new_tokens:,} leaves no room for a prompt in model "
                 f"{m.name!r}'s context of {limit:,} tokens ({shape.source}); "
                 f"lower it to at most {max(limit - prompt, 1):,}"
             )
-    return out
+        elif need > limit:
+            warnings.append(
+                f"generation.max_new_tokens: {g.max_new_tokens:,} + ~{prompt} prompt tokens (estimated) is over "
+                f"model {m.name!r}'s context of {limit:,} tokens ({shape.source}): long answers would be cut; "
+                f"lower it to about {max(limit - prompt, 1):,}"
+            )
+    return problems, warnings
 
 
 def check_context(recipe: Recipe) -> None:

@@ -56,7 +56,9 @@ def show_plan(r, fmt: str, gpu: str | None = None) -> None:
 
     plan = plan_estimate(r, target)
     plan.problems = preflight.problems(r) + plan.problems  # data and models the plan needs, checked first
-    warnings = preflight.warnings(r) + coverage.warnings(r)
+    from workbench.plan import context_warnings
+
+    warnings = preflight.warnings(r) + context_warnings(r) + coverage.warnings(r)
     notes = run_plan_for(r, None, all_cells, lambda stage, cell: False).notes
     if fmt == "json":
         print(

@@ -13,7 +13,7 @@ from workbench.artifacts import Artifacts
 from workbench.errors import RecipeError, WorkbenchError
 from workbench.machine import Machine
 from workbench.modelshape import EMBEDDED_SHAPES, ModelShape, kv_cache_bytes, model_shape, shape_from_gguf
-from workbench.plan import check_context, context_problems, plan_estimate
+from workbench.plan import check_context, context_problems, context_warnings, plan_estimate
 from workbench.recipe import load_recipe
 
 BIG = Machine(ram_bytes=1e12, vram_bytes=None, free_disk_bytes=1e13, gpu_class="cpu", description="a big test machine")
@@ -171,7 +171,7 @@ def test_the_table_shows_totals_problems_and_warnings(tmp_path, capsys, workspac
     out = capsys.readouterr().out
     assert "total" in out and "peak memory" in out
     assert "local file eval.jsonl (4 rows)" in out
-    assert "problem: generation.max_new_tokens: 32,768 + ~160 prompt tokens is over model 'm'" in out
+    assert "problem: generation.max_new_tokens: 32,768 leaves no room for a prompt in model 'm'" in out
     assert "warning: judge 'heuristic' cannot read th (Thai)" in out
 
 
@@ -218,13 +218,21 @@ def test_the_context_length_is_read_from_a_gguf_header(tmp_path, workspace):
         _recipe(tmp_path, "[generation]\nmax_new_tokens = 1800\n", model='path = "tiny.gguf"\nfamily = "llama3"')
     )
     assert context_problems(ok) == []
-    over = load_recipe(
+    assert context_warnings(ok) == []
+    tight = load_recipe(
         _recipe(tmp_path, "[generation]\nmax_new_tokens = 2000\n", model='path = "tiny.gguf"\nfamily = "llama3"')
+    )
+    # only the prompt length is estimated: a warning (long answers may be cut), not a problem
+    assert context_problems(tight) == []
+    (warning,) = context_warnings(tight)
+    assert "context of 2,048 tokens (GGUF header)" in warning and "lower it to about 1,888" in warning
+    over = load_recipe(
+        _recipe(tmp_path, "[generation]\nmax_new_tokens = 2048\n", model='path = "tiny.gguf"\nfamily = "llama3"')
     )
     problems = context_problems(over)
     assert len(problems) == 1 and "context of 2,048 tokens (GGUF header)" in problems[0]
     assert "lower it to at most 1,888" in problems[0]
-    with pytest.raises(WorkbenchError, match="generation.max_new_tokens: 2,000"):
+    with pytest.raises(WorkbenchError, match="generation.max_new_tokens: 2,048"):
         check_context(over)
 
 
@@ -235,7 +243,10 @@ def test_context_problems_of_the_embedded_model(tmp_path, workspace):
     assert any(p.startswith("generation.n_ctx: 40,000 is over model 'm'") for p in problems)
     assert any(p.startswith("generation.max_new_tokens: 32,768") for p in problems)
     short = load_recipe(_recipe(tmp_path, "[generation]\nmax_new_tokens = 200\nn_ctx = 256\n"))
-    assert any("n_ctx: 256 tokens per sequence cannot hold" in p for p in context_problems(short))
+    assert context_problems(short) == []
+    assert any("n_ctx: 256 tokens per sequence may not hold" in w for w in context_warnings(short))
+    none = load_recipe(_recipe(tmp_path, "[generation]\nmax_new_tokens = 256\nn_ctx = 256\n"))
+    assert any("n_ctx: 256 tokens per sequence cannot hold" in p for p in context_problems(none))
 
 
 def test_max_new_tokens_has_a_hard_upper_bound(tmp_path):
