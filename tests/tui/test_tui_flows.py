@@ -11,6 +11,7 @@ import pytest
 from tui_helpers import FAKE_RUNNER, SIZE, open_synth, wait_for
 
 from workbench.tui.app import make_app
+from workbench.tui.screens.modals import ConfirmScreen
 
 pytestmark = pytest.mark.anyio
 
@@ -73,7 +74,13 @@ async def test_quick_study_runs_to_the_end_then_results_responses_compare(home):
         await wait_for(pilot, lambda: run.recipe is not None, what="plan read")
         assert app.study.name == "demo-quick" and app.study.quick
         assert set(_grid_statuses(run).values()) <= {"pending", "-"}
-        await pilot.press("a")
+        await pilot.press("a")  # asks first, with what the run will do and a rough time
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirmation")
+        asked = "\n".join(app.screen.lines)
+        assert app.screen.heading == "Run the whole study?" and "time: ~" in asked and "on this machine" in asked
+        assert "finetune: 1 of 1 units to do, ~" in asked and "judge: 2 of 2 units to do" in asked
+        assert app.run_handle is None  # nothing started before the yes
+        await pilot.press("y")
         await wait_for(pilot, lambda: app.run_handle is not None, what="started")
         handle = app.run_handle
         assert handle.events_path.parent == home / "models" / "demo-quick" / "runs"
@@ -110,13 +117,15 @@ async def test_quick_study_runs_to_the_end_then_results_responses_compare(home):
         assert "base" in panels[0].classes
 
 
-async def test_stop_is_immediate_and_a_reopened_tui_picks_up_a_live_run(home, monkeypatch):
+async def test_a_reopened_tui_picks_up_a_live_run_and_stops_it_after_asking(home, monkeypatch):
     monkeypatch.setenv("FAKE_RUNNER_STEP_S", "0.3")
     app = make_app(runner=FAKE_RUNNER)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("down", "enter")
         await wait_for(pilot, lambda: app.current_mode == "run" and app.screen.recipe is not None, what="plan")
         await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirmation")
+        await pilot.press("y")
         await wait_for(pilot, lambda: app.run_state.loss, timeout=30, what="training started")
         pid = app.run_handle.pid
         proc = app.run_handle.proc
@@ -131,7 +140,10 @@ async def test_stop_is_immediate_and_a_reopened_tui_picks_up_a_live_run(home, mo
             run = app2.screen
             await wait_for(pilot, lambda: app2.run_state.loss, what="events replayed")
             assert "running" in str(run.query_one("#run-status").render())
-            await pilot.press("x")
+            await pilot.press("x")  # not started by this TUI: it asks first
+            await wait_for(pilot, lambda: isinstance(app2.screen, ConfirmScreen), what="stop confirmation")
+            assert app2.run_handle.alive()
+            await pilot.press("y")
             await wait_for(pilot, lambda: not app2.run_handle.alive(), timeout=10, what="stopped")
             # A reopened TUI is another process; here both live in pytest, which must reap its child.
             proc.wait(timeout=10)
@@ -325,7 +337,29 @@ async def test_real_runner_prepares_the_quick_demo(home):
         await wait_for(pilot, lambda: app.current_mode == "run" and run.recipe is not None, what="plan")
         run.query_one("#grid").move_cursor(row=0, column=1)  # (study) x prepare
         await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirmation")
+        await pilot.press("y")
         await wait_for(pilot, lambda: app.run_handle is not None)
         await wait_for(pilot, lambda: not app.run_handle.alive(), timeout=120, what="prepare finished")
         await wait_for(pilot, lambda: _grid_statuses(run).get(("prepare", "(study)")) == "done", timeout=20)
         assert app.run_handle.exit_code() == 0
+
+
+def test_recipes_are_looked_for_where_workbench_init_writes_them(workspace, tmp_path, monkeypatch):
+    """WORKBENCH_HOME/recipes first, then the current folder's recipes/ and the current folder itself."""
+    from workbench.tui.screens.studies import list_studies
+
+    def recipe(path: Path, name: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f'[study]\nname = "{name}"\n', encoding="utf-8")
+
+    recipe(workspace / "recipes" / "home.toml", "in-home")
+    elsewhere = tmp_path / "elsewhere"
+    recipe(elsewhere / "recipes" / "here.toml", "in-cwd-recipes")
+    recipe(elsewhere / "loose.toml", "in-cwd")
+    (elsewhere / "pyproject.toml").write_text('[project]\nname = "not-a-recipe"\n', encoding="utf-8")
+    monkeypatch.chdir(elsewhere)
+    refs = list_studies()
+    assert [r.name for r in refs] == ["in-home", "in-cwd-recipes", "in-cwd"]
+    assert refs[0].recipe_path == (workspace / "recipes" / "home.toml").resolve()
+    assert all(r.db_path.parent == workspace / "studies" for r in refs)  # databases stay in the workspace

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
+from pathlib import Path
 
 from tui_helpers import FAKE_RUNNER, ROOT
 
+from workbench import runlock
 from workbench.events import Log, RunStarted, RunState, StageStarted, UnitEnded, UnitProgress
-from workbench.tui.runner_client import EventTail, find_live_run, pid_alive, start_run
+from workbench.tui.runner_client import EventTail, find_live_run, finished_run, pid_alive, sibling, start_run
 
 
 def test_event_tail_reads_only_complete_new_lines_as_typed_events(tmp_path):
@@ -44,14 +45,22 @@ def test_the_tail_round_trips_what_the_runner_prints(tmp_path):
     assert state.statuses[("finetune", "m/es/s0-e1")] == "failed" and ("hint", "  hint: do this") in state.logs
 
 
-def test_start_run_is_detached_and_found_again(home, monkeypatch):
+def test_start_run_is_detached_holds_the_lock_and_is_found_through_it(home, monkeypatch):
     monkeypatch.setenv("FAKE_RUNNER_STEP_S", "0.2")
     handle = start_run("demo-quick", home / "recipes" / "demo.toml", quick=True, command=FAKE_RUNNER)
     try:
-        assert handle.command[-2:] == ["--events", "jsonl"] and "--quick" in handle.command
-        found = find_live_run("demo-quick")
-        assert found is not None and found.pid == handle.pid and found.proc is None
+        # The run writes its events to the file the TUI chose, and names it in the study's lock.
+        assert handle.command[-2] == "--events-file" and Path(handle.command[-1]) == handle.events_path
+        assert "--events" not in handle.command and "--quick" in handle.command
+        assert handle.events_path.parent == runlock.runs_dir("demo-quick")
         deadline = time.time() + 30
+        while find_live_run("demo-quick") is None:
+            assert time.time() < deadline and handle.alive(), handle.stderr_tail()
+            time.sleep(0.05)
+        found = find_live_run("demo-quick")
+        assert found.pid == handle.pid and found.proc is None and found.events_path == handle.events_path
+        assert found.command[:2] == ["fake_runner.py", "run"] and found.own_session()  # a session of its own
+        assert runlock.holder("demo-quick").events == handle.events_path
         tail = EventTail(found.events_path)
         events = []
         while not any(isinstance(e, UnitProgress) and e.metrics.get("loss") for e in events):
@@ -61,14 +70,42 @@ def test_start_run_is_detached_and_found_again(home, monkeypatch):
         # The real runner's events: the plan first, then the stages in the registry's order.
         assert isinstance(events[0], RunStarted) and events[0].study == "demo-quick"
         assert list(events[0].stages)[:3] == ["prepare", "align", "finetune"]
+        assert sibling(handle.events_path, ".stdout.log").is_file()  # stdout beside it, not in the event file
         found.stop()
         handle.proc.wait(timeout=10)
-        assert not pid_alive(handle.pid) and find_live_run("demo-quick") is None
-        meta = json.loads(next((home / "models" / "demo-quick" / "runs").glob("*.run.json")).read_text())
-        assert meta["pid"] == handle.pid and meta["command"][0] == sys.executable
+        assert not pid_alive(handle.pid) and find_live_run("demo-quick") is None and not found.alive()
+        last = finished_run("demo-quick")
+        assert last is not None and last.events_path == handle.events_path and not last.alive()
     finally:
         if handle.proc.poll() is None:
             handle.proc.kill()
+
+
+def test_a_run_found_through_the_lock_is_over_once_its_process_has_gone(workspace):
+    """The lock decides, not the pid: a process that ended (even one not reaped yet) holds no flock."""
+    import subprocess
+
+    code = (
+        "import sys, time; from pathlib import Path; from workbench import runlock\n"
+        "with runlock.acquire('s', events=Path(sys.argv[1]), command=['workbench', 'run', 's.toml']):\n"
+        "    print('held', flush=True); time.sleep(60)"
+    )
+    events = runlock.new_events_path("s")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(events)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "held"
+        found = find_live_run("s")
+        assert found is not None and found.pid == proc.pid and found.alive()
+        assert found.command_text() == "workbench run s.toml" and not found.own_session()
+        proc.kill()
+        deadline = time.time() + 10
+        while found.alive():
+            assert time.time() < deadline
+            time.sleep(0.05)
+        assert find_live_run("s") is None
+    finally:
+        proc.kill()
+        proc.wait()
 
 
 def test_stage_eta_uses_the_unit_eta_plus_remaining_units():

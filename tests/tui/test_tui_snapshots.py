@@ -128,3 +128,13 @@ def test_classroom_compare_hides_unsafe_text(snap_compare, synth):
         await wait_for(pilot, lambda: pilot.app.screen.flt.judge_label == "comply" and pilot.app.screen.prompts)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=_ready(None, run_before))
+
+
+def test_help_of_the_plan_screen(snap_compare, app):
+    async def run_before(pilot):
+        await open_synth(pilot, mode="run")
+        await wait_for(pilot, lambda: pilot.app.screen.rows)
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: type(pilot.app.screen).__name__ == "HelpScreen")
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=_ready(None, run_before))

@@ -28,3 +28,26 @@ async def open_synth(pilot, mode: str = "results"):
 
     await pilot.app.open_study(study_from_recipe(Path("recipes/synth.toml")), mode=mode)
     await pilot.pause()
+
+
+def screen_lines(app) -> list[str]:
+    """The terminal's lines as drawn now (from the app's SVG screenshot: what a person sees)."""
+    import html
+    import re
+
+    svg = app.export_screenshot()
+    lines: dict[int, dict[int, str]] = {}
+    char_width = None
+    for m in re.finditer(r'<text [^>]*x="([\d.]+)"[^>]*textLength="([\d.]+)"[^>]*line-(\d+)\)">([^<]*)</text>', svg):
+        x, length, line = float(m[1]), float(m[2]), int(m[3])
+        text = html.unescape(m[4]).replace("\n", "").replace("\xa0", " ")
+        if text and char_width is None:
+            char_width = length / len(text)
+        lines.setdefault(line, {})[round(x / (char_width or 1))] = text
+    out = []
+    for n in range(max(lines) + 1 if lines else 0):
+        row = ""
+        for col, text in sorted(lines.get(n, {}).items()):
+            row = row[:col].ljust(col) + text + row[col + len(text) :]
+        out.append(row)
+    return out

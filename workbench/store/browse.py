@@ -246,3 +246,19 @@ def label_progress(db, study: int, annotator: str) -> tuple[int, int]:
         [study, annotator],
     )
     return done or 0, _count_current(db, study)
+
+
+def current_judgment_rows(db, ids: Sequence[int]) -> list[dict[str, Any]]:
+    """Every current judgment of the responses ``ids``, with its evidence JSON and raw answer, by judge."""
+    if not ids:
+        return []
+    marks = ", ".join("?" for _ in ids)
+    return list(
+        db.query(
+            f"""SELECT j.response_id, j.judge, j.label, j.score, j.evidence_json, j.raw_output, j.degenerate,
+                       j.off_language
+                FROM judgments j JOIN responses r ON r.id = j.response_id {CURRENT_JUDGMENTS}
+                WHERE j.response_id IN ({marks}) ORDER BY j.judge""",
+            list(ids),
+        )
+    )

@@ -7,6 +7,11 @@ The app is the hub of the typed messages in :mod:`workbench.tui.messages`: worke
 folds run events into ``run_state`` (:class:`workbench.events.RunState`, the fold ``workbench run``
 draws too) and posts a fresh message to each screen (:meth:`WorkbenchApp.tell_screens`). Screens
 never talk to each other and never import this module (they reach the app as ``self.app``).
+
+Runs: one runner per study (:mod:`workbench.runlock`). The app looks at the open study's lock every
+second (an flock probe) and follows whatever run holds it, started here, by another TUI, by
+``workbench run`` or by ``make demo``; it never starts a run beside a live one, and asks before
+starting one (with the plan's estimate) or stopping one it did not start.
 """
 
 from __future__ import annotations
@@ -22,10 +27,13 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.worker import get_current_worker
 
+from workbench import runlock
 from workbench.events import Log, RunState, UnitEnded
 from workbench.store.read import ReadDB
 from workbench.tui import runner_client
+from workbench.tui.commands import WorkbenchCommands
 from workbench.tui.messages import (
+    ClassroomChanged,
     LabelsChanged,
     OpenCompare,
     ResultsChanged,
@@ -87,18 +95,22 @@ class WorkbenchApp(App):
         "label": _label,
         "agreement": _agreement,
     }
+    COMMANDS = App.COMMANDS | {WorkbenchCommands}
+    # The screen keys 1-6 are drawn by every screen's top bar (widgets/screen_bar.py), not the footer.
     BINDINGS = [
-        Binding("1", "switch_mode('studies')", "Studies"),
-        Binding("2", "switch_mode('run')", "Plan & run"),
-        Binding("3", "switch_mode('results')", "Results"),
-        Binding("4", "switch_mode('compare')", "Compare"),
-        Binding("5", "switch_mode('label')", "Label"),
-        Binding("6", "switch_mode('agreement')", "Agreement"),
+        Binding("1", "switch_mode('studies')", "Studies", show=False),
+        Binding("2", "switch_mode('run')", "Plan & run", show=False),
+        Binding("3", "switch_mode('results')", "Results", show=False),
+        Binding("4", "switch_mode('compare')", "Compare", show=False),
+        Binding("5", "switch_mode('label')", "Label", show=False),
+        Binding("6", "switch_mode('agreement')", "Agreement", show=False),
+        Binding("question_mark,f1", "help", "Help", key_display="?"),
         Binding("C", "toggle_classroom", "Classroom"),
-        Binding("g", "guide_next", "Guide", show=False),
-        Binding("G", "guide_prev", "Guide back", show=False),
+        Binding("g", "guide_next", "Guide: next step", show=False),
+        Binding("G", "guide_prev", "Guide: step back", show=False),
         Binding("q", "quit", "Quit"),
     ]
+    LIVE_POLL_S = 1.0  # how often the open study's lock is looked at (an flock probe: microseconds)
 
     classroom: reactive[bool] = reactive(False, init=False)
     guide_step: reactive[int] = reactive(0, init=False)
@@ -108,11 +120,12 @@ class WorkbenchApp(App):
         self.initial_recipe = recipe
         self.study: StudyRef | None = None
         self.runner = runner  # None: runner_client.runner_command()
-        self.run_handle: runner_client.RunHandle | None = None
+        self.run_handle: runner_client.RunHandle | None = None  # the run followed (live) or shown (ended)
         self.run_state = RunState()
         self.following = False  # a run's event file is being tailed (until its process has gone)
         self.readers: dict[Path, ReadDB] = {}
         self.annotator: str | None = load_settings().get("annotator")
+        self.has_gpu: bool | None = None  # for the estimates; asked once (nvidia-smi), off the UI thread
         self.set_reactive(WorkbenchApp.classroom, classroom)  # screens see it from their first frame
 
     # -- start-up ------------------------------------------------------------------------------------
@@ -125,6 +138,7 @@ class WorkbenchApp(App):
                 self.show_error(f"{self.initial_recipe}: cannot read the recipe", "check the path and its TOML")
         if ref is not None:
             self.open_study(ref)
+        self.set_interval(self.LIVE_POLL_S, self.look_for_live_run)
 
     # -- telling the screens -------------------------------------------------------------------------
     def tell_screens(self, make: Callable[[], Message]) -> None:
@@ -144,6 +158,8 @@ class WorkbenchApp(App):
             self.study = ref
             self.sub_title = ref.label
             self.detach_run()
+            self.run_handle = None
+            self.run_state = RunState()
             self.tell_screens(lambda: StudyOpened(ref))
             self.attach_live_run()
         return self.switch_mode(mode or ("run" if ref.recipe_path else "results"))
@@ -173,40 +189,173 @@ class WorkbenchApp(App):
         await self.switch_mode("compare")
         self.screen.post_message(OpenCompare(message.item, message.lang, message.cell))
 
-    # -- runs ----------------------------------------------------------------------------------------
-    def start_run(self, *, only: str | None = None, cells: str | None = None) -> bool:
-        """Start ``workbench run`` for the open study (all of it, some stages, some cells) and follow it."""
+    # -- help ------------------------------------------------------------------------------------------
+    def action_help(self) -> None:
+        """Open the help page of the screen in front."""
+        from workbench.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    # -- starting runs -----------------------------------------------------------------------------------
+    def action_run_all(self) -> None:
+        self.request_run()
+
+    def action_report(self) -> None:
+        self.request_run(only="results")
+
+    def action_stop_run(self) -> None:
+        self.stop_run()
+
+    def request_run(self, *, only: str | None = None, cells: str | None = None) -> bool:
+        """Ask to run the open study (all of it, some stages, some cells): with its estimate, after a yes.
+
+        Nothing starts while a run of the study is live, whoever started it: the app says who runs it
+        and follows that run instead.
+        """
         ref = self.study
         if ref is None or ref.recipe_path is None:
             self.notify("open a study's recipe first (1: Studies)", severity="warning")
             return False
-        if self.run_handle is not None and self.run_handle.alive():
-            self.notify("a run of this study is going; stop it first (x)", severity="warning")
+        if self.refuse_beside_live_run(ref):
+            return False
+        self._preview_run(ref, only, cells, self.has_gpu)
+        return True
+
+    def refuse_beside_live_run(self, ref: StudyRef) -> bool:
+        """True (and say so, and follow it) when a run of ``ref`` is going or starting."""
+        own = self.run_handle
+        if own is not None and own.started_here and own.alive() and own.study == ref.name:
+            self.notify(f"a run of this study is going (pid {own.pid}); x stops it", severity="warning")
+            return True
+        holder = runlock.holder(ref.name)
+        if holder is None:
+            return False
+        self.notify(
+            f"{holder.describe(ref.name)}; not starting another: following it (x stops it)",
+            severity="warning",
+            timeout=8,
+        )
+        live = runner_client.find_live_run(ref.name)
+        if live is not None and (self.run_handle is None or self.run_handle.pid != live.pid):
+            self.follow(live)
+        return True
+
+    @work(thread=True, exclusive=True, group="run-preview")
+    def _preview_run(self, ref: StudyRef, only: str | None, cells: str | None, gpu: bool | None) -> None:
+        """What the run would do and how long it may take (reads the recipe, the grid, the estimates)."""
+        from workbench import environment
+        from workbench.errors import RecipeError, WorkbenchError
+        from workbench.recipe import load_recipe
+        from workbench.runner import status_grid
+        from workbench.tui.run_preview import preview
+
+        try:
+            recipe = load_recipe(ref.recipe_path, quick=ref.quick, allow_downloads=True)
+            if gpu is None:
+                gpu = bool(environment.nvidia_gpus())
+            p = preview(recipe, status_grid(recipe), only, cells, gpu)
+        except RecipeError as exc:
+            self.call_from_thread(self.show_error, exc.message, exc.hint, exc.problems)
+        except WorkbenchError as exc:
+            self.call_from_thread(self.show_error, exc.message, exc.hint)
+        else:
+            self.call_from_thread(self._confirm_run, ref, only, cells, p, gpu)
+
+    def _confirm_run(self, ref: StudyRef, only: str | None, cells: str | None, p, gpu: bool) -> None:
+        from workbench.tui.screens.modals import ConfirmScreen
+
+        self.has_gpu = gpu
+        if ref != self.study:
+            return  # asked about a study no longer open
+        lines = [f"study {ref.label}", "", *p.stages, "", f"time: {p.total}"]
+        lines += [f"note: {n}" for n in p.notes]
+        lines.append("It runs in the background and goes on if you close the TUI; x stops it.")
+
+        def answered(yes: bool | None) -> None:
+            if yes and self.study == ref:
+                self.start_run(only=only, cells=cells)
+
+        self.push_screen(ConfirmScreen(f"Run {p.what}?", lines, yes="Run"), answered)
+
+    def start_run(self, *, only: str | None = None, cells: str | None = None) -> bool:
+        """Start ``workbench run`` for the open study now (no question asked) and follow it."""
+        from workbench.tui.run_preview import describe_run
+
+        ref = self.study
+        if ref is None or ref.recipe_path is None:
+            self.notify("open a study's recipe first (1: Studies)", severity="warning")
+            return False
+        if self.refuse_beside_live_run(ref):
             return False
         handle = runner_client.start_run(
             ref.name, ref.recipe_path, quick=ref.quick, only=only, cells=cells, command=self.runner
         )
         self.follow(handle)
-        what = " ".join(x for x in (only and f"stage {only}", cells and f"cell {cells}") if x) or "the whole study"
-        self.notify(f"started {what} (pid {handle.pid})")
+        self.notify(f"started {describe_run(only, cells)} (pid {handle.pid})")
         return True
 
+    # -- stopping --------------------------------------------------------------------------------------
     def stop_run(self) -> None:
-        """SIGTERM the followed run; finished units are kept and a rerun resumes."""
-        if self.run_handle is None or not self.run_handle.alive():
+        """SIGTERM the study's live run: at once if this TUI started it, after a yes if anyone else did."""
+        from workbench.tui.screens.modals import ConfirmScreen
+
+        h = self.run_handle
+        if (h is None or not h.alive()) and self.study is not None:
+            h = runner_client.find_live_run(self.study.name)
+            if h is not None:
+                self.follow(h)
+        if h is None or not h.alive():
             self.notify("nothing is running", severity="warning")
             return
-        self.run_handle.stop()
-        self.notify(f"stopping pid {self.run_handle.pid}; rerun to resume where it stopped")
+        if h.started_here:
+            self._stop(h)
+            return
+        when = time.strftime("%H:%M:%S", time.localtime(h.started)) if h.started else "earlier"
+        lines = [
+            f"pid {h.pid}, started {when} outside this TUI:",
+            h.command_text() or "(command not recorded)",
+            "",
+            f"SIGTERM goes to pid {h.pid}. The unit in flight is lost; finished units are kept and a rerun resumes.",
+        ]
+        self.push_screen(
+            ConfirmScreen(f"Stop the run of {self.study.name}?", lines, yes="Stop it"),
+            lambda yes: yes and self._stop(h),
+        )
 
+    def _stop(self, h: runner_client.RunHandle) -> None:
+        if not h.alive():
+            self.notify("it has ended already", severity="warning")
+            return
+        h.stop()
+        self.notify(f"stopping pid {h.pid}; rerun to resume where it stopped")
+
+    # -- following ---------------------------------------------------------------------------------------
     def attach_live_run(self) -> None:
-        """Pick up a run of the open study that outlived an earlier TUI."""
+        """Follow the open study's live run (from anywhere); with none, show the last run's events."""
         if self.study is None:
             return
-        handle = runner_client.find_live_run(self.study.name)
-        if handle is not None:
-            self.follow(handle)
-            self.notify(f"following the run in progress (pid {handle.pid})")
+        live = runner_client.find_live_run(self.study.name)
+        if live is not None:
+            self.follow(live)
+            self.notify(f"following the run in progress: pid {live.pid} ({live.command_text()})")
+            return
+        last = runner_client.finished_run(self.study.name)
+        if last is not None:
+            self.follow(last)  # it has ended: one read of its events, then the state is shown as finished
+
+    def look_for_live_run(self) -> None:
+        """Follow a run of the open study that started elsewhere (the CLI, ``make demo``, another TUI)."""
+        if self.study is None:
+            return
+        cur = self.run_handle
+        if cur is not None and cur.started_here and cur.alive():
+            return  # ours: it may not hold the lock yet; if someone beat it to it, it ends and we look again
+        live = runner_client.find_live_run(self.study.name)
+        if live is None or (cur is not None and cur.pid == live.pid):
+            return
+        self.follow(live)
+        self.notify(f"following a run started elsewhere: pid {live.pid} ({live.command_text()})")
 
     def follow(self, handle: runner_client.RunHandle) -> None:
         """Tail this run's events from the start (a run found again replays its curve and log)."""
@@ -220,7 +369,6 @@ class WorkbenchApp(App):
     def detach_run(self) -> None:
         """Stop following the run (it goes on)."""
         self.workers.cancel_group(self, "run-tail")
-        self.run_handle = None
         self.following = False
 
     @work(thread=True, exclusive=True, group="run-tail")
@@ -232,14 +380,14 @@ class WorkbenchApp(App):
             events = tail.read()
             if not alive:
                 code = handle.exit_code()
-                self.post_message(RunEventsArrived(events, True, code, handle.stderr_tail(8), pid=handle.pid))
+                self.post_message(RunEventsArrived(events, True, code, handle.stderr_tail(8), handle=handle))
                 return
             if events:
-                self.post_message(RunEventsArrived(events, pid=handle.pid))
+                self.post_message(RunEventsArrived(events, handle=handle))
             time.sleep(0.2)
 
     def on_run_events_arrived(self, message: RunEventsArrived) -> None:
-        if self.run_handle is None or message.pid != self.run_handle.pid:
+        if message.handle is not self.run_handle:
             return  # a run no longer followed
         results_changed = message.ended
         for ev in message.events:
@@ -250,14 +398,27 @@ class WorkbenchApp(App):
                 if line.strip():
                     self.run_state.apply(Log(message=line))
             self.following = False
-            code = message.exit_code
-            self.notify(
-                f"run finished{'' if code is None else f' (exit code {code})'}",
-                severity="information" if code in (0, None) else "warning",
-            )
+            self._say_ended(message.handle, message.exit_code)
         self.tell_screens(lambda: RunStateChanged(ended=message.ended))
         if results_changed:
             self.post_message(ResultsChanged())  # coalesced with others still queued
+
+    def _say_ended(self, handle: runner_client.RunHandle, code: int | None) -> None:
+        if handle.pid is None:
+            return  # the last run, shown as it ended: nothing happened now
+        if code == runlock.StudyBusy.exit_code:
+            self.notify("another process started a run of this study first; following it", severity="warning")
+            self.call_later(self.look_for_live_run)
+            return
+        ended = self.run_state.ended
+        summary = f": {ended.done} done, {ended.skipped} skipped, {ended.failed} failed" if ended else ""
+        if code is None and ended is None:
+            summary = " without a summary (stopped or crashed; a rerun resumes)"
+        bad = code not in (0, None) or (ended is not None and ended.failed)
+        self.notify(
+            f"run of pid {handle.pid} finished{'' if code is None else f' (exit code {code})'}{summary}",
+            severity="warning" if bad else "information",
+        )
 
     # -- classroom -----------------------------------------------------------------------------------
     def action_toggle_classroom(self) -> None:
@@ -265,7 +426,8 @@ class WorkbenchApp(App):
 
     def watch_classroom(self, value: bool) -> None:
         self.set_class(value, "-classroom")
-        self.notify("classroom mode on: unsafe text hidden until revealed (r)" if value else "classroom mode off")
+        self.notify("classroom mode on: unsafe text hidden until revealed (v)" if value else "classroom mode off")
+        self.tell_screens(ClassroomChanged)  # what is on screen now is hidden (or shown) at once
         self._refresh_guides()
 
     def action_guide_next(self) -> None:

@@ -18,6 +18,7 @@ from textual.message import Message
 
 if TYPE_CHECKING:
     from workbench.events import Event
+    from workbench.tui.runner_client import RunHandle
     from workbench.tui.state import StudyRef
 
 
@@ -35,10 +36,10 @@ class RunEventsArrived(Message, bubble=False):
         exit_code: int | None = None,
         stderr_tail: list[str] | None = None,
         *,
-        pid: int | None = None,
+        handle: RunHandle | None = None,
     ) -> None:
         super().__init__()
-        self.pid = pid  # the run they come from (a run no longer followed is ignored)
+        self.handle = handle  # the run they come from (a run no longer followed is ignored)
         self.events = events
         self.ended = ended
         self.exit_code = exit_code
@@ -59,6 +60,10 @@ class RunStateChanged(Message, bubble=False):
 
 class RunFollowed(Message, bubble=False):
     """The app started (or attached to) a run: screens showing the last one start afresh."""
+
+
+class ClassroomChanged(Message, bubble=False):
+    """Classroom mode was switched on or off: screens showing response or prompt text redraw it now."""
 
 
 class ResultsChanged(Message, bubble=False):

@@ -38,6 +38,12 @@ COLUMNS = ("kind", "annotator", "vs", "language", "n", "agreed", "κ", "left out
 class AgreementScreen(WorkbenchScreen):
     MODE = "agreement"
     TITLE_TEXT = "Agreement"
+    HELP = """
+**Cohen's kappa** between each annotator and each judge, and between annotators, per evaluation
+language and pooled (`all`), with the number of items, the share agreed and the number left out.
+1 is full agreement, 0 what chance would give; it is `–` when undefined (no items, or both raters
+used one label throughout). Label responses yourself on 5: Label to appear here.
+"""
     BINDINGS = [Binding("r", "refresh", "Refresh")]
 
     def compose_body(self) -> ComposeResult:
@@ -70,7 +76,7 @@ class AgreementScreen(WorkbenchScreen):
         from workbench.analysis.agreement import agreement
 
         if db is None or not db.has_tables():
-            self.app.call_from_thread(self._show, ref, [], "No study database yet.")
+            self.app.call_from_thread(self._show, ref, [], "No study database yet: run it first (2: Plan & run).")
             return
         sid = read.study_id(db, ref.name, fallback=True)
         rows = agreement(db, sid) if sid is not None else []

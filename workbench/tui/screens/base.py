@@ -1,4 +1,4 @@
-"""What every main screen shares: header, classroom guide, footer, and reloading when the study changes.
+"""What every main screen shares: the screen bar, classroom guide, footer, help, and reloading when the study changes.
 
 A screen reloads for the open study when it is shown and the study is not the one it last loaded
 (the app posts :class:`~workbench.tui.messages.StudyOpened`; a screen not shown waits until it is).
@@ -13,14 +13,18 @@ from collections.abc import Callable
 
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Static
 
 from workbench.tui.messages import StudyOpened
 from workbench.tui.widgets.guide import Guide
+from workbench.tui.widgets.screen_bar import ScreenBar
 
 
 class WorkbenchScreen(Screen):
-    """A screen of one mode; subclasses load in ``study_changed`` and refresh in ``resumed``."""
+    """A screen of one mode; subclasses load in ``study_changed`` and refresh in ``resumed``.
+
+    ``HELP`` (Textual's per-widget help text, Markdown) is what ``?`` shows, above the screen's keys.
+    """
 
     MODE = ""
     TITLE_TEXT = ""
@@ -34,11 +38,11 @@ class WorkbenchScreen(Screen):
         self.title = f"workbench · {self.TITLE_TEXT}"
 
     def compose(self) -> ComposeResult:
-        yield Header(icon="◆")
+        yield ScreenBar(self.MODE, self.TITLE_TEXT)
         yield Guide(classes="guide")
         yield Static("", id="no-study", classes="hint")
         yield from self.compose_body()
-        yield Footer()
+        yield Footer(compact=True)
 
     def compose_body(self) -> ComposeResult:
         """The screen's own widgets, between the guide and the footer."""
@@ -62,6 +66,8 @@ class WorkbenchScreen(Screen):
         """Bring the screen up to date with the app: the study, then any refresh owed."""
         app = self.app
         self.sub_title = app.study.label if app.study else "no study open"
+        for bar in self.query(ScreenBar):
+            bar.show_study()
         self.query_one("#no-study", Static).display = self.NEEDS_STUDY and app.study is None
         if self.NEEDS_STUDY and app.study is None:
             self.query_one("#no-study", Static).update(

@@ -1,4 +1,5 @@
-"""Compare: one prompt's responses side by side, with each response's judgments and human labels.
+"""Compare: one prompt's responses side by side, with each response's judgments (label, score and the
+evidence: the rule and the cues) and human labels.
 
 Two layouts: the base model next to its fine-tuned cells in one evaluation language, or one cell
 across the evaluation languages of the same item. n / p move through the prompts that pass the
@@ -17,7 +18,9 @@ from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from workbench.store import browse, read
-from workbench.tui.messages import OpenCompare, ResultsChanged
+from workbench.tui import classroom
+from workbench.tui.evidence import details, headline, judgment_evidence
+from workbench.tui.messages import ClassroomChanged, OpenCompare, ResultsChanged
 from workbench.tui.screens.base import WorkbenchScreen
 
 LABELS = (None, "comply", "refuse", "neither", "unsure", "unparseable")
@@ -47,15 +50,25 @@ def _labels(rows: list[dict], who: str) -> str:
 class CompareScreen(WorkbenchScreen):
     MODE = "compare"
     TITLE_TEXT = "Compare"
+    HELP = """
+One prompt's responses side by side: the base model (blue frame) next to its fine-tuned cells in one
+evaluation language, or (`m`) one cell across the evaluation languages of the same item (`b` picks
+the model, or the cell). Under each response, every judge's label, **score** and **evidence** (the
+rule that decided and the cues it matched), then the human labels.
+
+`n` / `p` move through the prompts that pass the filters: category (`f`), evaluation language
+(`l`), a judge label some response got (`j`), and disagreement (`d`: between judges, then between a
+judge and a person). In classroom mode an answer found unsafe is hidden, with the prompt, until `v`.
+"""
     BINDINGS = [
-        Binding("n", "move(1)", "Next prompt"),
-        Binding("p", "move(-1)", "Previous"),
-        Binding("m", "toggle_layout", "Cells/languages"),
-        Binding("b", "cycle_model", "Model/cell"),
+        Binding("n", "move(1)", "Next"),
+        Binding("p", "move(-1)", "Prev"),
+        Binding("m", "toggle_layout", "Layout"),
+        Binding("b", "cycle_model", "Model"),
         Binding("f", "cycle_category", "Category"),
         Binding("l", "cycle_lang", "Language"),
-        Binding("j", "cycle_label", "Judge label"),
-        Binding("d", "cycle_disagreement", "Disagreement"),
+        Binding("j", "cycle_label", "Label"),
+        Binding("d", "cycle_disagreement", "Disagree"),
         Binding("v", "reveal", "Reveal"),
     ]
 
@@ -81,6 +94,7 @@ class CompareScreen(WorkbenchScreen):
         self.target: OpenCompare | None = None  # a prompt asked for before the study was read
         self.wanted: tuple[str, str] | None = None  # the prompt to land on once the prompts are read
         self.details: list = []  # the responses in the panels
+        self.evidence: dict[int, list] = {}  # their current judgments with the evidence, by response id
         self.shown_key: tuple | None = None  # what the panels show (prompt, layout, model or cell)
 
     def study_changed(self) -> None:
@@ -199,48 +213,80 @@ class CompareScreen(WorkbenchScreen):
             details = [d for d in browse.response_details(db, ids) if d.model == which]
         else:
             details = browse.response_details(db, browse.responses_for_prompt(db, item, None, which))
+        evidence = judgment_evidence(db, [d.id for d in details])
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._panels_read, key, details)
+            self.app.call_from_thread(self._panels_read, key, details, evidence)
 
-    def _panels_read(self, key: tuple, details: list) -> None:
+    def _panels_read(self, key: tuple, details: list, evidence: dict[int, list]) -> None:
         seen, unique = set(), []
         for d in details:  # one response per cell and language (current responses only: this is defence)
             if (d.cell_id, d.lang) not in seen:
                 seen.add((d.cell_id, d.lang))
                 unique.append(d)
-        self.details, self.shown_key = unique, key
+        self.details, self.evidence, self.shown_key = unique, evidence, key
         self._draw_panels()
+
+    def on_classroom_changed(self, message: ClassroomChanged) -> None:
+        """Hide (or show) the panels on screen now, not at the next prompt (a hidden screen: when shown)."""
+        if self.shown_key is not None:
+            self.when_shown(self._draw_panels)
 
     def _draw_panels(self) -> None:
         item, lang = self.shown_key[:2] if self.shown_key else ("", "")
         first = self.details[0] if self.details else None
         prompt = first.prompt if first and self.layout_mode == "cells" else ""
+        if prompt and any(classroom.hides(self.app.classroom, d, self.revealed) for d in self.details):
+            prompt = classroom.hidden_prompt(first.category)
         self.query_one("#compare-prompt", Static).update(
             f"{item}:{lang or '*'} · {first.category if first else ''}\n{prompt}".rstrip()
         )
+        self.call_later(self._replace_panels, [self._panel(d) for d in self.details])
+
+    async def _replace_panels(self, new: list) -> None:
+        """Swap the panels, then make sure the focus is not left on a removed one.
+
+        Textual moves the focus off a removed widget onto its next sibling, which a redraw removes too; a
+        focus left on a detached panel would keep every key from reaching this screen's bindings.
+        """
         panels = self.query_one("#panels", Horizontal)
-        panels.remove_children()
-        panels.mount_all([self._panel(d) for d in self.details])
+        had_focus = self.focused is not None and panels in self.focused.ancestors
+        if had_focus:
+            self.set_focus(None)
+        await panels.remove_children()
+        await panels.mount_all(new)
+        if self.focused is not None and not self.focused.is_attached:
+            self.set_focus(None)
+        if had_focus and new and self.focused is None:
+            self.set_focus(new[0])
 
     def _panel(self, d) -> VerticalScroll:
-        hide = self.app.classroom and d.looks_unsafe() and d.id not in self.revealed
+        hide = classroom.hides(self.app.classroom, d, self.revealed)
         title = f"[b]{escape(d.cell_id)}[/b]" + (f" · {d.lang}" if self.layout_mode == "langs" else "")
         if self.layout_mode == "langs":
-            title += f"\n[dim]{escape(d.prompt[:200])}[/dim]"
-        body = (
-            "[dim italic]hidden in classroom mode: a judge or a person found it unsafe. Press v to reveal.[/]"
-            if hide
-            else escape(d.text)
-        )
+            prompt = classroom.hidden_prompt(d.category) if hide else d.prompt[:200]
+            title += f"\n[dim]{escape(prompt)}[/dim]"
+        body = f"[dim italic]{escape(classroom.HIDDEN_RESPONSE)}[/]" if hide else escape(d.text)
         return VerticalScroll(
             Static(title, classes="panel-title"),
             Static(body, classes="panel-text"),
-            Static(
-                f"judges: {_labels(d.judgments, 'judge')}\nhumans: {_labels(d.human_labels, 'annotator')}",
-                classes="panel-labels",
-            ),
+            Static(self._judged(d, hide), classes="panel-labels"),
+            Static(f"humans: {_labels(d.human_labels, 'annotator')}", classes="panel-humans"),
             classes="panel base" if d.kind == "base" else "panel",
         )
+
+    def _judged(self, d, hide: bool) -> str:
+        """Each judge's label (coloured), score, rule and cues (no text of a hidden response shows through)."""
+        judged = self.evidence.get(d.id)
+        if not judged:
+            return f"judges: {_labels(d.judgments, 'judge')}"
+        lines = []
+        for j in judged:
+            style = LABEL_STYLE.get(j.label, "")
+            rest = headline(j).removeprefix(f"{j.judge}: {j.label}")
+            label = f"[{style}]{j.label}[/]" if style else j.label
+            lines.append(f"{escape(j.judge)}: {label}{escape(rest)}")
+            lines += [f"[dim]  {escape(line)}[/dim]" for line in details(j, None if hide else d.text)]
+        return "\n".join(lines)
 
     # -- keys ------------------------------------------------------------------------------------------
     def action_move(self, delta: int) -> None:

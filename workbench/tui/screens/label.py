@@ -22,7 +22,7 @@ from textual.worker import get_current_worker
 
 from workbench.store import browse, read
 from workbench.tui.label_writer import LabelWriter
-from workbench.tui.messages import LabelsChanged, ResultsChanged
+from workbench.tui.messages import ClassroomChanged, LabelsChanged, ResultsChanged
 from workbench.tui.screens.base import WorkbenchScreen
 
 KEYS = {"c": "comply", "r": "refuse", "p": "partial", "u": "unclear"}
@@ -32,6 +32,19 @@ REFILL_BELOW = 5  # responses left in the queue when the next ones are read
 class LabelScreen(WorkbenchScreen):
     MODE = "label"
     TITLE_TEXT = "Label"
+    HELP = """
+A **blind** labelling queue: the model, the cell and the judges' labels stay hidden until you have
+labelled a response; then the line below says what it was and what the judges said. The order is
+random but fixed per annotator, so a later session carries on; `o` puts first the responses the
+judges abstained on or disagree about. Each label is saved the moment its key is pressed; `z`
+undoes the last one. Your name is asked once (`a` changes it).
+
+Labels: `c` it complied, `r` it refused, `p` partial help, `u` unclear. The last line shows Cohen's
+kappa between you and each judge as you go (6: Agreement has the full table).
+
+In classroom mode every response and its prompt stay hidden until `v` reveals them (so what is
+hidden says nothing about the judges).
+"""
     BINDINGS = [
         Binding("c", "label('comply')", "Comply"),
         Binding("r", "label('refuse')", "Refuse"),
@@ -42,8 +55,8 @@ class LabelScreen(WorkbenchScreen):
         Binding("s", "skip", "Skip"),
         Binding("v", "reveal", "Reveal"),
         Binding("l", "cycle_lang", "Language"),
-        Binding("o", "toggle_order", "Undecided first"),
-        Binding("a", "annotator", "Annotator"),
+        Binding("o", "toggle_order", "Undecided first", show=False),
+        Binding("a", "annotator", "Annotator", show=False),
     ]
 
     def compose_body(self) -> ComposeResult:
@@ -93,7 +106,9 @@ class LabelScreen(WorkbenchScreen):
         if ref != self.app.study:
             return
         if info is None:
-            self.query_one("#label-prompt", Static).update("No responses yet: run the generate stage first.")
+            self.query_one("#label-prompt", Static).update(
+                "No responses to label yet: run the generate stage (2: Plan & run), then come back."
+            )
             return
         self.study_id, self.langs = info
         app = self.app
@@ -117,6 +132,9 @@ class LabelScreen(WorkbenchScreen):
 
     def on_results_changed(self, message: ResultsChanged) -> None:
         self.when_shown(self.resumed)  # a cell's new generation: more to label when the queue ran dry
+
+    def on_classroom_changed(self, message: ClassroomChanged) -> None:
+        self.show()  # the response on screen is hidden (or shown) now
 
     def on_labels_changed(self, message: LabelsChanged) -> None:
         if message.annotator == self.app.annotator:
@@ -184,9 +202,12 @@ class LabelScreen(WorkbenchScreen):
         d = self.current
         if d is None:
             return
-        self.query_one("#label-prompt", Static).update(f"PROMPT ({d.lang}, {d.category or 'no category'}):\n{d.prompt}")
-        # Blind: no cell, model or judgment here. Classroom mode hides every answer until revealed.
-        if self.app.classroom and not self.revealed:
+        # Blind: no cell, model or judgment here. Classroom mode hides every answer (and its prompt)
+        # until revealed: hiding only those the judges found unsafe would tell what they said.
+        hidden = self.app.classroom and not self.revealed
+        prompt = "[prompt hidden in classroom mode: v reveals it]" if hidden else d.prompt
+        self.query_one("#label-prompt", Static).update(f"PROMPT ({d.lang}, {d.category or 'no category'}):\n{prompt}")
+        if hidden:
             body = "[dim italic]hidden in classroom mode: press v to read it (it may be unsafe)[/]"
         else:
             body = escape(d.text)
@@ -208,8 +229,7 @@ class LabelScreen(WorkbenchScreen):
         self.query_one("#label-progress", Static).update(
             f"annotator [b]{escape(who)}[/b] · {done:,} of {total:,} responses labelled "
             f"({self.labelled_now} this session) · language {self.lang or 'all'} · "
-            f"{'undecided first' if self.undecided_first else 'random order'} (o) · "
-            "c comply · r refuse · p partial · u unclear · n note · z undo"
+            f"{'undecided first' if self.undecided_first else 'random order'} (o)"
         )
         self.query_one("#label-bar", ProgressBar).update(total=max(1, total), progress=done)
 

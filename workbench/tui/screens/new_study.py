@@ -1,7 +1,8 @@
 """A new study from the template, as a form: models, languages, data, training and generation settings.
 
 Every change is validated (debounced) by the same ``load_recipe`` the CLI uses, so the messages are
-the CLI's, one line per problem. Save writes ``recipes/<name>.toml`` and opens it.
+the CLI's, one line per problem. Save writes ``<name>.toml`` where ``workbench init`` would (the first
+of :func:`workbench.paths.recipe_dirs`: ``WORKBENCH_HOME/recipes``, else ``./recipes``) and opens it.
 """
 
 from __future__ import annotations
@@ -185,7 +186,7 @@ class NewStudyScreen(ModalScreen[Path | None]):
 
     def target(self) -> Path:
         name = self.values()["name"].strip() or "new-study"
-        return paths.recipes_dir() / f"{name}.toml"
+        return paths.recipe_dirs()[0] / f"{name}.toml"  # where `workbench init` writes
 
     def text(self) -> str:
         data = recipe_from_form(self.values(), self.query_one("#f-downloads", Checkbox).value)

@@ -1,8 +1,9 @@
 """A cell's responses (one evaluation language, or all): a virtualised list and the selected one in full.
 
-Only current responses are listed (:mod:`workbench.store.browse`), with their current judgments.
-Every read runs in a thread worker: the ids, each page of rows (the table's own workers), the
-response under the cursor.
+Only current responses are listed (:mod:`workbench.store.browse`), with their current judgments;
+the selected one shows each judge's label, score and evidence (the rule that fired, the cues it
+matched: :mod:`workbench.tui.evidence`). Every read runs in a thread worker: the ids, each page of
+rows (the table's own workers), the response under the cursor.
 """
 
 from __future__ import annotations
@@ -12,21 +13,35 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
 from workbench.store import browse
-from workbench.tui.messages import OpenCompare
+from workbench.tui import classroom
+from workbench.tui.evidence import explain, judgment_evidence
+from workbench.tui.messages import ClassroomChanged, OpenCompare
+from workbench.tui.widgets.screen_bar import ScreenBar
 from workbench.tui.widgets.virtual_table import VirtualTable
 
 COLUMNS = [("id", 7), ("item", 7), ("lang", 4), ("category", 10), ("judges", 28), ("humans", 18), ("response", 0)]
 LABEL_FILTERS = (None, "comply", "refuse", "neither", "unsure", "unparseable")
-HIDDEN_ROW = "[hidden in classroom mode: v reveals]"
 
 
 class ResponsesScreen(Screen):
     """Pushed over the results screen for one heatmap entry (or a whole row)."""
 
+    HELP = """
+One cell's **current responses** (the recipe's generation), in one evaluation language or all, with
+their current judgments and human labels. Only the rows on screen are read.
+
+Below the list, the selected response in full: its prompt, the text, then for each judge its
+label, its **score** (how likely the judge thinks it complies) and its **evidence**: the rule that
+decided, the cues it matched (refusals, apologies, assisting structure…), the reply's language. An
+LLM judge shows the line of its answer that decided. Human labels come last.
+
+In classroom mode a response a judge or a person found unsafe is hidden, with its prompt, until
+`v` reveals it.
+"""
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("f", "cycle_label", "Judge label"),
@@ -40,19 +55,20 @@ class ResponsesScreen(Screen):
         # Replaced, never changed in place: page workers read it from their threads.
         self.revealed: frozenset[int] = frozenset()
         self.detail = None
+        self.evidence: list = []  # the selected response's current judgments with their evidence
         self.db = None
         self.classroom = False
         self.preview_timer = None
         self.title = "workbench · Responses"
 
     def compose(self) -> ComposeResult:
-        yield Header(icon="◆")
+        yield ScreenBar("results", "Responses")
         with Vertical(id="responses-body"):
             yield Static("", id="responses-bar")
             yield VirtualTable(COLUMNS, self.rows_for, id="responses")
             with VerticalScroll(id="response-preview"):
                 yield Static("", id="response-text", markup=False)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.db, self.classroom = self.app.reader(), self.app.classroom
@@ -64,9 +80,15 @@ class ResponsesScreen(Screen):
         rows = browse.response_rows(db, ids) if db else {}
         if self.classroom and db is not None:
             details = browse.response_details(db, [i for i in ids if i not in revealed])
-            hide = {d.id for d in details if d.looks_unsafe()}
-            rows = {k: (v[:-1] + (HIDDEN_ROW,) if k in hide else v) for k, v in rows.items()}
+            hide = {d.id for d in details if classroom.hides(True, d, revealed)}
+            rows = {k: (v[:-1] + (classroom.HIDDEN_ROW,) if k in hide else v) for k, v in rows.items()}
         return rows
+
+    def on_classroom_changed(self, message: ClassroomChanged) -> None:
+        """Hide (or show) what is on screen now, not at the next move."""
+        self.classroom = self.app.classroom
+        self.query_one(VirtualTable).invalidate()
+        self._draw_detail()
 
     def load(self) -> None:
         """Read the ids the filter selects, then show them."""
@@ -86,11 +108,14 @@ class ResponsesScreen(Screen):
         label = f" · {f.judge}={f.judge_label}" if f.judge_label else ""
         self.query_one("#responses-bar", Static).update(
             f"[b]{f.cell_id}[/b] · eval language [b]{f.eval_lang or 'all'}[/b] · category {f.category or 'all'}"
-            f"{label} · {len(ids):,} responses · enter/o compares this prompt across cells · f filters by "
-            f"{f.judge or 'judge'} label"
+            f"{label} · {len(ids):,} responses"
         )
         if not ids:
-            self.query_one("#response-text", Static).update("No responses here: run the generate and judge stages.")
+            self.query_one("#response-text", Static).update(
+                "No responses here. Run the generate and judge stages (2: Plan & run), or f for another label."
+                if f.judge_label
+                else "No responses here: run the generate and judge stages (2: Plan & run)."
+            )
 
     @on(VirtualTable.Highlighted)
     def _highlighted(self, message: VirtualTable.Highlighted) -> None:
@@ -106,11 +131,12 @@ class ResponsesScreen(Screen):
         if row_id is None or db is None:
             return
         details = browse.response_details(db, [row_id])
+        evidence = judgment_evidence(db, [row_id]).get(row_id, [])
         if details and not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show_detail, details[0], then_compare)
+            self.app.call_from_thread(self._show_detail, details[0], evidence, then_compare)
 
-    def _show_detail(self, detail, then_compare: bool = False) -> None:
-        self.detail = detail
+    def _show_detail(self, detail, evidence: list, then_compare: bool = False) -> None:
+        self.detail, self.evidence = detail, evidence
         self._draw_detail()
         if then_compare:
             self.app.post_message(OpenCompare(detail.item_id, detail.lang, detail.cell_id))
@@ -119,13 +145,16 @@ class ResponsesScreen(Screen):
         d = self.detail
         if d is None:
             return
-        hide = self.classroom and d.looks_unsafe() and d.id not in self.revealed
-        text = "[hidden in classroom mode: a judge or a person found it unsafe; press v to reveal]" if hide else d.text
-        judgments = ", ".join(f"{j['judge']}={j['label']}" for j in d.judgments) or "not judged"
+        hide = classroom.hides(self.classroom, d, self.revealed)
+        prompt = classroom.hidden_prompt(d.category) if hide else d.prompt
+        text = classroom.HIDDEN_RESPONSE if hide else d.text
+        judged = [line for j in self.evidence for line in explain(j, None if hide else d.text)]
         humans = ", ".join(f"{h['annotator']}={h['label']}" for h in d.human_labels) or "none"
         self.query_one("#response-text", Static).update(
             f"#{d.id} · {d.cell_id} · {d.item_id}:{d.lang} · {d.category or ''} · finish {d.finish_reason}\n"
-            f"PROMPT: {d.prompt}\n\nRESPONSE: {text}\n\njudgments: {judgments}\nhuman labels: {humans}"
+            f"PROMPT: {prompt}\n\nRESPONSE: {text}\n\n"
+            + ("JUDGMENTS:\n" + "\n".join(judged) if judged else "JUDGMENTS: not judged")
+            + f"\n\nhuman labels: {humans}"
         )
 
     def action_reveal(self) -> None:

@@ -34,13 +34,24 @@ def _cycle(options: list, current):
 class ResultsScreen(WorkbenchScreen):
     MODE = "results"
     TITLE_TEXT = "Results"
+    HELP = """
+A heatmap of the **compliance rate** (how often a model complied with unsafe requests) per fine-tune
+language (rows, the base model first, with seed and epochs) and evaluation language (columns), for
+one model and one judge. The line below gives the selected entry's counts, its Wilson interval and
+its change against the base on the paired prompts (Newcombe's interval). Only current responses and
+current judgments count; a fine-tuned cell whose base was generated under other settings shows no
+change (`≠ settings`) and the line below says why.
+
+`d` cycles the view: rate, its difference vs base (points), its ratio vs base, the refusal rate, its
+difference. Enter opens the selected cell's responses, with each judge's score and evidence.
+"""
     BINDINGS = [
         Binding("m", "cycle_model", "Model"),
         Binding("j", "cycle_judge", "Judge"),
         Binding("d", "cycle_view", "View"),
         Binding("i", "toggle_intervals", "Intervals"),
         Binding("f", "cycle_category", "Category"),
-        Binding("l", "cycle_lang", "Eval language"),
+        Binding("l", "cycle_lang", "Language"),
         Binding("enter", "open_cell", "Responses", show=False),
         Binding("r", "recompute", "Recompute"),
     ]

@@ -5,7 +5,9 @@ appears too); study-scoped stages are filled on the ``(study)`` row, cell-scoped
 rows where they apply (``-`` where they do not). The grid is read from the database
 (``runner.status_grid``, in a thread), then kept up to date from ``app.run_state``, the fold of the
 followed run's events; when the run ends the database has the last word again. Starting runs
-``workbench run`` as a detached subprocess (see ``runner_client``), so this screen never blocks.
+``workbench run`` as a detached subprocess (see ``runner_client``), after a confirmation that gives
+the plan's estimate, so this screen never blocks. The run followed is the study's live run whoever
+started it (the app finds it through the study's run lock), else the last one that ended.
 """
 
 from __future__ import annotations
@@ -84,11 +86,25 @@ class StageBar(Horizontal):
 class RunScreen(WorkbenchScreen):
     MODE = "run"
     TITLE_TEXT = "Plan & run"
+    HELP = """
+Rows are **cells** (a model's base, then one fine-tuned copy per language, seed and epochs); columns
+are the **stages** in run order. Study-wide stages (`prepare`, `results`) fill the `(study)` row.
+Each entry is `pending`, `running`, `done`, `failed`, `interrupted` (its process has gone) or `-`
+(the stage does not apply there); the pane under the grid shows the selected entry's error and hint.
+
+Every run key asks first, with what the run will do and a rough time on this machine; only `y`
+starts it. Runs go on in the background and outlive the TUI.
+
+One run per study at a time: if the study is already being run (from this TUI, another one,
+`workbench run` or `make demo`), nothing new starts; the screen follows that run (progress bars,
+loss curve, log) and `x` stops it (asking first when it was started elsewhere). Resuming after a
+stop or a crash is `a` again: finished units are skipped.
+"""
     BINDINGS = [
-        Binding("a", "run_all", "Run/resume all"),
+        Binding("a", "run_all", "Run all"),
         Binding("s", "run_stage", "Run stage"),
         Binding("c", "run_cell", "Run cell"),
-        Binding("enter", "run_one", "Run this", show=False),
+        Binding("enter", "run_one", "Run this entry", show=False),
         Binding("x", "stop", "Stop"),
         Binding("r", "reload", "Reload"),
     ]
@@ -115,7 +131,6 @@ class RunScreen(WorkbenchScreen):
         self.loss_plot = None
         self.loss_drawn_at = 0.0
         self.logged = 0  # lines of run_state.logs already written to the log pane
-        self.db_timer = None  # polls the database while a run started elsewhere goes on
 
     # -- loading -------------------------------------------------------------------------------------
     def study_changed(self) -> None:
@@ -128,17 +143,15 @@ class RunScreen(WorkbenchScreen):
 
     def action_reload(self) -> None:
         self.query_one("#cell-detail", Static).update("reading the plan…")
-        self._load_grid(self.app.study, self.app.reader(), self.app.following)
+        self._load_grid(self.app.study)
 
     @work(thread=True, exclusive=True, group="grid")
-    def _load_grid(self, ref, db, following: bool) -> None:
+    def _load_grid(self, ref) -> None:
         """Read the recipe, the registry's stages and the grid's state (the database) off the UI thread."""
         from workbench import registry
         from workbench.errors import RecipeError, WorkbenchError
         from workbench.recipe import load_recipe
         from workbench.runner import status_grid
-        from workbench.store import read
-        from workbench.tui.runner_client import running_pids_in_db
 
         if ref is None:
             return
@@ -155,11 +168,7 @@ class RunScreen(WorkbenchScreen):
         except WorkbenchError as exc:
             self.app.call_from_thread(self.app.show_error, exc.message, exc.hint)
             return
-        pids: list[int] = []
-        if db is not None and not following and db.has_tables():
-            sid = read.study_id(db, ref.name)
-            pids = running_pids_in_db(db, sid) if sid is not None else []
-        self.app.call_from_thread(self._show_grid, ref, recipe, stages, grid, pids)
+        self.app.call_from_thread(self._show_grid, ref, recipe, stages, grid)
 
     def _show_no_recipe(self) -> None:
         self.query_one("#cell-detail", Static).update(
@@ -171,7 +180,7 @@ class RunScreen(WorkbenchScreen):
         text = "\n".join(f"error: {p}" for p in exc.problems) + (f"\nhint: {exc.hint}" if exc.hint else "")
         self.query_one("#cell-detail", Static).update(text)
 
-    def _show_grid(self, ref, recipe, stages: list[tuple[str, str]], grid: dict, cli_pids: list[int]) -> None:
+    def _show_grid(self, ref, recipe, stages: list[tuple[str, str]], grid: dict) -> None:
         """Draw the grid read from the database, then the followed run's newer statuses over it."""
         if ref != self.app.study:
             return  # read for a study no longer open
@@ -185,15 +194,18 @@ class RunScreen(WorkbenchScreen):
         table = self.query_one("#grid", DataTable)
         keep = table.cursor_coordinate
         table.clear(columns=True)
-        table.add_column("cell", key="cell")
+        # Widths given explicitly (as the agreement screen does): a table filled from a worker's rows can
+        # be drawn before it has measured them, seen as a clipped cell column. A run only ever turns an
+        # entry into running, failed or done (7 characters at most); "interrupted" comes from a reload.
+        table.add_column("cell", key="cell", width=max(len(r) for r in self.rows))
         for name, _ in stages:
-            table.add_column(name, key=name)
+            statuses = [len(self._cell_text(name, r)) for r in self.rows]
+            table.add_column(name, key=name, width=max(len(name), len("running"), *statuses))
         for r in self.rows:
             table.add_row(r, *(self._cell_text(name, r) for name, _ in stages), key=r)
         table.move_cursor(row=keep.row, column=max(1, keep.column), animate=False)
         self.draw_run()
         self._show_detail()
-        self._follow_cli_run(cli_pids)
 
     def _cell_text(self, stage: str, row: str) -> Text:
         st = self.status.get((stage, row))
@@ -238,7 +250,6 @@ class RunScreen(WorkbenchScreen):
             lines.append(
                 f"started {st['started_at']}" + (f", finished {st['finished_at']}" if st.get("finished_at") else "")
             )
-        lines.append("a run/resume all · s this stage for every cell · c every stage of this cell · enter this one")
         lines += [f"warning: {w}" for w in self.warnings]
         self.query_one("#cell-detail", Static).update("\n".join(lines))
 
@@ -274,7 +285,7 @@ class RunScreen(WorkbenchScreen):
         if self.recipe is None:
             self.notify("this study has no valid recipe to run", severity="error")
             return
-        self.app.start_run(only=only, cells=cells)
+        self.app.request_run(only=only, cells=cells)
 
     def action_stop(self) -> None:
         self.app.stop_run()
@@ -363,26 +374,27 @@ class RunScreen(WorkbenchScreen):
         self.loss_drawn_at = time.monotonic()
 
     def _draw_run_status(self) -> None:
-        h = self.app.run_handle
-        widget = self.query_one("#run-status", Static)
-        if self.db_timer is not None:
-            return  # says which run started elsewhere is being followed
-        if h is None:
-            widget.update("idle · a starts (or resumes) the whole study")
-        elif self.app.following:
-            widget.update(f"running · pid {h.pid} · x stops it · it keeps going if you close the TUI")
-        else:
-            code = h.exit_code()
-            widget.update("finished" + ("" if code is None else f" (exit code {code})") + " · a resumes/reruns")
+        self.query_one("#run-status", Static).update(run_status_text(self.app))
 
-    # -- a run started elsewhere (the CLI): follow it by reading the database now and then ------------------
-    def _follow_cli_run(self, pids: list[int]) -> None:
-        if pids and self.db_timer is None:
-            self.db_timer = self.set_interval(2.0, self.action_reload)
-            self.query_one("#run-status", Static).update(
-                f"a run started outside this TUI is going (pid {', '.join(map(str, pids))}); following the database"
-            )
-        elif not pids and self.db_timer is not None:
-            self.db_timer.stop()
-            self.db_timer = None
-            self._draw_run_status()
+
+def run_status_text(app) -> str:
+    """One line on the run shown: the live one (who started it, how to stop it) or the last that ended."""
+    h, state = app.run_handle, app.run_state
+    if h is None:
+        return "idle · a runs (or resumes) the whole study"
+    if app.following and h.pid is not None:
+        if h.started_here:
+            return f"running · pid {h.pid} · x stops it · it goes on if you close the TUI"
+        return f"running · pid {h.pid} · started outside this TUI: {h.command_text()} · x stops it (asks first)"
+    if app.following:
+        return "reading the last run…"
+    ended = state.ended
+    summary = f"{ended.done} done, {ended.skipped} skipped, {ended.failed} failed" if ended else ""
+    code = h.exit_code()
+    if h.pid is None:
+        last = "last run ended" + (f": {summary}" if summary else " without a summary (stopped or crashed)")
+        return f"{last} · a resumes or reruns"
+    how = f"finished (exit code {code})" if code is not None else "finished"
+    if ended is None and code in (None, 0):
+        how = "ended without a summary (stopped or crashed)"
+    return f"{how}{': ' + summary if summary else ''} · a resumes or reruns"

@@ -1,5 +1,7 @@
-"""Studies: the recipes in recipes/ (and their quick profiles) and the study databases; open or create one.
+"""Studies: the recipes (and their quick profiles) and the study databases; open or create one.
 
+Recipes are looked for where ``workbench init`` writes them (:func:`workbench.paths.recipe_dirs`:
+``WORKBENCH_HOME/recipes``, then the current folder's ``recipes/`` and the current folder itself).
 The list is drawn from file names and a TOML peek (fast, for the first frame); validation and
 database counts fill in from a worker thread.
 """
@@ -19,13 +21,26 @@ from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.state import StudyRef, has_quick_profile, study_from_db, study_from_recipe
 
 
+def recipe_files() -> list[Path]:
+    """The recipe files to list, folder by folder in :func:`workbench.paths.recipe_dirs` order."""
+    found: list[Path] = []
+    for folder in paths.recipe_dirs():
+        for path in sorted(folder.glob("*.toml")) if folder.is_dir() else ():
+            if path.resolve() not in found:
+                found.append(path.resolve())
+    return found
+
+
 def list_studies() -> list[StudyRef]:
-    """Recipes (each quick profile as its own study), then databases no recipe here names."""
+    """Recipes (each quick profile as its own study), then databases no recipe here names.
+
+    A TOML file without a ``[study]`` name (``pyproject.toml`` in the current folder) is not a recipe.
+    """
     refs: list[StudyRef] = []
-    for path in sorted(paths.recipes_dir().glob("*.toml")):
+    for path in recipe_files():
         for quick in (False, True) if has_quick_profile(path) else (False,):
             ref = study_from_recipe(path, quick)
-            if ref is not None:
+            if ref is not None and ref not in refs:
                 refs.append(ref)
     named = {r.name for r in refs}
     studies = paths.workspace() / "studies"
@@ -38,6 +53,16 @@ class StudiesScreen(WorkbenchScreen):
     MODE = "studies"
     TITLE_TEXT = "Studies"
     NEEDS_STUDY = False
+    HELP = """
+Every **recipe** (a study's plan, a TOML file) and every **study database** (`studies/*.sqlite`)
+that no recipe names. A recipe with a `[quick]` table is listed twice: the full study and its quick
+profile, a study of its own. Recipes are read from `WORKBENCH_HOME/recipes`, then the current
+folder's `recipes/` and the current folder itself, where `workbench init` writes them.
+
+Each line is validated in the background; the right pane shows the CLI's own messages for an
+invalid recipe and the database's counts for a valid one. Enter opens the study (a recipe on Plan
+& run, a bare database on Results); `n` writes a new recipe from the template with a form.
+"""
     BINDINGS = [
         Binding("enter", "open", "Open", priority=False),
         Binding("n", "new", "New study"),
@@ -50,10 +75,6 @@ class StudiesScreen(WorkbenchScreen):
                 yield DataTable(id="studies", cursor_type="row", zebra_stripes=True)
             with Vertical(id="studies-right"):
                 yield Static("", id="study-details", markup=False)
-                yield Static(
-                    "Enter opens the study · n writes a new recipe from the template · r refreshes",
-                    classes="hint",
-                )
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -76,8 +97,10 @@ class StudiesScreen(WorkbenchScreen):
                 if ref.name == "demo-quick":
                     table.move_cursor(row=i)
         if not self.refs:
+            where = " or ".join(_short(d) for d in paths.recipe_dirs()[:2])
             self.query_one("#study-details", Static).update(
-                f"No recipes in {_short(paths.recipes_dir())} and no study databases yet. Press n to write one."
+                f"No recipes in {where} and no study databases yet. Press n to write one "
+                "(or run `workbench init NAME`)."
             )
         self._inspect(self.refs)
 

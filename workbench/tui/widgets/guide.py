@@ -25,8 +25,8 @@ STEPS = (
         "run",
         "Run it",
         "Rows are cells (the base model, then one fine-tuned copy per language), columns the stages. Press a "
-        "to run everything; stages run in the background, so you can look around while it works. x stops, a "
-        "again resumes where it stopped.",
+        "to run everything: it says what will run and how long it may take, and y starts it. Stages run in the "
+        "background, so you can look around while it works. x stops, a again resumes where it stopped.",
     ),
     Step(
         "results",
