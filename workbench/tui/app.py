@@ -213,14 +213,21 @@ class WorkbenchApp(App):
         Nothing starts while a run of the study is live, whoever started it: the app says who runs it
         and follows that run instead.
         """
-        ref = self.study
-        if ref is None or ref.recipe_path is None:
-            self.notify("open a study's recipe first (1: Studies)", severity="warning")
-            return False
-        if self.refuse_beside_live_run(ref):
+        ref = self._runnable_study()
+        if ref is None:
             return False
         self._preview_run(ref, only, cells, self.has_gpu)
         return True
+
+    def _runnable_study(self) -> StudyRef | None:
+        """The open study when a run of it may start: it has a recipe and no run of it is live."""
+        ref = self.study
+        if ref is None or ref.recipe_path is None:
+            self.notify("open a study's recipe first (1: Studies)", severity="warning")
+            return None
+        if self.refuse_beside_live_run(ref):
+            return None
+        return ref
 
     def refuse_beside_live_run(self, ref: StudyRef) -> bool:
         """True (and say so, and follow it) when a run of ``ref`` is going or starting."""
@@ -282,11 +289,8 @@ class WorkbenchApp(App):
         """Start ``workbench run`` for the open study now (no question asked) and follow it."""
         from workbench.tui.run_preview import describe_run
 
-        ref = self.study
-        if ref is None or ref.recipe_path is None:
-            self.notify("open a study's recipe first (1: Studies)", severity="warning")
-            return False
-        if self.refuse_beside_live_run(ref):
+        ref = self._runnable_study()
+        if ref is None:
             return False
         handle = runner_client.start_run(
             ref.name, ref.recipe_path, quick=ref.quick, only=only, cells=cells, command=self.runner
