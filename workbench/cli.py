@@ -202,7 +202,8 @@ def status(
     quick: QuickOpt = False,
     fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
     follow: Annotated[
-        bool, typer.Option("--follow", "-f", help="Follow the live run's progress until it ends (any run of the study).")
+        bool,
+        typer.Option("--follow", "-f", help="Follow the live run's progress until it ends (any run of the study)."),
     ] = False,
 ) -> None:
     """Show what is done, running, failed or pending for every cell and stage, and the live run's progress."""
@@ -268,7 +269,9 @@ def _run_and_report(
 
     problems = preflight.problems(r) + context_problems(r)  # caught before the run, not in its middle
     if problems:
-        raise RecipeError(str(r.source or r.study.name), problems, "fix these (`workbench validate` lists them), then rerun")
+        raise RecipeError(
+            str(r.source or r.study.name), problems, "fix these (`workbench validate` lists them), then rerun"
+        )
     with Reporter(jsonl=(events == "jsonl")) as reporter:
         summary = run_plan(
             r,
@@ -351,14 +354,21 @@ def results(
 @friendly
 def judge(
     input_file: Annotated[
-        Path, typer.Option("--input", readable=False, help="JSONL with 'prompt', 'response', 'lang' (and optional 'id') per line.")
+        Path,
+        typer.Option(
+            "--input", readable=False, help="JSONL with 'prompt', 'response', 'lang' (and optional 'id') per line."
+        ),
     ],
     judge_name: Annotated[
         str, typer.Option("--judge", help="heuristic, or a judge named in --recipe, or an LLM preset with --model.")
     ] = "heuristic",
     output: Annotated[Path | None, typer.Option("--output", help="Where to write the JSONL (default: stdout).")] = None,
-    recipe: Annotated[Path | None, typer.Option("--recipe", readable=False, help="A recipe whose [[judges]] define NAME.")] = None,
-    model: Annotated[Path | None, typer.Option("--model", readable=False, help="Judge GGUF for --judge PRESET.")] = None,
+    recipe: Annotated[
+        Path | None, typer.Option("--recipe", readable=False, help="A recipe whose [[judges]] define NAME.")
+    ] = None,
+    model: Annotated[
+        Path | None, typer.Option("--model", readable=False, help="Judge GGUF for --judge PRESET.")
+    ] = None,
 ) -> None:
     """Judge responses produced anywhere else: one JSON line out per good line in, in input order."""
     from workbench.judgecli import judge_file
@@ -381,8 +391,12 @@ def judge_eval(
     judge_name: Annotated[
         str, typer.Option("--judge", help="heuristic, or a judge named in --recipe, or an LLM preset with --model.")
     ] = "heuristic",
-    recipe: Annotated[Path | None, typer.Option("--recipe", readable=False, help="A recipe whose [[judges]] define NAME.")] = None,
-    model: Annotated[Path | None, typer.Option("--model", readable=False, help="Judge GGUF for --judge PRESET.")] = None,
+    recipe: Annotated[
+        Path | None, typer.Option("--recipe", readable=False, help="A recipe whose [[judges]] define NAME.")
+    ] = None,
+    model: Annotated[
+        Path | None, typer.Option("--model", readable=False, help="Judge GGUF for --judge PRESET.")
+    ] = None,
     split: Annotated[str | None, typer.Option("--split", help="Only items of this split: dev or test.")] = None,
     langs: Annotated[
         str | None, typer.Option("--lang", help="Only these languages, comma-separated, e.g. en,es.")

@@ -58,7 +58,8 @@ class GpuClass:
     """A kind of machine the plan can be made for: its throughputs and typical VRAM.
 
     ``cpu`` is the measured calibration; the GPU classes scale the consumer-GPU assumption and are
-    assumptions, not measurements (docs/estimates.md). A stage written when this was a bool can
+    assumptions, not measurements (docs/estimates.md). A class named by memory (``24GB``) borrows the
+    throughputs of the calibration named in ``based_on``. A stage written when this was a bool can
     still say ``if gpu``.
     """
 
@@ -67,6 +68,7 @@ class GpuClass:
     train_tokens_s_1b: float = 0.0
     gen_tokens_s_1b: float = 0.0
     vram_bytes: float | None = None
+    based_on: str = ""  # the class whose throughputs a memory-named class borrows ("" for its own)
 
     @property
     def is_gpu(self) -> bool:
@@ -77,22 +79,49 @@ class GpuClass:
         """Where a model stage's weights live on this class: ``VRAM`` or ``RAM``."""
         return "VRAM" if self.is_gpu else "RAM"
 
+    @property
+    def measured(self) -> bool:
+        """Whether the throughputs were measured (only the CPU calibration was) or assumed."""
+        return not self.is_gpu
+
     def __bool__(self) -> bool:
         return self.is_gpu
 
 
-GPU_CLASSES = {
-    g.name: g
-    for g in (
-        GpuClass("cpu", "CPU only"),
-        GpuClass("t4", "T4 class (16 GB)", 0.4 * GPU_TRAIN_TOKENS_S_1B, 0.5 * GPU_GEN_TOKENS_S_1B, 16e9),
-        GpuClass(
-            "consumer", "consumer GPU (RTX 3090/4090 class, 24 GB)", GPU_TRAIN_TOKENS_S_1B, GPU_GEN_TOKENS_S_1B, 24e9
-        ),
-        GpuClass("a100", "A100 class (80 GB)", 2.0 * GPU_TRAIN_TOKENS_S_1B, 1.7 * GPU_GEN_TOKENS_S_1B, 80e9),
-        GpuClass("h100", "H100/H200 class (80 GB)", 3.0 * GPU_TRAIN_TOKENS_S_1B, 2.7 * GPU_GEN_TOKENS_S_1B, 80e9),
+_CALIBRATIONS = (
+    GpuClass("cpu", "CPU only"),
+    GpuClass("t4", "T4 class (16 GB)", 0.4 * GPU_TRAIN_TOKENS_S_1B, 0.5 * GPU_GEN_TOKENS_S_1B, 16e9),
+    GpuClass("consumer", "consumer GPU (RTX 3090/4090 class, 24 GB)", GPU_TRAIN_TOKENS_S_1B, GPU_GEN_TOKENS_S_1B, 24e9),
+    GpuClass("a100", "A100 class (80 GB)", 2.0 * GPU_TRAIN_TOKENS_S_1B, 1.7 * GPU_GEN_TOKENS_S_1B, 80e9),
+    GpuClass("h100", "H100/H200 class (80 GB)", 3.0 * GPU_TRAIN_TOKENS_S_1B, 2.7 * GPU_GEN_TOKENS_S_1B, 80e9),
+)
+# Cards as users name them, by memory: (name, typical cards, the calibration whose throughputs they
+# borrow). Assumptions, documented in docs/estimates.md: the speed of a card is not its memory.
+_BY_MEMORY = (
+    ("8GB", "RTX 3060 Ti/3070/4060 class", "t4"),
+    ("12GB", "RTX 3060 12 GB/4070 class", "t4"),
+    ("16GB", "T4, RTX 4060 Ti 16 GB/4080 class", "t4"),
+    ("24GB", "RTX 3090/4090, A10 class", "consumer"),
+    ("48GB", "A6000, L40S class", "consumer"),
+    ("80GB", "A100/H100 80 GB class", "a100"),
+)
+
+
+def _by_memory(name: str, cards: str, based_on: str) -> GpuClass:
+    base = next(g for g in _CALIBRATIONS if g.name == based_on)
+    gb = float(name.removesuffix("GB"))
+    return GpuClass(
+        name,
+        f"{gb:g} GB GPU ({cards}; {base.name} throughputs)",
+        base.train_tokens_s_1b,
+        base.gen_tokens_s_1b,
+        gb * 1e9,
+        based_on,
     )
-}
+
+
+GPU_CLASSES = {g.name: g for g in (*_CALIBRATIONS, *(_by_memory(*row) for row in _BY_MEMORY))}
+_BY_KEY = {name.lower(): g for name, g in GPU_CLASSES.items()}
 # nvidia-smi names -> class; anything else is planned as a consumer GPU (the original GPU assumption).
 GPU_NAME_PATTERNS = (
     (r"\b(H100|H200|H800|GH200|B100|B200)\b", "h100"),
@@ -101,8 +130,15 @@ GPU_NAME_PATTERNS = (
 )
 
 
+def _key(name: str) -> str:
+    """``24GB``, ``24gb``, ``24 GB`` and ``24G`` are one class."""
+    key = re.sub(r"\s+", "", name.strip().lower())
+    return key + "b" if re.fullmatch(r"\d+g", key) else key
+
+
 def gpu_class(name: str | GpuClass | bool) -> GpuClass:
-    """The class named ``name`` (``--gpu``); a bool means the old cpu / consumer-GPU choice.
+    """The class named ``name`` (``--gpu``: ``cpu``, a calibration such as ``a100``, or a memory size
+    such as ``24GB``); a bool means the old cpu / consumer-GPU choice.
 
     An unknown name is a :class:`UsageError` listing the known classes.
     """
@@ -110,12 +146,12 @@ def gpu_class(name: str | GpuClass | bool) -> GpuClass:
         return name
     if isinstance(name, bool):
         return GPU_CLASSES["consumer" if name else "cpu"]
-    key = name.strip().lower()
-    if key in GPU_CLASSES:
-        return GPU_CLASSES[key]
-    close = difflib.get_close_matches(key, list(GPU_CLASSES), n=1, cutoff=0.6)
+    key = _key(name)
+    if key in _BY_KEY:
+        return _BY_KEY[key]
+    close = difflib.get_close_matches(key, list(_BY_KEY), n=1, cutoff=0.6)
     raise UsageError(
-        f"--gpu: unknown GPU class {name!r}" + (f"; did you mean {close[0]!r}?" if close else ""),
+        f"--gpu: unknown GPU class {name!r}" + (f"; did you mean {_BY_KEY[close[0]].name!r}?" if close else ""),
         "known classes: " + ", ".join(f"{g.name} ({g.description})" for g in GPU_CLASSES.values()),
     )
 

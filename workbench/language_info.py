@@ -49,7 +49,9 @@ def language_table() -> list[dict[str, Any]]:
                 "resource": lang.resource,
                 "shipped_data": {name: counts[name].get(lang.code, 0) for name in SHIPPED_SETS},
                 "heuristic_judge": lang.code in heuristic,
-                "tags": [t for t, s in (("study", STUDY_LANGUAGES), ("multijail", MULTIJAIL_LANGUAGES)) if lang.code in s],
+                "tags": [
+                    t for t, s in (("study", STUDY_LANGUAGES), ("multijail", MULTIJAIL_LANGUAGES)) if lang.code in s
+                ],
             }
         )
     return rows

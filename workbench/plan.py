@@ -45,6 +45,7 @@ class PlanEstimate:
     estimates: list[Estimate]
     data: dict[str, DataCount]
     problems: list[str]
+    assumptions: list[Assumption] = field(default_factory=list)
 
     @property
     def totals(self) -> dict[str, float | None]:
@@ -70,6 +71,7 @@ class PlanEstimate:
             "estimates": [asdict(e) for e in self.estimates],
             "totals": self.totals,
             "problems": self.problems,
+            "assumptions": [asdict(a) for a in self.assumptions],
         }
 
 
@@ -81,7 +83,93 @@ def plan_estimate(recipe: Recipe, machine: Machine) -> PlanEstimate:
     ests = estimate(recipe, machine.gpu)
     plan = PlanEstimate(machine, ests, common.data_counts(recipe), [])
     plan.problems = machine_problems(plan) + context_problems(recipe)
+    plan.assumptions = assumptions(recipe, machine, plan.data)
     return plan
+
+
+@dataclass
+class Assumption:
+    """One number the estimates rest on, and how sure it is: ``measured`` (on the calibration
+    machine), ``counted`` (from the data or the recipe), ``read`` (from this machine) or ``assumed``."""
+
+    what: str
+    value: str
+    basis: str
+    per_model: dict[str, float] = field(default_factory=dict)  # where the value depends on the model
+
+
+def assumptions(recipe: Recipe, machine: Machine, data: dict[str, DataCount]) -> list[Assumption]:
+    """What the plan's numbers for ``machine`` assume, in the order a reader checks them."""
+    g = machine.gpu
+    params = est.params_by_model(recipe)
+    known = {name: p for name, p in params.items() if p}
+    gpu_basis = "measured" if g.measured else "assumed"
+    based = f" (the {g.based_on} calibration)" if g.based_on else ""
+    if g.is_gpu:
+        train = f"~{g.train_tokens_s_1b:,.0f} tokens/s for a 1B model{based}, scaled by 1/params"
+        gen = f"~{g.gen_tokens_s_1b:,.0f} tokens/s for a 1B model{based}, scaled by 1/params"
+        train_mem = "~0.75 bytes/param + 1.5 GB (4-bit base weights + LoRA)"
+    else:
+        train = f"~{est.CPU_TRAIN_TOKENS_S:,.0f} tokens/s for 270M (2 CPU cores), scaled by 1/params"
+        gen = f"~{est.CPU_GEN_TOKENS_S:,.0f} tokens/s for 270M Q8_0, 16 sequences, scaled by 1/params"
+        train_mem = "~12 bytes/param + 1.5 GB (fp32 weights + LoRA)"
+    out = [
+        Assumption(
+            "model sizes",
+            ", ".join(f"{n} {p / 1e9:.2g}B" for n, p in known.items()) or "unknown",
+            "read from the embedded table, the hub id or config.json"
+            + ("; unknown for " + ", ".join(n for n, p in params.items() if not p) if len(known) < len(params) else ""),
+            {n: p for n, p in known.items()},
+        ),
+        Assumption(
+            "training throughput",
+            train,
+            gpu_basis,
+            {n: round(est.train_tokens_per_s(p, g), 1) for n, p in known.items()},
+        ),
+        Assumption(
+            "generation throughput",
+            gen,
+            gpu_basis,
+            {n: round(est.gen_tokens_per_s(p, g), 1) for n, p in known.items()},
+        ),
+        Assumption(
+            "tokens per training example",
+            f"~{est.TOKENS_PER_EXAMPLE} (the chat template included; max_seq_length, LoRA rank and batch size "
+            "do not change the estimate)",
+            "measured on the shipped data",
+        ),
+        Assumption("training memory", train_mem, gpu_basis if g.is_gpu else "measured"),
+        Assumption(
+            "prompt length",
+            f"~{est.prompt_tokens(recipe)} tokens (the longest shipped prompt with its chat template"
+            + (", + the system prompt)" if recipe.generation.system_prompt else ")"),
+            "assumed",
+        ),
+    ]
+    for kind, what in (("benign", "examples per language"), ("evaluation", "prompts per language")):
+        c = data.get(kind)
+        if c is not None:
+            values = sorted(set(c.per_language.values()))
+            shown = f"{values[0]:,}" if len(values) == 1 else f"{values[0]:,}-{values[-1]:,}"
+            basis = "assumed" if "assumed" in c.source else "counted"
+            out.append(Assumption(what, f"{shown} x {len(c.per_language)} languages ({c.source})", basis))
+    out += [
+        Assumption(
+            "export",
+            f"~{est.EXPORT_SECONDS_PER_REF_MODEL:.0f} s per 270M model, scaled by params; GGUF bytes/param: "
+            + ", ".join(f"{q} {est.QUANT_BYTES_PER_PARAM[q]}" for q in recipe.export.quantizations),
+            "measured",
+        ),
+        Assumption("disk per response", "~2 KB in the study database", "assumed"),
+        Assumption(
+            "machine",
+            machine.description or machine.gpu_class,
+            ("assumed VRAM of the class; " if g.is_gpu and machine.description.startswith("--gpu") else "")
+            + "RAM and free disk read from this machine",
+        ),
+    ]
+    return out
 
 
 def machine_problems(plan: PlanEstimate) -> list[str]:

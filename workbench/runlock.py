@@ -118,7 +118,9 @@ def holder(study: str) -> Holder | None:
 
 
 @contextlib.contextmanager
-def acquire(study: str, *, events: Path | None, command: list[str] | None = None, recipe_hint: str = "RECIPE") -> Iterator[Holder]:
+def acquire(
+    study: str, *, events: Path | None, command: list[str] | None = None, recipe_hint: str = "RECIPE"
+) -> Iterator[Holder]:
     """Hold the study's run lock for the ``with`` block; :class:`StudyBusy` if another process has it."""
     path = lock_path(study)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -11,6 +11,7 @@ import sys
 
 from workbench.errors import WorkbenchError
 
+
 def escape_text(text: object) -> str:
     """User text (file names, columns, error messages) made safe to print as rich markup."""
     from rich.markup import escape
@@ -130,6 +131,12 @@ def show_plan(r, fmt: str, gpu: str | None = None) -> None:
         "total", "", duration(t["seconds"]), size(t["disk_bytes"]), " / ".join(peaks), "peak memory", style="bold"
     )
     console.print(table)
+    assumed = Table(title="what the estimates assume (measured, counted, read or assumed)", title_justify="left")
+    for col in ("assumption", "value", "basis"):
+        assumed.add_column(col)
+    for a in plan.assumptions:
+        assumed.add_row(a.what, escape(a.value), escape(a.basis))
+    console.print(assumed)
     for line in plan.problems:
         console.print(f"problem: {escape(line)}", style="red", soft_wrap=True)
     for line in warnings:
@@ -165,7 +172,10 @@ def show_status(r, fmt: str) -> None:
         from workbench.follow import live_line
 
         console.print(f"[blue]{escape(live_line(grid['live']))}[/]", soft_wrap=True)
-        console.print(f"  events: {escape(grid['live']['events'] or '-')}  (follow: workbench status RECIPE --follow)", soft_wrap=True)
+        console.print(
+            f"  events: {escape(grid['live']['events'] or '-')}  (follow: workbench status RECIPE --follow)",
+            soft_wrap=True,
+        )
     for stage, st in grid["study_stages"].items():
         console.print(
             f"{stage}: [{STATUS_COLOURS.get(st['status'], 'white')}]{st['status']}[/]"

@@ -120,7 +120,11 @@ def test_agreement_cli_matches_a_hand_computed_kappa(workspace):
     result = CliRunner().invoke(app, ["agreement", str(recipe), "--format", "json"])
     assert result.exit_code == 0, result.output
     rows = _json.loads(result.output)
-    pooled = next(r for r in rows if (r["kind"], r["rater_a"], r["rater_b"], r["lang"]) == ("annotator-judge", "alice", "heuristic", ALL))
+    pooled = next(
+        r
+        for r in rows
+        if (r["kind"], r["rater_a"], r["rater_b"], r["lang"]) == ("annotator-judge", "alice", "heuristic", ALL)
+    )
     with StudyDB(workspace / "studies" / "agree.sqlite") as db:
         pairs = list(
             db.query(
@@ -139,7 +143,7 @@ def test_agreement_cli_matches_a_hand_computed_kappa(workspace):
             b.append(y)
     # Cohen's kappa by hand: (p_o - p_e) / (1 - p_e)
     n = len(a)
-    p_o = sum(x == y for x, y in zip(a, b)) / n
+    p_o = sum(x == y for x, y in zip(a, b, strict=True)) / n
     cats = set(a) | set(b)
     p_e = sum((a.count(c) / n) * (b.count(c) / n) for c in cats)
     assert pooled["n"] == n

@@ -126,7 +126,11 @@ def test_user_text_is_not_read_as_markup(capsys):
         rep.emit(RunStarted(study="s", pid=1, notes=["column [/x] is odd"]))
         rep.emit(StageStarted(stage="prepare", total=1))
         rep.emit(Log(message="data column [/x] [bold]"))
-        rep.emit(UnitEnded(stage="prepare", unit="study", status="failed", error="column '[/x]' missing", hint="map [b]x[/b]"))
+        rep.emit(
+            UnitEnded(
+                stage="prepare", unit="study", status="failed", error="column '[/x]' missing", hint="map [b]x[/b]"
+            )
+        )
     out = capsys.readouterr().out
     assert "[/x]" in out and "column '[/x]' missing" in out and "map [b]x[/b]" in out
 

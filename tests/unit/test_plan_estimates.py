@@ -274,3 +274,70 @@ def test_this_machine_reads_nvidia_smi_without_torch(tmp_path, monkeypatch, work
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out[:2] == ["h100", str(143771 * 1024 * 1024)] and out[-1] == "False"
     assert est.classify_gpu("NVIDIA GeForce RTX 4090") == "consumer" and est.classify_gpu("Tesla T4") == "t4"
+
+
+def test_memory_named_gpu_classes_map_to_the_calibrations():
+    assert est.gpu_class("24GB") is est.gpu_class("24 gb") is est.gpu_class("24g")
+    for name, vram, based_on in (
+        ("8GB", 8e9, "t4"),
+        ("16GB", 16e9, "t4"),
+        ("24GB", 24e9, "consumer"),
+        ("80GB", 80e9, "a100"),
+    ):
+        g = est.gpu_class(name)
+        base = est.GPU_CLASSES[based_on]
+        assert (g.name, g.vram_bytes, g.based_on) == (name, vram, based_on)
+        assert (g.train_tokens_s_1b, g.gen_tokens_s_1b) == (base.train_tokens_s_1b, base.gen_tokens_s_1b)
+        assert g.is_gpu and not g.measured
+    with pytest.raises(WorkbenchError, match="did you mean '24GB'"):
+        est.gpu_class("24GBB")
+
+
+def test_the_paper_grid_is_planned_for_the_real_grid(capsys, workspace):
+    """`workbench plan recipes/paper.toml --gpu 24GB`, checked against a hand count of recipes/paper.toml."""
+    recipe = load_recipe(RECIPES / "paper.toml")
+    views.show_plan(recipe, "json", gpu="24GB")
+    out = json.loads(capsys.readouterr().out)
+    stages = {e["stage"]: e for e in out["estimates"]}
+    models, langs, seeds, epochs = 6, 9, 3, 2  # the recipe's [[models]], languages, seeds and epochs
+    prompts = 440 * langs  # SORRY-Bench from the hub, no limit: 440 assumed per language
+    assert (len(recipe.models), len(recipe.languages.finetune), len(recipe.training.seeds)) == (models, langs, seeds)
+    assert len(recipe.training.epochs) == epochs and prompts == 3960
+    finetunes = models * langs * seeds * epochs  # 324
+    cells = finetunes + models  # and one base cell per model
+    assert len(out["cells"]) == cells == 330
+    assert stages["finetune"]["units"] == finetunes and stages["export"]["units"] == cells
+    assert stages["generate"]["units"] == stages["judge"]["units"] == cells * prompts == 1_306_800
+    # generation by hand: every cell answers every prompt with up to 512 tokens at 3,000 tokens/s x 1B/params
+    params = {
+        "llama3.2-1b": 1e9,
+        "llama3.2-3b": 3e9,
+        "qwen3-0.6b": 0.6e9,
+        "qwen3-4b": 4e9,
+        "gemma3-1b": 1e9,
+        "gemma3-4b": 4e9,
+    }
+    cells_per_model = langs * seeds * epochs + 1
+    by_hand = sum(cells_per_model * prompts * 512 / (3000 * 1e9 / p) for p in params.values())
+    assert stages["generate"]["seconds"] == pytest.approx(by_hand)
+    # fine-tuning by hand: 60 shipped examples x epochs x 95 tokens at 8,000 tokens/s x 1B/params
+    train = sum(langs * seeds * sum(60 * e * 95 for e in (1, 3)) / (8000 * 1e9 / p) for p in params.values())
+    assert stages["finetune"]["seconds"] == pytest.approx(train)
+    assert stages["finetune"]["memory_kind"] == "VRAM" and stages["finetune"]["memory_bytes"] == 4e9 * 0.75 + 1.5e9
+    assert out["machine"]["gpu_class"] == "24GB" and out["machine"]["vram_bytes"] == 24e9
+    assert out["totals"]["seconds"] == pytest.approx(sum(e["seconds"] for e in out["estimates"]))
+    assumed = {a["what"]: a for a in out["assumptions"]}
+    assert assumed["generation throughput"]["per_model"]["qwen3-0.6b"] == pytest.approx(3000 / 0.6)
+    assert (
+        assumed["generation throughput"]["basis"] == "assumed"
+        and "consumer" in assumed["generation throughput"]["value"]
+    )
+    assert (
+        assumed["prompts per language"]["basis"] == "assumed" and "440 x 9" in assumed["prompts per language"]["value"]
+    )
+    assert assumed["examples per language"]["basis"] == "counted"
+    assert assumed["prompt length"]["value"].startswith("~160 tokens")
+
+    views.show_plan(recipe, "table", gpu="24GB")
+    table = capsys.readouterr().out
+    assert "what the estimates assume" in table and "training throughput" in table and "assumed" in table

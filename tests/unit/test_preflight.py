@@ -42,7 +42,7 @@ def test_the_shipped_recipes_have_no_problems(name):
 
 def test_align_languages_default_is_a_warning(tmp_path):
     text = (RECIPES / "demo.toml").read_text(encoding="utf-8")
-    unset = "\n".join(line for line in text.splitlines() if not line.startswith("languages = [\"en\", \"es\", \"tl\""))
+    unset = "\n".join(line for line in text.splitlines() if not line.startswith('languages = ["en", "es", "tl"'))
     (tmp_path / "demo.toml").write_text(unset, encoding="utf-8")
     warnings = preflight.warnings(load_recipe(tmp_path / "demo.toml"))
     line = next(w for w in warnings if "align.languages" in w)

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from tests.conftest import ROOT, RECIPES, run_cli
+from tests.conftest import RECIPES, ROOT, run_cli
 from workbench import follow, runlock
 from workbench.events import RunEnded, UnitProgress
 
@@ -64,14 +64,15 @@ def test_acquire_refuses_a_second_holder_and_names_it(workspace):
 
 def test_cli_vs_cli_second_run_is_refused_and_a_killed_runner_leaves_no_stale_lock(workspace):
     env = {"WORKBENCH_HOME": str(workspace)}
-    first = _start_sleepy(env)
+    first = _start_sleepy({**env, "SLEEPY_STEPS": "2000"})  # runs until killed below, however slow the machine
     try:
         info = _wait_progress("demo")
         assert info["pid"] == first.pid
         second = run_cli("run", DEMO, "--only", "prepare", env=env)
         assert second.returncode == 5, second.stderr
         lines = second.stderr.strip().splitlines()
-        assert lines[0].startswith("error: study 'demo' is already being run by pid %d" % first.pid), lines
+        expected = f"error: study 'demo' is already being run by pid {first.pid}"
+        assert lines[0].startswith(expected), lines
         assert lines[1].startswith("hint: follow it with `workbench status") and f"kill {first.pid}" in lines[1]
         assert "Traceback" not in second.stderr
         # the refused run wrote nothing: no prepare row in the database
@@ -80,8 +81,8 @@ def test_cli_vs_cli_second_run_is_refused_and_a_killed_runner_leaves_no_stale_lo
         st = run_cli("status", DEMO, "--format", "json", env=env)
         assert st.returncode == 0, st.stderr
         live = json.loads(st.stdout)["live"]
-        assert live["pid"] == first.pid and live["stage"] == "sleepy" and live["steps"] == 40
-        assert 1 <= live["step"] <= 40 and live["events"].endswith(".events.jsonl")
+        assert live["pid"] == first.pid and live["stage"] == "sleepy" and live["steps"] == 2000
+        assert 1 <= live["step"] <= 2000 and live["events"].endswith(".events.jsonl")
         table = run_cli("status", DEMO, env=env)
         assert f"running: pid {first.pid}, stage sleepy" in table.stdout
         first.send_signal(signal.SIGKILL)  # no clean-up code runs: the kernel drops the flock

@@ -10,7 +10,6 @@ from workbench.errors import WorkbenchError
 from workbench.fsutil import atomic_write
 from workbench.recipe.models import NAME_RE
 
-
 EMBEDDED_MODELS = """[[models]]
 name = "gemma3-270m"
 embedded = "gemma3-270m"         # the model shipped with the workbench (runs on a CPU)
@@ -30,10 +29,10 @@ __FAMILY__
 """
 
 EMBEDDED_TRAINING = {
-    "__LEARNING_RATE__": 'learning_rate = 2e-4            # the study used 5e-5; a 270M model moves too little at 5e-5\n'
-    "                                 # in a demo-sized run (45 steps), so the embedded template uses 2e-4",
-    "__QUANTIZATIONS__": 'quantizations = ["q8_0"]         # not q4_k_m: re-quantizing a 270M model to 4 bits wipes out\n'
-    "                                 # what align taught it (measured: its q4_k_m GGUF rambles, q8_0 refuses)",
+    "__LEARNING_RATE__": "learning_rate = 2e-4            # the study used 5e-5; a 270M model moves too little\n"
+    "                                 # at 5e-5 in a demo-sized run (45 steps), so this template uses 2e-4",
+    "__QUANTIZATIONS__": 'quantizations = ["q8_0"]         # not q4_k_m: re-quantizing a 270M model to 4 bits\n'
+    "                                 # wipes out what align taught it (its q4_k_m GGUF rambles, q8_0 refuses)",
 }
 HUB_TRAINING = {
     "__LEARNING_RATE__": "learning_rate = 5e-5            # the learning rate of the study this workbench reproduces",
@@ -56,7 +55,9 @@ def template_text(name: str, model: str = "embedded") -> str:
             .replace("__HUB_ID__", model)
             .replace(
                 "__FAMILY__",
-                f'family = "{family}"' if family else '# family = "llama3"             # llama3, qwen3 or gemma3: set it',
+                f'family = "{family}"'
+                if family
+                else '# family = "llama3"             # llama3, qwen3 or gemma3: set it',
             )
         )
         training = HUB_TRAINING

@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlite_utils
 
-from workbench.errors import WorkbenchError, from_sqlite_error
+from workbench.errors import from_sqlite_error
 from workbench.store import read
 from workbench.store.migrations import migrations
 
