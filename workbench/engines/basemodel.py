@@ -1,7 +1,9 @@
 """Base models as Hugging Face folders the training backends can load.
 
-- ``hub``: downloaded (only when allowed) with ``huggingface_hub.snapshot_download``, weights as
-  safetensors only (no pickle files), ``trust_remote_code`` never set.
+- ``hub``: taken from the Hugging Face cache, else downloaded (only when allowed) with
+  ``huggingface_hub.snapshot_download`` (``workbench.data.hub_snapshot``); loaded from a folder of links
+  to its configs, tokenizer and safetensors weights only (no pickle files, no code, even when the cache
+  holds them), ``trust_remote_code`` never set.
 - ``path``: a local folder used as it is, or a GGUF file converted like the embedded model.
 - ``embedded``: the shipped GGUF, loaded into transformers (dequantized to float32), saved once into the
   cache with its tokenizer, a ``tokenizer.model`` rebuilt from the GGUF vocabulary (llama.cpp's
@@ -86,30 +88,75 @@ def _template_of(hf_dir: Path, family: str) -> str:
     return chat.TEMPLATES[family]
 
 
-def _download(spec: ModelSpec, allow_downloads: bool, log) -> Path:
-    if not allow_downloads:
-        raise WorkbenchError(
-            f"model {spec.name!r}: downloading {spec.hub!r} is not allowed",
-            "set study.allow_downloads = true in the recipe, or pass --allow-downloads",
-        )
-    from huggingface_hub import snapshot_download
+# What a hub model is read from: configs, tokenizer, template and safetensors weights. Never pickles
+# (``*.bin``, ``*.pt``), code (``*.py``) or a pickle checkpoint's index.
+HUB_MODEL_FILES = ("*.json", "*.safetensors", "tokenizer.model", "*.jinja", "*.txt", "*.tiktoken")
+PICKLE_WEIGHTS = ("*.bin", "*.pt", "*.pth", "*.ckpt", "*.pkl", "*.pickle")
 
-    log(f"downloading {spec.hub} (safetensors and tokenizer files only)")
-    try:
-        return Path(
-            snapshot_download(
-                spec.hub,
-                revision=spec.revision,
-                allow_patterns=["*.json", "*.safetensors", "tokenizer.model", "*.jinja", "*.txt", "*.tiktoken"],
-            )
-        )
-    except Exception as exc:  # network, gating and auth errors come in many types
-        first = str(exc).strip().splitlines()
+
+def _download(spec: ModelSpec, allow_downloads: bool, log) -> Path:
+    """The hub model as a folder holding only its safe files (links into the Hugging Face cache)."""
+    from workbench.data import hub_snapshot
+
+    label = f"model {spec.name!r}"
+    snapshot = hub_snapshot(
+        spec.hub,
+        revision=spec.revision,
+        allow_patterns=list(HUB_MODEL_FILES),
+        allow_downloads=allow_downloads,
+        label=label,
+        error=WorkbenchError,
+        log=log,
+    )
+    return _safe_view(snapshot, spec.hub, label)
+
+
+def _safe_view(snapshot: Path, hub_id: str, label: str) -> Path:
+    """A folder of links to the snapshot's :data:`HUB_MODEL_FILES` (top level), made once per commit.
+
+    A cached snapshot may hold more than the workbench downloads (pickle weights, ``modeling_*.py``
+    from an earlier full download); loading from this folder, nothing else can be read.
+    """
+    from fnmatch import fnmatch
+
+    def matches(name: str, patterns) -> bool:
+        return any(fnmatch(name, p) for p in patterns)
+
+    files = sorted(
+        p.name
+        for p in snapshot.iterdir()
+        if p.is_file()
+        and matches(p.name, HUB_MODEL_FILES)
+        and not p.name.endswith((".bin.index.json", ".pt.index.json"))
+    )
+    if "config.json" not in files:
         raise WorkbenchError(
-            f"model {spec.name!r}: cannot download {spec.hub}: {(first[0] if first else type(exc).__name__)[:200]}",
-            "check the id, accept the model's licence on the hub and log in "
-            "(`huggingface-cli login`), or set HF_HUB_OFFLINE=1 to use the local cache",
-        ) from None
+            f"{label}: hub model {hub_id!r} has no config.json ({snapshot})",
+            "name a transformers model repo (a GGUF-only repo: download the file and set models[].path to it)",
+        )
+    if not any(f.endswith(".safetensors") for f in files):
+        pickles = [p.name for p in snapshot.iterdir() if matches(p.name, PICKLE_WEIGHTS)]
+        why = (
+            f"only pickle weights ({', '.join(sorted(pickles)[:3])}), which the workbench never loads"
+            if pickles
+            else "no weights"
+        )
+        raise WorkbenchError(
+            f"{label}: hub model {hub_id!r} has no safetensors weights: {why}",
+            "pick a revision with safetensors weights (the hub's conversion bot opens refs/pr/N ones), or convert "
+            "the model yourself and set models[].path to the folder",
+        )
+    target = paths.cache_dir() / "hub" / f"{hub_id.replace('/', '--')}" / snapshot.name
+    if (
+        target.is_dir()
+        and sorted(p.name for p in target.iterdir()) == files
+        and all((target / f).resolve() == (snapshot / f).resolve() for f in files)
+    ):
+        return target
+    with atomic_dir(target) as tmp:
+        for f in files:
+            (tmp / f).symlink_to((snapshot / f).resolve())
+    return target
 
 
 def _from_gguf(gguf_path: Path, label: str, family: str | None, log) -> Path:
