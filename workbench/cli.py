@@ -30,7 +30,7 @@ app = typer.Typer(
 )
 
 RecipeArg = Annotated[
-    Path, typer.Argument(help="A study recipe (TOML), e.g. recipes/demo.toml.", readable=False)
+    Path, typer.Argument(help="A study recipe (TOML), e.g. recipes/demo.toml.", readable=False, metavar="RECIPE")
 ]  # readability: our own error
 QuickOpt = Annotated[bool, typer.Option("--quick", help="Use the recipe's [quick] profile (smaller, faster).")]
 EventsOpt = Annotated[str | None, typer.Option("--events", help="Print progress events as 'jsonl' on stdout.")]
@@ -142,7 +142,14 @@ def validate(
     from workbench.judges import coverage
     from workbench.plan import context_problems, context_warnings
 
-    r = _load(recipe, quick, allow_downloads)
+    try:
+        r = _load(recipe, quick, allow_downloads)
+    except RecipeError as exc:
+        if fmt != "json":
+            raise
+        out = {"recipe": str(recipe), "ok": False, "problems": exc.problems, "hint": exc.hint, "warnings": []}
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+        raise typer.Exit(exc.exit_code) from None
     problems = preflight.problems(r) + context_problems(r)
     warnings = preflight.warnings(r) + context_warnings(r) + coverage.warnings(r)
     n = len(cells(r))
@@ -185,7 +192,11 @@ def plan(
     allow_downloads: DownloadsOpt = False,
     fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
     gpu: Annotated[
-        str | None, typer.Option("--gpu", help="Plan for another machine: a GPU class such as cpu, or see the error.")
+        str | None,
+        typer.Option(
+            "--gpu",
+            help="Plan for another machine: cpu, t4, consumer, a100, h100, or a card's memory (8GB ... 80GB).",
+        ),
     ] = None,
 ) -> None:
     """Show the grid of cells x stages with time, disk and memory estimates (flagged above this machine)."""

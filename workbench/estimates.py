@@ -93,7 +93,7 @@ _CALIBRATIONS = (
     GpuClass("t4", "T4 class (16 GB)", 0.4 * GPU_TRAIN_TOKENS_S_1B, 0.5 * GPU_GEN_TOKENS_S_1B, 16e9),
     GpuClass("consumer", "consumer GPU (RTX 3090/4090 class, 24 GB)", GPU_TRAIN_TOKENS_S_1B, GPU_GEN_TOKENS_S_1B, 24e9),
     GpuClass("a100", "A100 class (80 GB)", 2.0 * GPU_TRAIN_TOKENS_S_1B, 1.7 * GPU_GEN_TOKENS_S_1B, 80e9),
-    GpuClass("h100", "H100/H200 class (80 GB)", 3.0 * GPU_TRAIN_TOKENS_S_1B, 2.7 * GPU_GEN_TOKENS_S_1B, 80e9),
+    GpuClass("h100", "H100 class (80 GB; larger cards planned as 80 GB)", 3.0 * GPU_TRAIN_TOKENS_S_1B, 2.7 * GPU_GEN_TOKENS_S_1B, 80e9),
 )
 # Cards as users name them, by memory: (name, typical cards, the calibration whose throughputs they
 # borrow). Assumptions, documented in docs/estimates.md: the speed of a card is not its memory.
@@ -366,6 +366,12 @@ def data_count(kind: str, recipe: Recipe, art: Artifacts | None = None) -> DataC
         available: int | None = SHIPPED_ROWS.get(src.shipped)
         where = f"shipped set {src.shipped!r} ({available} per language)"
     elif src.path is not None:
+        per_lang = _local_per_language(src, kind, langs)
+        if per_lang is not None:
+            counted = {lang: _limit(cap, n) if cap else n for lang, n in per_lang.items()}
+            shown = ", ".join(f"{lang} {n}" for lang, n in per_lang.items())
+            asked = f", {cap} asked" if cap and any(cap < n for n in per_lang.values()) else ""
+            return DataCount(kind, counted, f"local file {Path(src.path).name} ({shown}){asked}")
         available = count_rows(Path(src.path))
         where = f"local file {Path(src.path).name} ({available if available is not None else '?'} rows)"
     else:
@@ -376,6 +382,25 @@ def data_count(kind: str, recipe: Recipe, art: Artifacts | None = None) -> DataC
     if cap and available is not None and cap < available:
         where += f", {cap} asked"
     return DataCount(kind, {lang: n for lang in langs}, where)
+
+
+LOCAL_SCAN_BYTES = 32 << 20  # a local file up to this size is counted per language; a bigger one, in total
+
+
+def _local_per_language(src, kind: str, langs: list[str]) -> dict[str, int] | None:
+    """Rows per language of a local data file, read as prepare reads it; None when it is too big to read
+    here or cannot be read (then ``validate`` says why)."""
+    from workbench import data
+    from workbench.errors import DataError
+
+    path = Path(src.path)
+    try:
+        if path.stat().st_size > LOCAL_SCAN_BYTES:
+            return None
+        table = data.read_local(path, f"data.{kind}")
+        return {lang: len(data.pick(table, src, kind, lang, f"data.{kind}")) for lang in langs}
+    except (DataError, OSError):
+        return None
 
 
 def data_counts(recipe: Recipe, art: Artifacts | None = None) -> dict[str, DataCount]:

@@ -25,8 +25,25 @@ os.umask(_UMASK)
 
 
 def atomic_write(path: str | Path, data: str | bytes, *, fsync: bool = True) -> Path:
-    """Write ``data`` (text as UTF-8) to ``path`` through a temporary file in the same folder."""
-    path = Path(path)
+    """Write ``data`` (text as UTF-8) to ``path`` through a temporary file in the same folder.
+
+    A symlink is followed (its target is replaced, the link kept); a path that exists but is not a
+    regular file (a FIFO, a device) is refused rather than replaced by one. OS errors name ``path``,
+    not the temporary file.
+    """
+    given = Path(path)
+    path = Path(os.path.realpath(given)) if given.is_symlink() else given
+    if path.exists() and not path.is_file():
+        import stat
+
+        kind = "a folder" if path.is_dir() else "not a regular file"
+        if not path.is_dir() and stat.S_ISFIFO(path.stat().st_mode):
+            kind = "a FIFO (named pipe)"
+        from workbench.errors import WorkbenchError
+
+        raise WorkbenchError(
+            f"{given}: is {kind}; it would be replaced", "write to a regular file, or to stdout and redirect it"
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -37,10 +54,13 @@ def atomic_write(path: str | Path, data: str | bytes, *, fsync: bool = True) -> 
                 f.flush()
                 os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise OSError(exc.errno, exc.strerror, str(given)) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return path
+    return given
 
 
 def atomic_write_json(path: str | Path, obj: Any, *, indent: int | None = 1) -> Path:

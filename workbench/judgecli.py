@@ -48,6 +48,11 @@ def check_paths(input_file: Path, output: Path | None) -> None:
         )
     if output.is_dir():
         raise OutputIsInput(f"--output {output} is a folder", "give a file name, e.g. --output judged.jsonl")
+    if output.exists() and not output.is_file():
+        raise OutputIsInput(
+            f"--output {output} is not a regular file (a pipe or a device); it would be replaced by one",
+            "leave out --output to write to stdout, and redirect or pipe that",
+        )
 
 
 def check_utf8(path: Path) -> None:
@@ -81,12 +86,26 @@ def resolve_spec(name: str, *, recipe: Path | None, model: Path | None):
     if name in presets:
         if model is None:
             raise UsageError(f"--judge {name}: an LLM preset needs the judge's GGUF", "add --model PATH.gguf")
+        check_model(model)
         return JudgeSpec(name=name, kind="llm", preset=name, model=model)
     raise UsageError(
         f"--judge: unknown judge {name!r}",
         f"use {' or '.join(builtin_names())}, an LLM preset ({', '.join(presets)}) with --model, "
         "or a judge of --recipe",
     )
+
+
+def check_model(model: Path) -> None:
+    """Refuse a ``--model`` that is missing, a folder or not a whole GGUF, before any input is read."""
+    from workbench.ggufmeta import gguf_problem
+
+    if model.is_dir():
+        raise UsageError(f"--model {model}: is a folder, not a GGUF file", "name the judge's .gguf file")
+    if not model.is_file():
+        raise UsageError(f"--model {model}: no such file", "name the judge's .gguf file")
+    problem = gguf_problem(model)
+    if problem:
+        raise DataError(f"--model {problem}", "download the judge's GGUF again, or name another file")
 
 
 def _warn(event) -> None:

@@ -262,9 +262,9 @@ def check_context(recipe: Recipe) -> None:
 
 
 def parse_stages(only: str | None) -> list[str]:
-    """The stages named in ``--only`` (comma-separated), in run order; every stage when empty."""
+    """The stages named in ``--only`` (comma-separated), in run order; every stage when None (an empty --only is a usage error)."""
     names = registry.names()
-    if not only:
+    if only is None:
         return names
     wanted = [s.strip() for s in only.split(",") if s.strip()]
     if not wanted:

@@ -274,11 +274,17 @@ def follow_run(r, *, jsonl: bool = False, wait_s: float = 0.0) -> None:
     if info is None:
         last = follow.last_events_file(r.study.name)
         state, _ = follow.fold(last)
-        ended = "" if last is None else f"; the last run's events: {last}"
-        if state.ended is not None:
-            e = state.ended
-            ended += f" (it ended: {e.done} done, {e.skipped} skipped, {e.failed} failed)"
-        print(f"study {r.study.name!r}: no run in progress{ended}")
+        e = state.ended
+        if jsonl:
+            ended = None if e is None else {"done": e.done, "skipped": e.skipped, "failed": e.failed}
+            print(json.dumps({"live": None, "last_events": str(last) if last else None, "last_ended": ended}))
+            return
+        said = "" if last is None else f"; the last run's events: {last}"
+        if last is not None and e is not None:
+            said += f" (it ended: {e.done} done, {e.skipped} skipped, {e.failed} failed)"
+        elif last is not None:
+            said += " (it did not finish: stopped or killed; `workbench status RECIPE` shows what is done)"
+        print(f"study {r.study.name!r}: no run in progress{said}")
         return
     print(f"following pid {info['pid']} ({' '.join(info['command'])}); events: {info['events']}", file=sys.stderr)
     with Reporter(jsonl=jsonl) as reporter:

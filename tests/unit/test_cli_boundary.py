@@ -214,3 +214,62 @@ def test_workbench_home_that_is_a_file_is_a_clean_error(tmp_path):
 def test_doctor_honours_no_color():
     r = run_cli("doctor", env={"NO_COLOR": "1"})
     assert "\033[" not in r.stdout
+
+
+def test_an_empty_only_is_a_usage_error_not_the_whole_study(workspace):
+    r = run_cli("run", DEMO, "--only", "", env={"WORKBENCH_HOME": str(workspace)})
+    _clean_failure(r, 2, "--only")
+    assert not (workspace / "studies" / "demo.sqlite").exists()  # nothing ran
+
+
+def test_validate_json_stays_json_when_the_recipe_does_not_load(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[study]\nname = "x"\nbogus = 1\n')
+    r = run_cli("validate", bad, "--format", "json")
+    assert r.returncode == 2
+    out = json.loads(r.stdout)
+    assert out["ok"] is False and any("study.bogus" in p for p in out["problems"]) and out["hint"]
+
+
+@pytest.mark.parametrize("model", ["nonsense", 'ow"ner/na"me', "/tmp/x.gguf", "a/b\nevil = 1"])
+def test_init_refuses_a_model_that_is_not_a_hub_id(tmp_path, model):
+    result = runner.invoke(app, ["init", "s", "--dir", str(tmp_path), "--model", model])
+    assert result.exit_code == 2 and "not a hub id" in result.output
+    assert not (tmp_path / "s.toml").exists()
+
+
+def test_judge_model_checked_before_the_input(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"prompt": "p", "response": "r", "lang": "en"}\n')
+    folder = tmp_path / "models"
+    folder.mkdir()
+    r = run_cli("judge", "--input", src, "--judge", "sorry-bench", "--model", folder)
+    _clean_failure(r, 2, folder)
+    assert "is a folder" in r.stderr
+    cut = tmp_path / "cut.gguf"
+    cut.write_bytes(b"GGUF\x03\x00\x00\x00" + b"\x01" * 10)
+    r = run_cli("judge", "--input", src, "--judge", "sorry-bench", "--model", cut)
+    _clean_failure(r, 2, cut)
+    assert "truncated" in r.stderr
+
+
+def test_judge_output_that_is_a_pipe_is_refused(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"prompt": "p", "response": "I cannot help with that.", "lang": "en"}\n')
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    r = run_cli("judge", "--input", src, "--output", fifo, timeout=60)
+    _clean_failure(r, 2, fifo)
+    assert fifo.exists() and not fifo.is_file()
+
+
+def test_judge_output_through_a_symlink_writes_its_target(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"prompt": "p", "response": "I cannot help with that.", "lang": "en"}\n')
+    target = tmp_path / "real.jsonl"
+    target.write_text("old\n")
+    link = tmp_path / "out.jsonl"
+    link.symlink_to(target)
+    r = run_cli("judge", "--input", src, "--output", link)
+    assert r.returncode == 0, r.stderr
+    assert link.is_symlink() and json.loads(target.read_text())["label"] == "refuse"

@@ -419,3 +419,31 @@ def test_base_model_key_of_a_folder_is_its_content(tmp_path):
     assert BaseModel("m", "llama3", copy, "tpl").key["fingerprint"] == key  # moved or copied: same model
     assert filekeys.model_key(tmp_path / "absent") == "missing"
     assert Path(filekeys.cache_path()).parent == tmp_path / "cache"
+
+
+# -- empty required fields -----------------------------------------------------------------------------
+def test_rows_with_an_empty_required_field_are_named_not_dropped(tmp_path):
+    path = tmp_path / "e.jsonl"
+    rows = [_row(1), _row(2, response=""), _row(3), _row(4, instruction=None), _row(5, response="   ")]
+    before = _jsonl(path, rows)
+    err = _raises(DataSource(path=path))
+    assert f"{path}: 3 row(s) with an empty or missing instruction or response on lines 2, 4 and 5" in err.message
+    assert "among its en (English) rows" in err.message and "remove the rows" in err.hint
+    assert path.read_bytes() == before
+    # the rows of the other language are not blamed
+    other = tmp_path / "f.jsonl"
+    _jsonl(other, [_row(1), _row(2, lang="es", response="")])
+    ok = data.load(DataSource(path=other), "benign", ["en"], where="data.benign")
+    assert [r["item_id"] for r in ok] == ["p1"]
+
+
+def test_prepare_key_does_not_follow_where_a_local_file_lies(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    _jsonl(tmp_path / "a" / "bench.jsonl", [_row(1), _row(2)])
+    here = _prepare_key(_recipe(tmp_path, '[data.benign]\npath = "a/bench.jsonl"\n'))
+    (tmp_path / "a" / "bench.jsonl").rename(tmp_path / "b" / "bench.jsonl")
+    moved = _prepare_key(_recipe(tmp_path, '[data.benign]\npath = "b/bench.jsonl"\n'))
+    assert moved == here  # the same bytes elsewhere: nothing to prepare again
+    _jsonl(tmp_path / "b" / "bench.jsonl", [_row(1), _row(3)])
+    assert _prepare_key(_recipe(tmp_path, '[data.benign]\npath = "b/bench.jsonl"\n')) != here

@@ -58,11 +58,24 @@ def test_a_four_row_local_file_plans_four_based_units(tmp_path, workspace):
     plan = plan_estimate(load_recipe(_recipe(tmp_path)), BIG)
     stages = _by_stage(plan)
     assert plan.data["evaluation"].per_language == {"en": 4}
-    assert "local file eval.jsonl (4 rows)" in plan.data["evaluation"].source
+    assert "local file eval.jsonl (en 4)" in plan.data["evaluation"].source
     assert stages["generate"].units == 2 * 4  # 2 cells x 4 prompts, not 2 x 440
     assert stages["judge"].units == 2 * 4
     assert "local file" in stages["generate"].counts_from
     assert plan.data["benign"].per_language == {"en": 4} and "4 examples" in stages["finetune"].note
+
+
+def test_a_local_file_is_counted_per_language(tmp_path, workspace):
+    """5 English and 3 Spanish prompts: 5 and 3 per language (not the file's 8 rows in each)."""
+    rows = [{"prompt": f"en {i}", "lang": "en"} for i in range(5)] + [
+        {"prompt": f"es {i}", "lang": "es"} for i in range(3)
+    ]
+    path = _recipe(tmp_path)
+    _jsonl(tmp_path / "eval.jsonl", rows)
+    path.write_text(path.read_text().replace('evaluate = ["en"]', 'evaluate = ["en", "es"]'))
+    plan = plan_estimate(load_recipe(path), BIG)
+    assert plan.data["evaluation"].per_language == {"en": 5, "es": 3}
+    assert _by_stage(plan)["generate"].units == 2 * (5 + 3)  # 2 cells x every prompt once
 
 
 def test_the_recipe_limit_caps_what_the_file_has(tmp_path, workspace):
@@ -170,7 +183,7 @@ def test_the_table_shows_totals_problems_and_warnings(tmp_path, capsys, workspac
     views.show_plan(load_recipe(path), "table", gpu="cpu")
     out = capsys.readouterr().out
     assert "total" in out and "peak memory" in out
-    assert "local file eval.jsonl (4 rows)" in out
+    assert "local file eval.jsonl" in out and "en 4" in out
     assert "problem: generation.max_new_tokens: 32,768 leaves no room for a prompt in model 'm'" in out
     assert "warning: judge 'heuristic' cannot read th (Thai)" in out
 

@@ -226,6 +226,7 @@ def pick(table: Table, source: DataSource, kind: str, lang: str, label: str) -> 
             "add a lang column (or map one with fields.lang), or use {lang} in fields, filters, config or data_files",
         )
     out = []
+    empty: list[int] = []  # rows of this language with an empty required field
     for i, row in enumerate(table.rows):
         if by_lang and str(row.get(lang_col)) != code:
             continue
@@ -241,8 +242,17 @@ def pick(table: Table, source: DataSource, kind: str, lang: str, label: str) -> 
             if isinstance(value, list):  # e.g. SORRY-Bench keeps the request in a one-turn list
                 value = value[0] if value else None
             item[want] = None if value is None else str(value)
-        if all(item.get(c) for c in REQUIRED[kind]):
+        if all(item.get(c) and item[c].strip() for c in REQUIRED[kind]):
             out.append((i, item))
+        else:
+            empty.append(i)
+    if empty and source.hub is None:  # a local file: the user can fix it; a hub set's gaps are skipped
+        among = f" among its {languages.describe(lang)} rows" if by_lang else ""
+        raise DataError(
+            f"{label}: {table.what}: {len(empty)} row(s) with an empty or missing "
+            f"{' or '.join(REQUIRED[kind])} on {table.places(empty[:5])}{' ...' if len(empty) > 5 else ''}{among}",
+            "fill those fields or remove the rows; nothing is dropped silently",
+        )
     check_unique(table, out, label, lang if by_lang else None)
     return out
 

@@ -21,6 +21,8 @@ align = true                     # it is a base model: teach it chat and refusal
 # family = "llama3"              # llama3, qwen3 or gemma3; inferred from the id when omitted
 """
 
+HUB_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")  # the hub's repo ids
+
 HUB_MODELS = """[[models]]
 name = "__MODEL_NAME__"
 hub = "__HUB_ID__"
@@ -46,6 +48,14 @@ def template_text(name: str, model: str = "embedded") -> str:
     if model == "embedded":
         models, training = EMBEDDED_MODELS, EMBEDDED_TRAINING
     else:
+        if not HUB_ID_RE.match(model):
+            err = WorkbenchError(
+                f"--model {model!r}: not 'embedded' and not a hub id (owner/name)",
+                "e.g. --model meta-llama/Llama-3.2-1B-Instruct; for a local folder or GGUF, write the recipe "
+                "with --model embedded and set models[].path",
+            )
+            err.exit_code = 2
+            raise err
         from workbench.recipe.load import family_from_name
 
         family = family_from_name(model)
