@@ -6,6 +6,7 @@ import importlib.metadata as md
 import shutil
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 from workbench import assets, environment, paths
 
@@ -20,7 +21,7 @@ class Check:
 
 def run_checks() -> list[Check]:
     """All checks, in the order a person would fix them."""
-    checks = [_python(), *_torch(), _llama_cpp(), _converter(), _embedded(), _disk(), _gpu_extras()]
+    checks = [_python(), *_torch(), _llama_cpp(), _converter(), _embedded(), _disk(), _gpu_path()]
     return [c for c in checks if c is not None]
 
 
@@ -132,21 +133,70 @@ def _disk() -> Check:
     return Check("disk", "ok", detail)
 
 
-def _gpu_extras() -> Check | None:
+def _gpu_path() -> Check:
+    """Is the GPU path (CUDA torch, Unsloth 4-bit LoRA, bitsandbytes, llama.cpp offload) ready?"""
     have = {}
     for name in ("unsloth", "bitsandbytes"):
         try:
             have[name] = md.version(name)
         except md.PackageNotFoundError:
             pass
-    if environment.nvidia_gpus():
-        missing = [n for n in ("unsloth", "bitsandbytes") if n not in have]
-        if missing:
-            return Check(
-                "gpu extras",
-                "warning",
-                f"{', '.join(missing)} not installed: 4-bit LoRA unavailable",
-                "`.venv/bin/pip install -e '.[gpu]'`",
-            )
-        return Check("gpu extras", "ok", ", ".join(f"{k} {v}" for k, v in have.items()))
-    return Check("gpu extras", "ok", "not needed without a GPU" + (f" ({', '.join(have)} installed)" if have else ""))
+    unsloth_venv = (Path(__file__).resolve().parent.parent / ".venv-unsloth" / "bin" / "python").is_file()
+    cuda, cuda_version = False, None
+    try:
+        import torch  # doctor runs it anyway (_torch); never imported at CLI start
+
+        cuda, cuda_version = torch.cuda.is_available(), torch.version.cuda
+    except ImportError:
+        pass
+    try:
+        import llama_cpp
+
+        offload = bool(llama_cpp.llama_supports_gpu_offload())
+    except Exception:  # reported by the llama.cpp check
+        offload = False
+    return gpu_path_check(environment.nvidia_gpus(), cuda, cuda_version, have, offload, unsloth_venv)
+
+
+def gpu_path_check(
+    gpus: list[dict],
+    torch_cuda: bool,
+    torch_cuda_version: str | None,
+    have: dict[str, str],
+    llama_offload: bool,
+    unsloth_venv: bool = False,
+) -> Check:
+    """The "gpu path" check from what was found (pure, so each case is testable without a GPU)."""
+    bnb = f"bitsandbytes {have['bitsandbytes']}" if "bitsandbytes" in have else "no bitsandbytes"
+    if not gpus:
+        cpu_4bit = "4-bit LoRA on the CPU through " + bnb if "bitsandbytes" in have else bnb + " (no 4-bit LoRA)"
+        return Check("gpu path", "ok", f"no NVIDIA GPU: everything runs on the CPU; {cpu_4bit}")
+    missing: list[str] = []
+    fixes: list[str] = []
+    if not torch_cuda:
+        missing.append("torch's CUDA build")
+        fixes.append(f"`.venv/bin/pip install --force-reinstall torch=={paths.TORCH_VERSION}` (PyPI's CUDA build)")
+    if "unsloth" not in have and not unsloth_venv:
+        missing.append("unsloth")
+        fixes.append("`bash scripts/setup-unsloth.sh` (its own .venv-unsloth) or `.venv/bin/pip install -e '.[gpu]'`")
+    if "bitsandbytes" not in have:
+        missing.append("bitsandbytes")
+        fixes.append("`.venv/bin/pip install -e .`")
+    if not llama_offload:
+        missing.append("llama.cpp built with CUDA")
+        fixes.append("`rm .venv/.llama-cpp-build && make setup` rebuilds it with -DGGML_CUDA=on")
+    name = gpus[0]["name"]
+    if missing:
+        return Check(
+            "gpu path",
+            "warning",
+            f"{name} found but the GPU path is not ready: missing {', '.join(missing)} (the CPU path works)",
+            "; ".join(fixes) + "; then `scripts/gpu-check.sh`",
+        )
+    unsloth = f"unsloth {have['unsloth']}" if "unsloth" in have else "unsloth in .venv-unsloth"
+    return Check(
+        "gpu path",
+        "ok",
+        f"ready: {name}, torch CUDA {torch_cuda_version}, {unsloth}, {bnb}, llama.cpp GPU offload "
+        "(`scripts/gpu-check.sh` measures it)",
+    )

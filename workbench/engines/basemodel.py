@@ -57,7 +57,7 @@ def resolve(spec: ModelSpec, *, allow_downloads: bool, log=print) -> BaseModel:
     if spec.embedded:
         source_gguf = assets.embedded_model()
         hf_dir = _from_gguf(source_gguf, spec.embedded, family, log)
-    elif spec.path is not None and Path(spec.path).suffix == ".gguf":
+    elif spec.path is not None and Path(spec.path).suffix.lower() == ".gguf":
         source_gguf = Path(spec.path)
         hf_dir = _from_gguf(source_gguf, source_gguf.stem, spec.family, log)
     elif spec.path is not None:

@@ -3,8 +3,12 @@ every backend.
 
 Backends load the model and attach the adapter; the loop is shared:
 
-- ``unsloth``: ``FastLanguageModel`` (4-bit QLoRA on CUDA; Unsloth's CPU fallback elsewhere);
-- ``peft``: transformers + peft (4-bit through bitsandbytes on CUDA when asked).
+- ``unsloth``: ``FastLanguageModel`` (4-bit QLoRA on CUDA; Unsloth's CPU fallback elsewhere, 16-bit);
+- ``peft``: transformers + peft; 4-bit NF4 base weights through bitsandbytes when asked, on CUDA and
+  on the CPU (bitsandbytes >= 0.50 has CPU kernels). ``load_in_4bit = "auto"`` means 4-bit on CUDA only.
+
+4-bit weights are for training only: the export merges the adapter into the 16/32-bit base loaded
+afresh (:func:`workbench.engines.export.merge`), never into the quantized weights.
 
 The loop computes the output head only on supervised (assistant) positions: on a 262k-token
 vocabulary the head dominates a step, and prompt positions carry no loss anyway. Checkpoints are
@@ -64,6 +68,7 @@ class TrainResult:
     backend: str
     peak_rss_bytes: int | None
     resumed_from: int | None
+    load_in_4bit: bool = False  # the base weights were NF4 (bitsandbytes or Unsloth) while training
 
     def summary(self) -> dict:
         """The numbers a stage run keeps in its details."""
@@ -79,7 +84,7 @@ def oom_error(exc: BaseException, cfg: TrainConfig) -> WorkbenchError:
     return WorkbenchError(
         f"out of {where} memory while training (batch {cfg.batch_size}, max length {cfg.max_seq_length})",
         f"try training.batch_size = {max(1, cfg.batch_size // 2)} with gradient_accumulation = "
-        f"{cfg.gradient_accumulation * 2}, a shorter max_seq_length, or load_in_4bit = true on a GPU",
+        f"{cfg.gradient_accumulation * 2}, a shorter max_seq_length, or load_in_4bit = true",
     )
 
 
@@ -99,13 +104,47 @@ def pick_backend(requested: str) -> str:
     return "peft"
 
 
+def use_4bit(requested: bool | str, backend: str, cuda: bool) -> bool:
+    """Whether training loads the base in 4-bit: ``true`` asks for it anywhere peft + bitsandbytes can
+    run it (CUDA or CPU), ``"auto"`` on CUDA only; Unsloth's 4-bit path is CUDA-only."""
+    if requested is True or requested == "true":
+        if backend == "unsloth" and not cuda:
+            raise WorkbenchError(
+                "training.load_in_4bit = true with the Unsloth backend needs a CUDA GPU",
+                'set training.backend = "peft" (4-bit through bitsandbytes also runs on the CPU), '
+                'or load_in_4bit = "auto"',
+            )
+        return True
+    if requested in (False, "false"):
+        return False
+    return cuda
+
+
+def _bitsandbytes_config(torch, cuda: bool):
+    try:
+        import bitsandbytes  # noqa: F401  (transformers' own error names no version)
+    except ImportError:
+        raise WorkbenchError(
+            "training.load_in_4bit = true needs bitsandbytes, which is not installed",
+            "`.venv/bin/pip install -e .` installs it (a dependency), or set load_in_4bit = false",
+        ) from None
+    from transformers import BitsAndBytesConfig
+
+    return BitsAndBytesConfig(
+        load_in_4bit=True,
+        bnb_4bit_quant_type="nf4",
+        # CPUs compute 4-bit layers in float32 (bf16 matmuls are not faster through bitsandbytes there).
+        bnb_4bit_compute_dtype=torch.bfloat16 if cuda else torch.float32,
+    )
+
+
 def load_for_training(base: BaseModel, cfg: TrainConfig):
-    """(model with a fresh LoRA adapter, tokenizer, backend name)."""
+    """(model with a fresh LoRA adapter, tokenizer, backend name); :func:`is_4bit` tells the precision."""
     import torch
 
     backend = pick_backend(cfg.backend)
     cuda = torch.cuda.is_available()
-    four_bit = cuda and cfg.load_in_4bit in (True, "auto")
+    four_bit = use_4bit(cfg.load_in_4bit, backend, cuda)
     torch.manual_seed(cfg.seed)
     targets = cfg.target_modules
     if backend == "unsloth":
@@ -136,16 +175,18 @@ def load_for_training(base: BaseModel, cfg: TrainConfig):
 
         kwargs: dict[str, Any] = {"dtype": torch.bfloat16 if cuda else torch.float32}
         if four_bit:
-            from transformers import BitsAndBytesConfig
-
-            kwargs["quantization_config"] = BitsAndBytesConfig(
-                load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.bfloat16
-            )
-            kwargs["device_map"] = {"": 0}
+            kwargs["quantization_config"] = _bitsandbytes_config(torch, cuda)
+            kwargs["device_map"] = {"": 0} if cuda else "cpu"
         tokenizer = AutoTokenizer.from_pretrained(base.hf_dir)
         model = AutoModelForCausalLM.from_pretrained(base.hf_dir, **kwargs)
         if cuda and not four_bit:
             model = model.to("cuda")
+        if four_bit:
+            from peft import prepare_model_for_kbit_training
+
+            # Norms and embeddings to float32, inputs that require grad; no gradient checkpointing: the
+            # loop's step time matters more than activation memory at these sequence lengths.
+            model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
         torch.manual_seed(cfg.seed)
         model = get_peft_model(
             model,
@@ -164,6 +205,11 @@ def load_for_training(base: BaseModel, cfg: TrainConfig):
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     return model, tokenizer, backend
+
+
+def is_4bit(model) -> bool:
+    """Whether any layer of ``model`` holds bitsandbytes 4-bit weights (what training really used)."""
+    return any(type(m).__name__ == "Linear4bit" for m in model.modules())
 
 
 def build_examples(tokenizer, records: list[dict], cfg: TrainConfig, enable_thinking: bool = False):
@@ -247,6 +293,7 @@ def train(
         model, tokenizer, backend = load_for_training(base, cfg)
     except torch.OutOfMemoryError as exc:
         raise oom_error(exc, cfg) from None
+    four_bit = is_4bit(model)
     examples = build_examples(tokenizer, records, cfg, base.enable_thinking)
     device = next(p for p in model.parameters()).device
     per_epoch = math.ceil(math.ceil(len(examples) / cfg.batch_size) / cfg.gradient_accumulation)
@@ -316,6 +363,7 @@ def train(
         backend,
         _peak_rss(),
         start or None,
+        four_bit,
     )
     atomic_write_json(out_dir / "training.json", {"config": asdict(cfg), "result": asdict(result), "key": key})
     return result
