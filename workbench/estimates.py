@@ -93,7 +93,7 @@ _CALIBRATIONS = (
     GpuClass("t4", "T4 class (16 GB)", 0.4 * GPU_TRAIN_TOKENS_S_1B, 0.5 * GPU_GEN_TOKENS_S_1B, 16e9),
     GpuClass("consumer", "consumer GPU (RTX 3090/4090 class, 24 GB)", GPU_TRAIN_TOKENS_S_1B, GPU_GEN_TOKENS_S_1B, 24e9),
     GpuClass("a100", "A100 class (80 GB)", 2.0 * GPU_TRAIN_TOKENS_S_1B, 1.7 * GPU_GEN_TOKENS_S_1B, 80e9),
-    GpuClass("h100", "H100 class (80 GB; larger cards planned as 80 GB)", 3.0 * GPU_TRAIN_TOKENS_S_1B, 2.7 * GPU_GEN_TOKENS_S_1B, 80e9),
+    GpuClass("h100", "H100 class (80 GB)", 3.0 * GPU_TRAIN_TOKENS_S_1B, 2.7 * GPU_GEN_TOKENS_S_1B, 80e9),
 )
 # Cards as users name them, by memory: (name, typical cards, the calibration whose throughputs they
 # borrow). Assumptions, documented in docs/estimates.md: the speed of a card is not its memory.
@@ -401,6 +401,12 @@ def _local_per_language(src, kind: str, langs: list[str]) -> dict[str, int] | No
         return {lang: len(data.pick(table, src, kind, lang, f"data.{kind}")) for lang in langs}
     except (DataError, OSError):
         return None
+
+
+def default_parallel(gpu: bool) -> int:
+    """Parallel sequences when the recipe says "auto" (measured in bench/generate_throughput.py); here,
+    not in the generate engine, so a plan does not import numpy to know it."""
+    return 32 if gpu else 16
 
 
 def data_counts(recipe: Recipe, art: Artifacts | None = None) -> dict[str, DataCount]:

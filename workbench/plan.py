@@ -262,7 +262,9 @@ def check_context(recipe: Recipe) -> None:
 
 
 def parse_stages(only: str | None) -> list[str]:
-    """The stages named in ``--only`` (comma-separated), in run order; every stage when None (an empty --only is a usage error)."""
+    """The stages named in ``--only`` (comma-separated), in run order; every stage when None.
+
+    An empty ``--only`` is a usage error, never "everything"."""
     names = registry.names()
     if only is None:
         return names

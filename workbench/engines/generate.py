@@ -72,9 +72,6 @@ class _Slot:
     batch_index: int = -1  # where this sequence's logits are in the current batch
 
 
-def default_parallel(gpu: bool) -> int:
-    """Parallel sequences when the recipe says "auto" (measured in bench/generate_throughput.py)."""
-    return 32 if gpu else 16
 
 
 def gpu_offload_available() -> bool:

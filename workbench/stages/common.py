@@ -41,7 +41,8 @@ def train_config(ctx: StageContext, settings, *, seed: int, epochs: int):
 def parallel_sequences(ctx: StageContext) -> int:
     """The recipe's ``[generation] parallel_sequences``, with ``auto`` resolved for this machine
     (generation and LLM judges batch alike)."""
-    from workbench.engines.generate import default_parallel, gpu_offload_available
+    from workbench.engines.generate import gpu_offload_available
+    from workbench.estimates import default_parallel
 
     p = ctx.recipe.generation.parallel_sequences
     return default_parallel(gpu_offload_available()) if p == "auto" else int(p)
@@ -58,7 +59,7 @@ def data_counts(recipe: Recipe) -> dict[str, DataCount]:
 
 def planned_parallel(recipe: Recipe, gpu: GpuClass) -> int:
     """``[generation] parallel_sequences`` as a run on a machine of class ``gpu`` would resolve ``auto``."""
-    from workbench.engines.generate import default_parallel  # numpy only; llama_cpp is imported in run
+    from workbench.estimates import default_parallel
 
     p = recipe.generation.parallel_sequences
     return default_parallel(gpu.is_gpu) if p == "auto" else int(p)
