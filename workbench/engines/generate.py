@@ -72,8 +72,6 @@ class _Slot:
     batch_index: int = -1  # where this sequence's logits are in the current batch
 
 
-
-
 def gpu_offload_available() -> bool:
     import llama_cpp
 

@@ -32,9 +32,7 @@ class Prepare(Stage):
         blob = {
             "version": 2,  # 2: also writes evaluation.jsonl
             # a local file counts by its content (below), not where it lies: moving it changes nothing
-            "data": {
-                k: {**v, "path": None} if v.get("path") else v for k, v in r.data.model_dump(mode="json").items()
-            },
+            "data": {k: {**v, "path": None} if v.get("path") else v for k, v in r.data.model_dump(mode="json").items()},
             "finetune": r.languages.finetune,
             "evaluate": r.languages.evaluate,
             "align": r.align_languages() if any(m.align for m in r.models) else [],
