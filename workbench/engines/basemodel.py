@@ -53,13 +53,16 @@ class BaseModel:
 def resolve(spec: ModelSpec, *, allow_downloads: bool, log=print) -> BaseModel:
     """The base model of a recipe entry as a local HF folder (preparing it when needed)."""
     source_gguf = None
-    family = spec.family or "gemma3"  # the loader infers hub and folder families; the embedded one is gemma3
+    # the loader infers hub and folder families; the embedded one is gemma3; a model outside the three
+    # families has none (its own chat template is then required)
+    family = spec.family or ("gemma3" if spec.embedded else None)
     if spec.embedded:
         source_gguf = assets.embedded_model()
         hf_dir = _from_gguf(source_gguf, spec.embedded, family, log)
     elif spec.path is not None and Path(spec.path).suffix.lower() == ".gguf":
         source_gguf = Path(spec.path)
         hf_dir = _from_gguf(source_gguf, source_gguf.stem, spec.family, log)
+        family = family or json.loads((hf_dir / BASE_MARKER).read_text(encoding="utf-8")).get("family")
     elif spec.path is not None:
         hf_dir = Path(spec.path)
         if not (hf_dir / "config.json").is_file():
@@ -69,23 +72,9 @@ def resolve(spec: ModelSpec, *, allow_downloads: bool, log=print) -> BaseModel:
             )
     else:
         hf_dir = _download(spec, allow_downloads, log)
-    template = spec.chat_template or _template_of(hf_dir, family)
-    return BaseModel(spec.name, family, hf_dir, template, source_gguf, spec.enable_thinking)
-
-
-def _template_of(hf_dir: Path, family: str) -> str:
-    """The model's own chat template, or the family's built-in one."""
-    for name in ("chat_template.jinja", "chat_template.json", "tokenizer_config.json"):
-        p = hf_dir / name
-        if not p.is_file():
-            continue
-        if name.endswith(".jinja"):
-            return p.read_text(encoding="utf-8")
-        data = json.loads(p.read_text(encoding="utf-8"))
-        tpl = data.get("chat_template")
-        if isinstance(tpl, str) and tpl.strip():
-            return tpl
-    return chat.TEMPLATES[family]
+    # the recipe's template, else the model's own; the family's built-in one only as a fallback
+    template = chat.choose_template(spec.chat_template or chat.own_template(hf_dir), family, model=spec.name)
+    return BaseModel(spec.name, family or "", hf_dir, template, source_gguf, spec.enable_thinking)
 
 
 # What a hub model is read from: configs, tokenizer, template and safetensors weights. Never pickles

@@ -2,13 +2,16 @@
 
 The template a cell is trained with is recorded and written into its GGUF
 (``tokenizer.chat_template``), so llama.cpp formats prompts exactly as training did. A model's own
-template (hub models) wins; the built-in ones below serve models that lack one (the embedded Gemma 3
-base model, tiny test models) and follow the official formats, reduced to text content.
+template wins, whatever its family (:func:`choose_template`); the built-in ones below serve models of
+the three families that lack one (the embedded Gemma 3 base model, tiny test models) and follow the
+official formats, reduced to text content. A model with neither is an error naming ``chat_template``.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 GEMMA3 = (
     "{{ bos_token }}"
@@ -71,6 +74,40 @@ TURN_TOKENS = {
     "qwen3": ("<|im_start|>", END_OF_TURN["qwen3"]),
 }
 SUPPORTS_SYSTEM = {"gemma3": False, "llama3": True, "qwen3": True}
+
+
+def own_template(folder: Path) -> str | None:
+    """The chat template a Hugging Face model folder carries, if any (``chat_template.jinja`` first,
+    then ``chat_template.json`` and ``tokenizer_config.json``, as transformers reads them)."""
+    for name in ("chat_template.jinja", "chat_template.json", "tokenizer_config.json"):
+        p = folder / name
+        if not p.is_file():
+            continue
+        try:
+            if name.endswith(".jinja"):
+                tpl = p.read_text(encoding="utf-8")
+            else:
+                tpl = json.loads(p.read_text(encoding="utf-8")).get("chat_template")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(tpl, str) and tpl.strip():
+            return tpl
+    return None
+
+
+def choose_template(own: str | None, family: str | None, *, model: str) -> str:
+    """The model's own template; the family's built-in one only when it has none; else a clear error."""
+    if own:
+        return own
+    if family in TEMPLATES:
+        return TEMPLATES[family]
+    from workbench.errors import WorkbenchError
+
+    raise WorkbenchError(
+        f"model {model!r}: its tokenizer has no chat template and it has no family to lend one",
+        "set models[].chat_template to the model's Jinja chat template, or models[].family to "
+        f"one of {', '.join(TEMPLATES)} to use that family's template",
+    )
 
 
 @dataclass(frozen=True)

@@ -86,16 +86,22 @@ class ExportResult:
 def merge(base: BaseModel, adapter: Path | None, out: Path, *, keep: dict | None = None) -> Path:
     """The base weights with the adapter merged in, saved (float32) with the training tokenizer.
 
+    The adapter is merged into the base loaded afresh in float32, never into the weights training used:
+    merging a LoRA into 4-bit (NF4) weights rounds the base and the update together, a known QLoRA trap.
+    A base folder that is itself bitsandbytes-quantized is dequantized before the merge. The gate then
+    checks the GGUF against this merged model.
+
     ``keep``, when given, receives the merged model and tokenizer for the gate (saves loading them again).
     """
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    model = AutoModelForCausalLM.from_pretrained(base.hf_dir, dtype=torch.float32)
+    model = _full_precision(AutoModelForCausalLM.from_pretrained(base.hf_dir, dtype=torch.float32), torch)
     if adapter is not None:
         from peft import PeftModel
 
         model = PeftModel.from_pretrained(model, adapter).merge_and_unload()
+    _check_merged(model)
     tokenizer = AutoTokenizer.from_pretrained(base.hf_dir)
     tokenizer.chat_template = base.chat_template
     shutil.rmtree(out, ignore_errors=True)
@@ -107,6 +113,27 @@ def merge(base: BaseModel, adapter: Path | None, out: Path, *, keep: dict | None
     if keep is not None:
         keep.update(model=model.eval(), tokenizer=tokenizer)
     return out
+
+
+def _full_precision(model, torch):
+    """``model`` with plain float32 weights: a bitsandbytes-quantized base is dequantized first."""
+    if getattr(model, "hf_quantizer", None) is not None:
+        model = model.dequantize() or model  # transformers dequantizes in place (returns the model)
+        model.hf_quantizer = None
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
+    return model.to(torch.float32)
+
+
+def _check_merged(model) -> None:
+    """Refuse to write a merged model that still has quantized or LoRA layers (they would not convert)."""
+    left = sorted({type(m).__name__ for m in model.modules() if type(m).__name__ in ("Linear4bit", "Linear8bitLt")})
+    left += sorted({type(m).__module__ for m in model.modules() if type(m).__module__.startswith("peft.")})
+    if left:
+        raise WorkbenchError(
+            f"the merged model still has {', '.join(left)} layers",
+            "export merges into the 16/32-bit base; check models[].path is not a quantized checkpoint",
+        )
 
 
 def _write_added_tokens(tokenizer, config_path: Path) -> None:

@@ -147,10 +147,13 @@ def _resolve(recipe: Recipe, base: Path, shown: str, problems: list[str], check_
             elif check_files and not os.access(update["path"], os.R_OK):
                 problems.append(f"{shown}: models[{i}].path: {update['path']}: permission denied")
         family = m.family or _infer_family(m, update.get("path"))
-        if family is None and m.family is None:
+        # The family only lends a fallback chat template: a model outside the three families needs none
+        # when it carries its own template (a hub model's is checked once it is downloaded).
+        if family is None and not m.chat_template and not _has_own_template(m, update.get("path")):
             problems.append(
-                f"{shown}: models[{i}].family: cannot tell the model family of {m.hub or m.path}; "
-                f"set family to one of {', '.join(MODEL_FAMILIES)}"
+                f"{shown}: models[{i}].family: cannot tell the model family of {m.path}, and it has no chat "
+                f"template of its own; set models[{i}].chat_template to its Jinja chat template, or family to "
+                f"one of {', '.join(MODEL_FAMILIES)} to use that family's template"
             )
         update["family"] = family
         models.append(m.model_copy(update=update))
@@ -196,6 +199,17 @@ def family_from_name(name: str) -> str | None:
         if needle in name:
             return family
     return None
+
+
+def _has_own_template(m, path: Path | None) -> bool:
+    """True unless ``m`` is a local folder without a chat template (hub models are checked later)."""
+    if m.hub is not None:
+        return True
+    if path is None or not path.is_dir():  # a GGUF carries its template inside; a missing path is reported
+        return path is None or path.suffix == ".gguf" or not path.exists()
+    from workbench.engines.chat import own_template
+
+    return own_template(path) is not None
 
 
 def _infer_family(m, path: Path | None) -> str | None:
