@@ -76,10 +76,19 @@ def test_bad_data_fails_the_stage_with_a_hint(workspace, tmp_path):
         '[languages]\nfinetune = ["en"]\nevaluate = ["en"]\n'
         f'[data.benign]\npath = "{bad}"\n'
     )
+    # the CLI checks the data before the run: nothing starts, nothing is written
     proc = run_cli("run", recipe, "--only", "prepare", env={"WORKBENCH_HOME": str(workspace)})
-    assert proc.returncode == 1
+    assert proc.returncode == 2
     assert "Traceback" not in proc.stdout + proc.stderr
-    assert "lacks instruction" in proc.stdout and "hint:" in proc.stdout
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and "lacks instruction" in errors[0] and "hint: " in proc.stderr
+    assert not (workspace / "studies" / "bad.sqlite").exists()
+    # the stage itself (run without the CLI's check) fails with the same message, recorded with its hint
+    from workbench.recipe import load_recipe
+    from workbench.runner import run_plan
+
+    summary = run_plan(load_recipe(recipe), only="prepare")
+    assert summary.count("failed") == 1 and summary.outcomes[0].exit_code == 2
     con = sqlite3.connect(workspace / "studies" / "bad.sqlite")
     row = con.execute("SELECT status, error, hint FROM stage_runs").fetchone()
     assert row[0] == "failed" and "instruction" in row[1] and row[2]
