@@ -56,6 +56,11 @@ def _quiet_libraries() -> None:
         os.environ.setdefault(var, "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     warnings.filterwarnings("ignore", category=FutureWarning, module=r"(transformers|peft)\.")
+    import logging
+
+    # bitsandbytes (imported by peft) logs on CPUs with AVX-512 BF16 that it could not fetch an optional
+    # kernel from the hub; the workbench never fetches it and its fallback is the one we measured
+    logging.getLogger("bitsandbytes.backends.cpu.ops").setLevel(logging.ERROR)
 
 
 def run_plan(
