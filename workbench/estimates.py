@@ -384,22 +384,18 @@ def data_count(kind: str, recipe: Recipe, art: Artifacts | None = None) -> DataC
     return DataCount(kind, {lang: n for lang in langs}, where)
 
 
-LOCAL_SCAN_BYTES = 32 << 20  # a local file up to this size is counted per language; a bigger one, in total
-
-
 def _local_per_language(src, kind: str, langs: list[str]) -> dict[str, int] | None:
-    """Rows per language of a local data file, read as prepare reads it; None when it is too big to read
-    here or cannot be read (then ``validate`` says why)."""
+    """Rows per language of a local data file, read as prepare reads it (the cached sample validate reads
+    too); None when the file is bigger than that sample or cannot be read (then ``validate`` says why)."""
     from workbench import data
     from workbench.errors import DataError
 
-    path = Path(src.path)
+    table = data.source_table(src, kind, f"data.{kind}")
+    if isinstance(table, DataError) or not table.complete:
+        return None
     try:
-        if path.stat().st_size > LOCAL_SCAN_BYTES:
-            return None
-        table = data.read_local(path, f"data.{kind}")
         return {lang: len(data.pick(table, src, kind, lang, f"data.{kind}")) for lang in langs}
-    except (DataError, OSError):
+    except DataError:
         return None
 
 

@@ -8,7 +8,7 @@ line naming what and where, its hint folded in ("...; hint: ..."), all of them a
 stop at the first.
 
 Fast by design (``validate`` answers at once): no torch, transformers or datasets; a local data file
-is read up to :data:`SCAN_BYTES` (pyarrow only for parquet), a GGUF's header without its tensor data
+is read up to :data:`workbench.data.SCAN_BYTES` (pyarrow only for parquet), a GGUF's header without its tensor data
 (:func:`workbench.ggufmeta.gguf_problem`).
 """
 
@@ -22,10 +22,7 @@ from workbench.errors import DataError
 from workbench.ggufmeta import gguf_problem
 from workbench.recipe.models import DataSource, Recipe
 
-SCAN_BYTES = 32 << 20  # how much of a local data file the checks read; prepare reads all of it
-
 _LANGUAGE_KEYS = {"benign": "languages.finetune", "evaluation": "languages.evaluate", "alignment": "align.languages"}
-_tables: dict[tuple, data.Table | DataError] = {}  # read once per process and version of the file
 
 
 def problems(recipe: Recipe) -> list[str]:
@@ -131,7 +128,7 @@ def _check_data(
             problems_.append(f"{shown}: {key}: {what} has no rows in {names}; hint: {hint}")
         else:
             warnings_.append(
-                f"{shown}: {key}: {what} has no rows in {names} in its first {SCAN_BYTES >> 20} MiB "
+                f"{shown}: {key}: {what} has no rows in {names} in its first {data.SCAN_BYTES >> 20} MiB "
                 "(prepare reads the rest); hint: " + hint
             )
     want = {"benign": recipe.training.examples_per_language, "alignment": recipe.align.examples_per_language}.get(kind)
@@ -146,28 +143,9 @@ def _check_data(
 
 
 def _table(source: DataSource, kind: str, key: str) -> data.Table | DataError:
-    """The source's rows (a local file's first SCAN_BYTES), or the error reading them."""
-    if source.shipped:
-        path = data.shipped_path(source.shipped)
-        ident: tuple = ("shipped", source.shipped, kind, key)
-    else:
-        path = Path(source.path)
-        try:
-            st = path.stat()
-        except OSError:
-            return DataError(f"{key}.path: {path} does not exist", "check the path (relative to the recipe file)")
-        ident = (str(path.resolve()), st.st_size, st.st_mtime_ns, key)
-    if ident not in _tables:
-        if len(_tables) >= 16:  # a long-lived process (the TUI) checks edited files again and again
-            _tables.clear()
-        try:
-            if source.shipped:
-                _tables[ident] = data.read_shipped(source.shipped, kind, key)
-            else:
-                _tables[ident] = data.read_local(path, key, max_bytes=SCAN_BYTES)
-        except DataError as exc:
-            _tables[ident] = exc
-    return _tables[ident]
+    """The source's rows (a local file's first ``data.SCAN_BYTES``), or the error reading them (cached in
+    :func:`workbench.data.source_table`, which the plan's counts read too)."""
+    return data.source_table(source, kind, key)
 
 
 def _line(shown: str, exc: DataError) -> str:

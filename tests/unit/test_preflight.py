@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from tests.conftest import RECIPES, ROOT
-from workbench import ggufmeta, preflight
+from workbench import data, ggufmeta, preflight
 from workbench.recipe import load_recipe
 
 HEAVY = ("torch", "transformers", "unsloth", "llama_cpp", "datasets", "peft", "trl", "textual", "gguf")
@@ -133,8 +133,8 @@ def test_a_huge_file_is_sampled_and_a_gap_beyond_the_sample_is_a_warning(tmp_pat
     _write_jsonl(tmp_path / "big.jsonl", rows)
     recipe, _ = _recipe(tmp_path, '[data.evaluation]\npath = "big.jsonl"\n', langs=('["en"]', '["en", "es"]'))
     assert preflight.problems(recipe) == []
-    monkeypatch.setattr(preflight, "SCAN_BYTES", 1024)
-    preflight._tables.clear()
+    monkeypatch.setattr(data, "SCAN_BYTES", 1024)
+    data._tables.clear()
     assert preflight.problems(recipe) == []
     line = next(w for w in preflight.warnings(recipe) if "big.jsonl" in w)
     assert "no rows in es (Spanish) in its first" in line and "prepare reads the rest" in line
@@ -164,7 +164,7 @@ def test_a_model_folder_without_config_or_weights(tmp_path):
     line = _problem(preflight.problems(recipe), str(path), "models[0].path", str(folder), "no config.json")
     assert "save_pretrained" in line
     (folder / "config.json").write_text("{not json")
-    preflight._tables.clear()
+    data._tables.clear()
     _problem(preflight.problems(recipe), "models[0].path", "config.json: not valid JSON")
     (folder / "config.json").write_text('{"model_type": "llama"}')
     (folder / "model.safetensors").unlink()

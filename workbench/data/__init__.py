@@ -159,6 +159,37 @@ def load(
     return out
 
 
+SCAN_BYTES = 32 << 20  # how much of a local data file the checks and the plan read; prepare reads all of it
+_tables: dict[tuple, Table | DataError] = {}  # read once per process and version of the file
+
+
+def source_table(source: DataSource, kind: str, label: str) -> Table | DataError:
+    """A shipped set's rows, or a local file's first :data:`SCAN_BYTES` (``Table.complete`` says whether
+    that is all of it), or the error reading them; cached per version of the file, so ``validate`` and
+    ``plan`` read a file once."""
+    if source.shipped:
+        path = shipped_path(source.shipped)
+        ident: tuple = ("shipped", source.shipped, kind, label)
+    else:
+        path = Path(source.path)
+        try:
+            st = path.stat()
+        except OSError:
+            return DataError(f"{label}.path: {path} does not exist", "check the path (relative to the recipe file)")
+        ident = (str(path.resolve()), st.st_size, st.st_mtime_ns, label, SCAN_BYTES)
+    if ident not in _tables:
+        if len(_tables) >= 16:  # a long-lived process (the TUI) checks edited files again and again
+            _tables.clear()
+        try:
+            if source.shipped:
+                _tables[ident] = read_shipped(source.shipped, kind, label)
+            else:
+                _tables[ident] = read_local(path, label, max_bytes=SCAN_BYTES)
+        except DataError as exc:
+            _tables[ident] = exc
+    return _tables[ident]
+
+
 def read_shipped(name: str, kind: str, label: str) -> Table:
     """A shipped set as ``kind`` rows (item_id, lang, ...), with the line of each row."""
     raw = _jsonl(shipped_path(name), label)
