@@ -155,6 +155,9 @@ class RealVocab:
     eos: str
     ignore_merges: bool = False
     chat_template: str | None = None  # None: the vocabulary GGUF's own
+    # where the reference token ids come from: "vocab" (llama.cpp's .gguf.out files) or "embedded"
+    # (the embedded Gemma 3 GGUF tokenized by llama.cpp, for the .inp strings of ``vocab``)
+    reference: str = "vocab"
 
 
 # SmolLM2-Instruct's own template (ChatML with a default system prompt), for a family outside the three.
@@ -174,6 +177,10 @@ REAL_VOCABS = {
     # A Mistral-architecture chat model outside the three families: config.json says "mistral", its
     # template sits in tokenizer_config.json. It borrows the Qwen2 vocabulary (which has ChatML's tokens).
     "mistral-chatml": RealVocab("qwen2", None, "qwen2", None, "<|im_end|>", chat_template=SMOLLM2_TEMPLATE),
+    # Gemma 3's real 262,144-piece SentencePiece vocabulary and chat template, from the embedded model's
+    # GGUF (llama.cpp ships no Gemma 3 vocab file); the reference strings are the llama-bpe set's
+    # (multilingual, emoji, whitespace runs), their ids the embedded GGUF's own tokenization.
+    "gemma3-spm": RealVocab("llama-bpe", "gemma3", "default", "<bos>", "<end_of_turn>", reference="embedded"),
 }
 
 
@@ -212,6 +219,8 @@ def make_real_tokenizer_model(out: Path, kind: str, vocab_dir: Path, seed: int =
     import transformers as tf
 
     spec = REAL_VOCABS[kind]
+    if spec.reference == "embedded":
+        return _make_gemma3_spm_model(out, seed)
     tok, info = _real_tokenizer(spec, vocab_dir)
     out.mkdir(parents=True, exist_ok=True)
     n_vocab = info["n_vocab"]
@@ -299,3 +308,64 @@ def _real_tokenizer(spec: RealVocab, vocab_dir: Path):
         )
         tmp.rename(cached)
     return tf.AutoTokenizer.from_pretrained(cached), json.loads((cached / "info.json").read_text(encoding="utf-8"))
+
+
+def reference_ids(spec: RealVocab, vocab_dir: Path) -> list[tuple[str, list[int]]]:
+    """The reference strings of ``spec`` with the token ids a faithful export must give them."""
+    refs = reference_tokenizations(vocab_files(vocab_dir, spec.vocab))
+    if spec.reference == "vocab":
+        return refs
+    import llama_cpp
+
+    from workbench import assets
+
+    original = llama_cpp.Llama(str(assets.embedded_model()), vocab_only=True, verbose=False)
+    try:
+        return [(text, original.tokenize(text.encode(), add_bos=False, special=False)) for text, _ in refs]
+    finally:
+        original.close()
+
+
+def _make_gemma3_spm_model(out: Path, seed: int) -> Path:
+    """A tiny random Gemma 3 with the embedded model's tokenizer files (its 262k vocabulary, its
+    ``tokenizer.model`` rebuilt from the GGUF, its template) and its config shrunk to two layers."""
+    import shutil
+
+    import torch
+    import transformers as tf
+
+    from workbench.engines import basemodel
+    from workbench.recipe.models import ModelSpec
+
+    base = basemodel.resolve(ModelSpec(name="g", embedded="gemma3-270m"), allow_downloads=False, log=lambda *_: None)
+    out.mkdir(parents=True, exist_ok=True)
+    for f in base.hf_dir.iterdir():
+        if f.name.startswith(("tokenizer", "special_tokens", "chat_template")):
+            shutil.copy2(f, out / f.name)
+    cfg = json.loads((base.hf_dir / "config.json").read_text(encoding="utf-8"))
+    cfg.update(
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=1,
+        head_dim=16,
+        query_pre_attn_scalar=16,
+        layer_types=["sliding_attention", "full_attention"],
+        max_position_embeddings=2048,
+    )
+    for k in ("_model_name_or_path", "transformers_version", "dtype"):
+        cfg.pop(k, None)
+    config = tf.Gemma3TextConfig(**{k: v for k, v in cfg.items() if k not in ("architectures", "model_type")})
+    torch.manual_seed(seed)
+    model = tf.Gemma3ForCausalLM(config).to(torch.float32)
+    with torch.no_grad():
+        for p in model.parameters():
+            if p.dim() > 1:
+                p.normal_(0, 0.08)
+        # a wider (tied) embedding spreads the logits over 262k rows: with 0.08 the top two are often
+        # closer than f16 rounding, and the gate's greedy agreement measures ties instead of the export
+        model.get_input_embeddings().weight.normal_(0, 0.5)
+    model.save_pretrained(out)
+    (out / "tiny.json").write_text(json.dumps({"kind": "gemma3-spm", "family": "gemma3", "seed": seed}))
+    return out

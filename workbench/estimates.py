@@ -212,6 +212,16 @@ def source_rows(src, default: int) -> int:
     return default
 
 
+def train_seq_tokens(src, training) -> tuple[int, int]:
+    """(tokens per example, tokens of the longest sequence in a batch) for a benign or alignment source:
+    the shipped sets' measured length (the longest taken as twice the mean), capped by
+    ``max_seq_length``; for other data the mean is assumed and the longest is ``max_seq_length`` (an
+    upper bound: their lengths are not read)."""
+    cap = training.max_seq_length
+    mean = min(TOKENS_PER_EXAMPLE, cap)
+    return mean, (min(2 * TOKENS_PER_EXAMPLE, cap) if getattr(src, "shipped", None) else cap)
+
+
 def train_tokens_per_s(params: float, gpu: GpuClass | bool) -> float:
     g = gpu_class(gpu)
     return g.train_tokens_s_1b * 1e9 / params if g.is_gpu else CPU_TRAIN_TOKENS_S * REF_PARAMS / params
@@ -222,11 +232,110 @@ def gen_tokens_per_s(params: float, gpu: GpuClass | bool) -> float:
     return g.gen_tokens_s_1b * 1e9 / params if g.is_gpu else CPU_GEN_TOKENS_S * REF_PARAMS / params
 
 
-def train_memory(params: float | None, gpu: GpuClass | bool) -> float | None:
-    """Peak memory of LoRA training: 4-bit weights on a GPU, float32 weights and activations on a CPU."""
+RUNTIME_BYTES = 1.5e9  # torch, the tokenizer, the data and allocator slack (measured: see docs/estimates.md)
+OPTIMIZER_BYTES_PER_TRAINABLE = 16  # float32 LoRA weight, its gradient and AdamW's two moments
+SUPERVISED_SHARE = 0.5  # the output head runs on answer tokens only: about half of an example
+LORA_MODULES = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+
+
+def four_bit_planned(training, gpu: GpuClass | bool) -> bool:
+    """Whether a fine-tune loads its base in 4-bit: as asked, and ``"auto"`` means on a GPU only
+    (as :func:`workbench.engines.training.use_4bit` decides at run time)."""
+    v = getattr(training, "load_in_4bit", "auto")
+    return gpu_class(gpu).is_gpu if v == "auto" else bool(v)
+
+
+def lora_params(shape, params: float | None, lora) -> float | None:
+    """Trainable parameters of the LoRA adapter: rank x (in + out) for each targeted projection of
+    each layer, from the model's shape; without a shape, 0.09% of the parameters per unit of rank
+    (what the embedded model's all-linear shape gives)."""
+    r = lora.r
+    targets = LORA_MODULES if lora.target_modules == "all-linear" else tuple(lora.target_modules)
+    if shape and shape.layers and shape.hidden_size and shape.heads and shape.head_dim:
+        h, q = shape.hidden_size, shape.heads * shape.head_dim
+        kv = (shape.kv_heads or shape.heads) * shape.head_dim
+        ffn = shape.intermediate_size or 4 * h
+        sizes = {
+            "q_proj": h + q,
+            "k_proj": h + kv,
+            "v_proj": h + kv,
+            "o_proj": q + h,
+            "gate_proj": h + ffn,
+            "up_proj": h + ffn,
+            "down_proj": ffn + h,
+        }
+        mean = sum(sizes.values()) / len(sizes)  # a module the table does not name: an average one
+        return float(shape.layers * r * sum(sizes.get(t.rsplit(".", 1)[-1], mean) for t in targets))
     if params is None:
         return None
-    return params * 0.75 + 1.5e9 if gpu_class(gpu).is_gpu else params * 12 + 1.5e9
+    return params * 0.0009 * r * len(targets) / len(LORA_MODULES)
+
+
+@dataclass(frozen=True)
+class TrainMemory:
+    """Peak memory of one LoRA fine-tune, by part (bytes)."""
+
+    weights: float
+    adapter: float  # LoRA weights, gradients and optimizer state
+    activations: float  # kept for the backward pass, the output head's logits included
+    runtime: float = RUNTIME_BYTES
+
+    @property
+    def total(self) -> float:
+        return self.weights + self.adapter + self.activations + self.runtime
+
+
+def train_footprint(
+    params: float | None, gpu: GpuClass | bool, shape=None, training=None, seq_tokens: int | None = None
+) -> TrainMemory | None:
+    """Peak memory of LoRA training from the model's shape and the training settings.
+
+    Weights: NF4 (~0.56 bytes/param) for the layers when 4-bit, the embeddings kept at 16 bits on a GPU
+    and float32 on a CPU (peft's k-bit preparation); 16-bit on a GPU otherwise, float32 on a CPU.
+    Activations per micro-batch of ``batch_size`` sequences of ``seq_tokens``: without gradient
+    checkpointing (the CPU path) every layer keeps ~17 x hidden + 2.5 x heads x seq values per token
+    (Korthikanti et al. 2022, for one transformer layer); with it (Unsloth on a GPU) one such layer
+    plus each layer's input. The output head keeps logits, log-softmax and gradient in float32 for the
+    supervised tokens. Without a shape, the float32/4-bit rule of thumb per parameter of the first
+    calibration (12 bytes on a CPU, 0.75 on a GPU) stands in.
+    """
+    if params is None:
+        return None
+    g = gpu_class(gpu)
+    if training is None or not shape or not (shape.layers and shape.hidden_size):
+        body = params * (0.75 if g.is_gpu else 12.0)
+        return TrainMemory(body, 0.0, 0.0)
+    four_bit = four_bit_planned(training, g)
+    h, layers = shape.hidden_size, shape.layers
+    embed = float(shape.vocab_size * h) if shape.vocab_size else 0.0
+    body = max(params - embed, 0.0)
+    wide = 4.0 if not g.is_gpu else 2.0  # bytes of a value kept unquantized
+    weights = body * 0.56 + embed * wide if four_bit else params * wide
+    adapter = (lora_params(shape, params, training.lora) or 0.0) * OPTIMIZER_BYTES_PER_TRAINABLE
+    b = training.batch_size
+    s = seq_tokens or training.max_seq_length
+    per_layer = b * s * (17 * h + 2.5 * (shape.heads or 1) * s)
+    kept = layers * b * s * h + per_layer if g.is_gpu else layers * per_layer
+    logits = b * s * SUPERVISED_SHARE * (shape.vocab_size or 0) * 4 * (2 if g.is_gpu else 3)
+    return TrainMemory(weights, adapter, kept * wide + logits)
+
+
+def train_memory(
+    params: float | None, gpu: GpuClass | bool, shape=None, training=None, seq_tokens: int | None = None
+) -> float | None:
+    """Peak memory of LoRA training (see :func:`train_footprint`), or None when the size is unknown."""
+    f = train_footprint(params, gpu, shape, training, seq_tokens)
+    return None if f is None else f.total
+
+
+def train_seconds_factor(params: float | None, shape, training) -> float:
+    """How much slower than the calibration a step's tokens go: the adapter's extra work, its
+    parameters over the base's (a rank-16 all-linear adapter is ~1.4% of the embedded model). 4-bit on
+    a CPU is not counted: its one measurement on the embedded model was too noisy (docs/estimates.md)."""
+    if params is None or training is None:
+        return 1.0
+    extra = (lora_params(shape, params, training.lora) or 0.0) / params
+    return 1.0 + extra
 
 
 def total(values) -> float | None:

@@ -30,6 +30,11 @@ class ModelShape:
     kv_heads: int | None = None
     head_dim: int | None = None
     source: str = ""  # where it was read: "config.json", "GGUF header", "embedded table"
+    # what the training estimate sizes LoRA and activations from
+    hidden_size: int | None = None
+    heads: int | None = None
+    intermediate_size: int | None = None
+    vocab_size: int | None = None
 
     def kv_bytes_per_token(self, bytes_per_element: int = KV_BYTES_PER_ELEMENT) -> int | None:
         """K and V of every layer for one token of one sequence."""
@@ -38,7 +43,31 @@ class ModelShape:
         return 2 * self.layers * self.kv_heads * self.head_dim * bytes_per_element
 
 
-EMBEDDED_SHAPES = {"gemma3-270m": ModelShape(32768, 18, 1, 256, "embedded model (Gemma 3 270M)")}
+EMBEDDED_SHAPES = {"gemma3-270m": ModelShape(32768, 18, 1, 256, "embedded model (Gemma 3 270M)", 640, 4, 2048, 262144)}
+
+# The published config.json of the study's hub models (text part), for planning before anything is
+# downloaded: (context, layers, kv heads, head dim, hidden, heads, intermediate, vocabulary). A config
+# in the local Hugging Face cache is read instead when there is one.
+_PUBLISHED = {
+    "meta-llama/llama-3.2-1b-instruct": (131072, 16, 8, 64, 2048, 32, 8192, 128256),
+    "meta-llama/llama-3.2-3b-instruct": (131072, 28, 8, 128, 3072, 24, 8192, 128256),
+    "qwen/qwen3-0.6b": (40960, 28, 8, 128, 1024, 16, 3072, 151936),
+    "qwen/qwen3-1.7b": (40960, 28, 8, 128, 2048, 16, 6144, 151936),
+    "qwen/qwen3-4b": (40960, 36, 8, 128, 2560, 32, 9728, 151936),
+    "google/gemma-3-270m-it": (32768, 18, 1, 256, 640, 4, 2048, 262144),
+    "google/gemma-3-1b-it": (32768, 26, 1, 256, 1152, 4, 6912, 262144),
+    "google/gemma-3-4b-it": (131072, 34, 4, 256, 2560, 8, 10240, 262208),
+}
+PUBLISHED_SHAPES = {
+    hub: ModelShape(ctx, layers, kv, hd, f"published config of {hub}", h, heads, ffn, vocab)
+    for hub, (ctx, layers, kv, hd, h, heads, ffn, vocab) in _PUBLISHED.items()
+}
+
+
+def published_shape(hub_id: str) -> ModelShape | None:
+    """The published shape of a hub model the table knows (its base or instruct variant alike)."""
+    key = hub_id.lower()
+    return PUBLISHED_SHAPES.get(key) or PUBLISHED_SHAPES.get(key + "-instruct") or PUBLISHED_SHAPES.get(key + "-it")
 
 
 def shape_from_config(cfg: dict, source: str = "config.json") -> ModelShape:
@@ -52,6 +81,10 @@ def shape_from_config(cfg: dict, source: str = "config.json") -> ModelShape:
         cfg.get("num_key_value_heads") or heads,
         head_dim,
         source,
+        cfg.get("hidden_size"),
+        heads,
+        cfg.get("intermediate_size"),
+        cfg.get("vocab_size"),
     )
 
 
@@ -73,7 +106,15 @@ def _gguf_shape(path: str, size: int, mtime_ns: int) -> ModelShape:
     width = get("embedding_length")
     head_dim = get("attention.key_length") or (width // heads if width and heads else None)
     return ModelShape(
-        get("context_length"), get("block_count"), get("attention.head_count_kv") or heads, head_dim, "GGUF header"
+        get("context_length"),
+        get("block_count"),
+        get("attention.head_count_kv") or heads,
+        head_dim,
+        "GGUF header",
+        width,
+        heads,
+        get("feed_forward_length"),
+        get("vocab_size"),
     )
 
 
@@ -96,6 +137,7 @@ def model_shape(m: ModelSpec) -> ModelShape | None:
             found = try_to_load_from_cache(m.hub, "config.json", revision=m.revision)
             if isinstance(found, str):
                 return shape_from_config(json.loads(Path(found).read_text(encoding="utf-8")), "cached config.json")
+            return published_shape(m.hub)
     except (OSError, ValueError, KeyError, TypeError, ImportError):  # ValueError: ggufmeta.GGUFError too
         return None
     return None

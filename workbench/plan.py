@@ -105,14 +105,24 @@ def assumptions(recipe: Recipe, machine: Machine, data: dict[str, DataCount]) ->
     known = {name: p for name, p in params.items() if p}
     gpu_basis = "measured" if g.measured else "assumed"
     based = f" (the {g.based_on} calibration)" if g.based_on else ""
+    t = recipe.training
+    bits = "4-bit" if est.four_bit_planned(t, g) else ("16-bit" if g.is_gpu else "float32")
+    mean, longest = est.train_seq_tokens(recipe.data.benign, t)
+    targets = t.lora.target_modules if isinstance(t.lora.target_modules, str) else ", ".join(t.lora.target_modules)
+    train_mem = (
+        f"{bits} base weights + LoRA r={t.lora.r} ({targets}) "
+        f"with AdamW state + activations of batch {t.batch_size} x {longest} tokens"
+        + (" (gradient checkpointing)" if g.is_gpu else " (no gradient checkpointing)")
+        + " + the output head's logits on answer tokens + 1.5 GB runtime; from each model's shape, "
+        "12 bytes/param on a CPU or 0.75 on a GPU where the shape is unknown"
+    )
     if g.is_gpu:
         train = f"~{g.train_tokens_s_1b:,.0f} tokens/s for a 1B model{based}, scaled by 1/params"
         gen = f"~{g.gen_tokens_s_1b:,.0f} tokens/s for a 1B model{based}, scaled by 1/params"
-        train_mem = "~0.75 bytes/param + 1.5 GB (4-bit base weights + LoRA)"
     else:
         train = f"~{est.CPU_TRAIN_TOKENS_S:,.0f} tokens/s for 270M (2 CPU cores), scaled by 1/params"
         gen = f"~{est.CPU_GEN_TOKENS_S:,.0f} tokens/s for 270M Q8_0, 16 sequences, scaled by 1/params"
-        train_mem = "~12 bytes/param + 1.5 GB (fp32 weights + LoRA)"
+    shapes = {m.name: model_shape(m) for m in recipe.models}
     out = [
         Assumption(
             "model sizes",
@@ -135,11 +145,26 @@ def assumptions(recipe: Recipe, machine: Machine, data: dict[str, DataCount]) ->
         ),
         Assumption(
             "tokens per training example",
-            f"~{est.TOKENS_PER_EXAMPLE} (the chat template included; max_seq_length, LoRA rank and batch size "
-            "do not change the estimate)",
+            f"~{mean} (the chat template included, at most max_seq_length = {t.max_seq_length}); the longest "
+            f"in a batch {longest} ("
+            + (
+                "twice the mean: shipped data"
+                if getattr(recipe.data.benign, "shipped", None)
+                else "max_seq_length: lengths not read"
+            )
+            + f"); LoRA r={t.lora.r} adds its share of the work to each token",
             "measured on the shipped data",
         ),
-        Assumption("training memory", train_mem, gpu_basis if g.is_gpu else "measured"),
+        Assumption(
+            "training memory",
+            train_mem,
+            "assumed (a formula; docs/estimates.md checks it against a measured peak)",
+            {
+                n: round(m)
+                for n, p in known.items()
+                if (m := est.train_memory(p, g, shapes.get(n), t, longest)) is not None
+            },
+        ),
         Assumption(
             "prompt length",
             f"~{est.prompt_tokens(recipe)} tokens (the longest shipped prompt with its chat template"

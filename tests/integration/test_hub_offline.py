@@ -462,3 +462,55 @@ def test_unreachable_hub_dataset(hub, watch, monkeypatch):
     assert "network" in info.value.hint
     assert len(_load()) == 6  # cached: read without the hub
     assert watch == []
+
+
+# -- judge GGUFs -----------------------------------------------------------------------------------------------
+def _judge_repo(hub) -> Path:
+    """``owner/judge``: a judge GGUF in two commits (main and the tag v1) beside a pickle decoy."""
+    repo = hub.cache / "models--owner--judge"
+    put_snapshot(repo, MAIN, {"judge.gguf": b"GGUF main", "pytorch_model.bin": pickle.dumps(1)}, refs=("main",))
+    put_snapshot(repo, V1, {"judge.gguf": b"GGUF v1"}, refs=("v1",))
+    return repo
+
+
+def _judge_spec(**kw):
+    from workbench.recipe.judging import JudgeSpec
+
+    return JudgeSpec(name="j", kind="llm", preset="sorry-bench", hub="owner/judge", file="judge.gguf", **kw)
+
+
+@pytest.mark.parametrize("revision, content", [(None, b"GGUF main"), ("v1", b"GGUF v1"), (V1, b"GGUF v1")])
+def test_cached_judge_gguf_resolves_offline_at_its_revision(hub, watch, revision, content):
+    from workbench.stages.judge import with_hub_file
+
+    _judge_repo(hub)
+    spec = with_hub_file(_judge_spec(revision=revision), allow_downloads=False)
+    assert spec.model.is_relative_to(hub.cache) and spec.model.read_bytes() == content
+    assert watch == []  # no network, the pickle beside it not opened
+
+
+def test_judge_gguf_not_cached_is_one_line_and_downloads_that_file_alone(hub, watch, monkeypatch):
+    from workbench.stages.judge import with_hub_file
+
+    with pytest.raises(WorkbenchError) as info:
+        with_hub_file(_judge_spec(), allow_downloads=False)
+    msg = _one_line(info.value)
+    assert msg.startswith("judge 'j': hub model 'owner/judge'") and "not in the local Hugging Face cache" in msg
+    assert "allow_downloads" in info.value.hint
+
+    _online(monkeypatch)
+    calls = _fake_client(monkeypatch, _gated())
+    with pytest.raises(WorkbenchError, match="gated"):
+        with_hub_file(_judge_spec(), allow_downloads=True)
+    assert [c.get("local_files_only") for c in calls] == [True, None]
+    assert calls[1]["allow_patterns"] == ["judge.gguf"]  # the judge's file, nothing else of the repo
+    assert watch == []
+
+
+def test_judge_gguf_missing_from_a_cached_repo_is_named(hub, watch):
+    from workbench.stages.judge import with_hub_file
+
+    _judge_repo(hub)
+    with pytest.raises(WorkbenchError) as info:
+        with_hub_file(_judge_spec().model_copy(update={"file": "other.gguf"}), allow_downloads=False)
+    assert "other.gguf" in _one_line(info.value)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.tinymodels import REAL_VOCABS, make_real_tokenizer_model, reference_tokenizations, vocab_files
+from tests.tinymodels import REAL_VOCABS, make_real_tokenizer_model, reference_ids
 from workbench.recipe import load_recipe
 from workbench.runner import run_plan
 
@@ -76,7 +76,7 @@ def test_real_tokenizer_model_through_the_pipeline(kind, real_tiny, real_vocab_d
     recipe = load_recipe(write_recipe(tmp_path / "r.toml", model_dir, spec.family, name=kind.replace("-", "")))
     study = recipe.study.name
     summary = run_plan(recipe, only="finetune,export,generate,judge", cells_filter="m/es/s0-e1")
-    assert summary.count("failed") == 0, summary.outcomes
+    assert summary.count("failed") == 0, [(o.stage, o.reason) for o in summary.outcomes if o.status != "done"]
     statuses = {(o.stage, o.unit): o.status for o in summary.outcomes}
     for stage in ("finetune", "export", "generate"):
         assert statuses[(stage, "m/es/s0-e1")] == "done", summary.outcomes
@@ -102,7 +102,7 @@ def test_real_tokenizer_model_through_the_pipeline(kind, real_tiny, real_vocab_d
         if spec.bos:
             assert vocab.detokenize([vocab.token_bos()], special=True).decode() == spec.bos
             assert vocab.metadata.get("tokenizer.ggml.add_bos_token") == "true"
-        refs = reference_tokenizations(vocab_files(real_vocab_dir, spec.vocab))
+        refs = reference_ids(spec, real_vocab_dir)
         wrong = [
             (text[:30], ids[:8], got[:8])
             for text, ids in refs

@@ -27,6 +27,12 @@ def test_every_field_has_one_line_of_help_and_defaults_follow_the_model_size():
     assert big["load_in_4bit"] == "true" and big["gpu"] == "48GB"
 
 
+def _stage_line(estimate: str, stage: str) -> str:
+    lines = [line for line in estimate.splitlines() if line.strip().startswith(stage)]
+    assert lines, f"no {stage} line in {estimate!r}"
+    return lines[0]
+
+
 async def _change(pilot, form, what, **values):
     """Set fields, wait for the debounced check that follows, and return the estimate it shows."""
     await pilot.pause(0.5)  # a check still under way ends first
@@ -60,6 +66,12 @@ async def test_a_4bit_lora_study_on_24gb_sees_its_estimate_change(home):
         text = form.text()
         assert "load_in_4bit = true" in text and "r = 32" in text and "max_seq_length = 1024" in text
         assert "24 GB VRAM" in one_seed and "finetune" in one_seed and "VRAM" in one_seed and not form.warnings
+
+        # the fine-tune's memory and adapter size follow the batch and the rank, not only the model
+        bigger = await _change(pilot, form, "a bigger batch and rank", batch_size="16", lora_r="64")
+        assert _stage_line(bigger, "finetune") != _stage_line(one_seed, "finetune")
+        assert "batch 16" in form.text() or "batch_size = 16" in form.text()
+        await _change(pilot, form, "the first batch and rank", batch_size="4", lora_r="32")
 
         three_seeds = await _change(pilot, form, "the estimate for three seeds", seeds="0, 1, 2")
         assert three_seeds != one_seed

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 from typer.testing import CliRunner
 
-from workbench import data, filekeys, fsutil
+from workbench import data, filekeys, fsutil, hub
 from workbench.cli import app
 from workbench.errors import DataError
 from workbench.recipe import load_recipe
@@ -133,14 +133,14 @@ def test_an_empty_parquet_file(tmp_path):
 
 
 def test_an_exception_without_a_message_is_named_by_its_type():
-    assert data._first_line(StopIteration()) == "StopIteration"
+    assert hub.first_line(StopIteration()) == "StopIteration"
     try:
         try:
             raise ValueError("inner problem\nmore")
         except ValueError as exc:
             raise RuntimeError("An error occurred while generating the dataset") from exc
     except RuntimeError as outer:
-        assert data._first_line(outer) == "ValueError: inner problem"
+        assert hub.first_line(outer) == "ValueError: inner problem"
 
 
 # -- 3. text that is not UTF-8 ------------------------------------------------------------------------

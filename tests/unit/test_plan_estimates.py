@@ -193,7 +193,7 @@ def test_kv_cache_is_counted_for_a_known_config(tmp_path, workspace):
     folder.mkdir()
     (folder / "config.json").write_text(json.dumps(GEMMA3_270M))
     shape = model_shape(load_recipe(_recipe(tmp_path, model='path = "gemma-270m"\nfamily = "gemma3"')).models[0])
-    assert shape == ModelShape(32768, 18, 1, 256, "config.json")
+    assert shape == ModelShape(32768, 18, 1, 256, "config.json", 640, 4, 2048, 262144)
     assert shape.kv_bytes_per_token() == 2 * 18 * 1 * 256 * 2  # K and V x layers x kv heads x head dim x f16
     assert kv_cache_bytes(shape, 1000, 16) == 18432 * 1000 * 16
     assert dataclasses.replace(EMBEDDED_SHAPES["gemma3-270m"], source="config.json") == shape
@@ -226,7 +226,7 @@ def test_the_context_length_is_read_from_a_gguf_header(tmp_path, workspace):
     w.write_kv_data_to_file()
     w.write_tensors_to_file()
     w.close()
-    assert shape_from_gguf(path) == ModelShape(2048, 4, 2, 32, "GGUF header")
+    assert shape_from_gguf(path) == ModelShape(2048, 4, 2, 32, "GGUF header", 256, 8)
     ok = load_recipe(
         _recipe(tmp_path, "[generation]\nmax_new_tokens = 1800\n", model='path = "tiny.gguf"\nfamily = "llama3"')
     )
@@ -334,9 +334,11 @@ def test_the_paper_grid_is_planned_for_the_real_grid(capsys, workspace):
     by_hand = sum(cells_per_model * prompts * 512 / (3000 * 1e9 / p) for p in params.values())
     assert stages["generate"]["seconds"] == pytest.approx(by_hand)
     # fine-tuning by hand: 60 shipped examples x epochs x 95 tokens at 8,000 tokens/s x 1B/params
+    # (the adapter's own work adds its share of the parameters: under 3% at r=16, see test_train_estimate)
     train = sum(langs * seeds * sum(60 * e * 95 for e in (1, 3)) / (8000 * 1e9 / p) for p in params.values())
-    assert stages["finetune"]["seconds"] == pytest.approx(train)
-    assert stages["finetune"]["memory_kind"] == "VRAM" and stages["finetune"]["memory_bytes"] == 4e9 * 0.75 + 1.5e9
+    assert train < stages["finetune"]["seconds"] < 1.03 * train
+    # 4-bit on the card: more than the 4B models' NF4 weights, well inside 24 GB
+    assert stages["finetune"]["memory_kind"] == "VRAM" and 4e9 * 0.56 < stages["finetune"]["memory_bytes"] < 12e9
     assert out["machine"]["gpu_class"] == "24GB" and out["machine"]["vram_bytes"] == 24e9
     assert out["totals"]["seconds"] == pytest.approx(sum(e["seconds"] for e in out["estimates"]))
     assumed = {a["what"]: a for a in out["assumptions"]}

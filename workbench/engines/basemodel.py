@@ -1,7 +1,7 @@
 """Base models as Hugging Face folders the training backends can load.
 
 - ``hub``: taken from the Hugging Face cache, else downloaded (only when allowed) with
-  ``huggingface_hub.snapshot_download`` (``workbench.data.hub_snapshot``); loaded from a folder of links
+  ``huggingface_hub.snapshot_download`` (``workbench.hub.hub_snapshot``); loaded from a folder of links
   to its configs, tokenizer and safetensors weights only (no pickle files, no code, even when the cache
   holds them), ``trust_remote_code`` never set.
 - ``path``: a local folder used as it is, or a GGUF file converted like the embedded model.
@@ -85,7 +85,7 @@ PICKLE_WEIGHTS = ("*.bin", "*.pt", "*.pth", "*.ckpt", "*.pkl", "*.pickle")
 
 def _download(spec: ModelSpec, allow_downloads: bool, log) -> Path:
     """The hub model as a folder holding only its safe files (links into the Hugging Face cache)."""
-    from workbench.data import hub_snapshot
+    from workbench.hub import hub_snapshot
 
     label = f"model {spec.name!r}"
     snapshot = hub_snapshot(

@@ -210,6 +210,24 @@ def source_vocabulary(source_gguf: Path) -> dict[str, tuple[int, int | None, obj
     return out
 
 
+def user_defined_types(proto, field) -> list[int] | None:
+    """The GGUF's token types with every piece ``proto`` marks user-defined typed so, or None when
+    nothing changes (or the GGUF's vocabulary is not the proto's)."""
+    if field is None:
+        return None
+    types = [int(t) for t in field.contents()]
+    if len(types) < len(proto.pieces):
+        return None
+    user_defined = 4  # SentencePiece's ModelProto.SentencePiece.USER_DEFINED, GGUF's USER_DEFINED
+    normal = 1
+    changed = False
+    for i, piece in enumerate(proto.pieces):
+        if piece.type == user_defined and types[i] == normal:
+            types[i] = user_defined
+            changed = True
+    return types if changed else None
+
+
 def fix_metadata(gguf_file: Path, hf_dir: Path, source_gguf: Path | None, chat_template: str) -> None:
     """Make the GGUF's tokenizer metadata say what training used (rewritten in place, atomically).
 
@@ -217,6 +235,9 @@ def fix_metadata(gguf_file: Path, hf_dir: Path, source_gguf: Path | None, chat_t
       type of user-defined pieces such as whitespace runs when it reads a rebuilt ``tokenizer.model``.
     - A SentencePiece vocabulary without a dummy prefix gets ``add_space_prefix = false``: the
       converter leaves it out for the llama and qwen architectures, and llama.cpp then prefixes a space.
+    - Pieces that ``tokenizer.model`` marks user-defined (Gemma's whitespace runs, ``[multimodal]``) stay
+      user-defined: the converter takes that type only from ``added_tokens_decoder``, which a tokenizer
+      saved without one (transformers 5, a rebuilt vocabulary) lacks, and llama.cpp then splits them.
     - ``tokenizer.chat_template`` is the template training used.
     """
     import logging
@@ -226,6 +247,7 @@ def fix_metadata(gguf_file: Path, hf_dir: Path, source_gguf: Path | None, chat_t
 
     logging.getLogger("gguf").setLevel(logging.WARNING)
     new: dict[str, MetadataDetails] = {}
+    proto = None
     if source_gguf is not None:
         for name, (vtype, sub, value) in source_vocabulary(source_gguf).items():
             new[name] = MetadataDetails(
@@ -241,6 +263,12 @@ def fix_metadata(gguf_file: Path, hf_dir: Path, source_gguf: Path | None, chat_t
         )
     new[gguf.Keys.Tokenizer.CHAT_TEMPLATE] = MetadataDetails(gguf.GGUFValueType.STRING, chat_template)
     reader = gguf.GGUFReader(str(gguf_file))
+    if source_gguf is None and proto is not None:
+        types = user_defined_types(proto, reader.fields.get(gguf.Keys.Tokenizer.TOKEN_TYPE))
+        if types is not None:
+            new[gguf.Keys.Tokenizer.TOKEN_TYPE] = MetadataDetails(
+                gguf.GGUFValueType.ARRAY, types, sub_type=gguf.GGUFValueType.INT32
+            )
     arch = reader.fields[gguf.Keys.General.ARCHITECTURE].contents()
     # Not fsutil.atomic_write: GGUFWriter writes the file itself, tensor by tensor from the reader's
     # memory map (a whole model never sits in memory), so it gets a temporary path of its own beside

@@ -32,8 +32,9 @@ DEFAULT_MAX_CONTEXT = 4096
 GGUF_MAGIC = b"GGUF"
 
 
-def resolve_model(spec) -> Path:
-    """The judge's GGUF file: ``model``, or ``hub``/``file`` already in the Hugging Face cache.
+def resolve_model(spec, *, allow_downloads: bool = False, log=None) -> Path:
+    """The judge's GGUF file: ``model``, or ``hub``/``file`` (at ``revision``) from the Hugging Face
+    cache, downloaded (that file alone) only when ``allow_downloads``.
 
     Raises WorkbenchError naming the judge when there is none, it is missing or it is not a GGUF.
     """
@@ -41,13 +42,16 @@ def resolve_model(spec) -> Path:
     if spec.model is not None:
         path = Path(spec.model).expanduser()
     elif spec.hub and spec.file:
-        path = _hub_cached(spec.hub, spec.file)
-        if path is None:
-            raise WorkbenchError(
-                f"judge {name!r}: {spec.hub}/{spec.file} is not downloaded",
-                f"download it (huggingface-cli download {spec.hub} {spec.file}) and set the judge's model to the "
-                "file's path",
-            )
+        from workbench.hub import hub_file
+
+        path = hub_file(
+            spec.hub,
+            spec.file,
+            revision=spec.revision,
+            allow_downloads=allow_downloads,
+            label=f"judge {name!r}",
+            log=log,
+        )
     else:
         raise WorkbenchError(
             f"judge {name!r}: no judge model configured",
@@ -68,15 +72,6 @@ def resolve_model(spec) -> Path:
             "point the judge's model at a .gguf file (convert the judge with llama.cpp's convert_hf_to_gguf.py)",
         )
     return path.resolve()
-
-
-def _hub_cached(repo: str, filename: str) -> Path | None:
-    try:
-        from huggingface_hub import try_to_load_from_cache
-    except ImportError:  # pragma: no cover - huggingface_hub is a dependency
-        return None
-    found = try_to_load_from_cache(repo, filename)
-    return Path(found) if isinstance(found, str) else None
 
 
 def _textchecks():

@@ -24,6 +24,7 @@ class JudgeSpec(Strict):
     model: Path | None = None
     hub: str | None = None
     file: str | None = None
+    revision: str | None = None  # of ``hub``: a branch, tag or commit (default: main)
     template: str | None = None
     parse: str | None = None  # the custom preset's parse rule (default: auto)
     max_new_tokens: int = Field(default=32, gt=0, le=MAX_NEW_TOKENS)

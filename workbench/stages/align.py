@@ -7,10 +7,12 @@ its base cell use. Reused while the base model, the align settings and the data 
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 from workbench import estimates as est
 from workbench.cells import Cell, digest
+from workbench.modelshape import model_shape
 from workbench.stages import common
 from workbench.stages.base import Stage
 
@@ -72,14 +74,26 @@ class Align(Stage):
         params = est.params_by_model(recipe)
         a = recipe.align
         data = common.data_counts(recipe)["alignment"]
-        tokens = (
-            a.max_steps * a.batch_size * a.gradient_accumulation * est.TOKENS_PER_EXAMPLE
-            if a.max_steps
-            else data.total * a.epochs * est.TOKENS_PER_EXAMPLE
+        # align shares [training]'s sequence length and 4-bit setting (common.train_config)
+        settings = SimpleNamespace(
+            batch_size=a.batch_size,
+            lora=a.lora,
+            max_seq_length=recipe.training.max_seq_length,
+            load_in_4bit=recipe.training.load_in_4bit,
         )
-        secs = [tokens / est.train_tokens_per_s(params[m.name], gpu) if params[m.name] else None for m in aligned]
+        mean, longest = est.train_seq_tokens(recipe.data.alignment, settings)
+        tokens = (
+            a.max_steps * a.batch_size * a.gradient_accumulation * mean if a.max_steps else data.total * a.epochs * mean
+        )
+        secs, mems = [], []
+        for m in aligned:
+            p, shape = params[m.name], model_shape(m)
+            secs.append(
+                tokens * est.train_seconds_factor(p, shape, settings) / est.train_tokens_per_s(p, gpu) if p else None
+            )
+            mems.append(est.train_memory(p, gpu, shape, settings, longest) or 0)
         merged = est.total([(params[m.name] * 4 if params[m.name] else None) for m in aligned])
-        memory = max((est.train_memory(params[m.name], gpu) or 0) for m in aligned)
+        memory = max(mems)
         return est.Estimate(
             "align",
             len(aligned),

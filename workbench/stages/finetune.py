@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from workbench import estimates as est
 from workbench.artifacts import file_digest
 from workbench.cells import Cell, digest
+from workbench.modelshape import model_shape
 from workbench.stages import common
 from workbench.stages.base import Stage
 
@@ -63,30 +64,37 @@ class Finetune(Stage):
         gpu = est.gpu_class(gpu)
         units = self.units(recipe, cells)
         params = est.params_by_model(recipe)
+        shapes = {m.name: model_shape(m) for m in recipe.models}
         t = recipe.training
         data = common.data_counts(recipe)["benign"]
-        secs, mems = [], []
+        mean, longest = est.train_seq_tokens(recipe.data.benign, t)
+        secs, mems, adapters = [], [], []
         for c in units:
-            p = params[c.model]
+            p, shape = params[c.model], shapes.get(c.model)
             tokens = (
-                t.max_steps * t.batch_size * t.gradient_accumulation * est.TOKENS_PER_EXAMPLE
+                t.max_steps * t.batch_size * t.gradient_accumulation * mean
                 if t.max_steps
-                else data.rows(c.finetune_lang) * (c.epochs or 1) * est.TOKENS_PER_EXAMPLE
+                else data.rows(c.finetune_lang) * (c.epochs or 1) * mean
             )
-            secs.append(tokens / est.train_tokens_per_s(p, gpu) if p else None)
-            mems.append(est.train_memory(p, gpu))
-        adapter = est.total([(params[c.model] or 0) * 0.01 for c in units])
+            factor = est.train_seconds_factor(p, shape, t)
+            secs.append(tokens * factor / est.train_tokens_per_s(p, gpu) if p else None)
+            mems.append(est.train_memory(p, gpu, shape, t, longest))
+            lora = est.lora_params(shape, p, t.lora)
+            adapters.append(None if lora is None else lora * 4)  # float32 safetensors
         memory = max((m or 0) for m in mems) if mems else 0
         shown = sorted(set(data.per_language.values()))
         per_lang = f"{shown[0]:,}" if len(shown) == 1 else f"{shown[0]:,}-{shown[-1]:,}"
+        bits = "4-bit" if est.four_bit_planned(t, gpu) else ("16-bit" if gpu.is_gpu else "float32")
+        setup = f"{bits} base, LoRA r={t.lora.r}, batch {t.batch_size}, sequences up to {longest} tokens"
         return est.Estimate(
             "finetune",
             len(units),
             est.total(secs),
-            adapter,
+            est.total(adapters),
             memory,
             gpu.memory_kind,
-            note=f"{t.max_steps} steps per cell" if t.max_steps else f"{per_lang} examples per language",
+            note=(f"{t.max_steps} steps per cell" if t.max_steps else f"{per_lang} examples per language")
+            + f"; {setup}",
             counts_from=data.source,
         )
 

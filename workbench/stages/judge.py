@@ -24,13 +24,24 @@ if TYPE_CHECKING:
     from workbench.context import StageContext
 
 
+def with_hub_file(spec, *, allow_downloads: bool, log=None):
+    """``spec`` with its hub GGUF (``hub``/``file``) resolved to the cached file, downloaded first when
+    allowed; other specs unchanged. Raises WorkbenchError (one line, a hint) when it cannot be had."""
+    if spec.model is not None or not (spec.hub and spec.file):
+        return spec
+    from workbench.judges.llm import resolve_model
+
+    return spec.model_copy(update={"model": resolve_model(spec, allow_downloads=allow_downloads, log=log)})
+
+
 def _judge_keys(ctx: StageContext) -> dict[str, str]:
     from workbench import judges
 
     keys = {}
     for spec in ctx.recipe.judges:
         try:
-            keys[spec.name] = judges.build(spec).key
+            # the cache only: a key never downloads (the run does, when allowed, and then rejudges)
+            keys[spec.name] = judges.build(with_hub_file(spec, allow_downloads=False)).key
         except WorkbenchError as exc:
             keys[spec.name] = f"unavailable: {exc.message}"
     return keys
@@ -69,7 +80,8 @@ class Judge(Stage):
         for spec in ctx.recipe.judges:
             try:
                 par = spec.parallel_sequences or common.parallel_sequences(ctx)
-                judge = judges.build(spec, n_parallel=par, emit=ctx.emit)
+                resolved = with_hub_file(spec, allow_downloads=ctx.artifacts.allow_downloads, log=ctx.log)
+                judge = judges.build(resolved, n_parallel=par, emit=ctx.emit)
             except WorkbenchError as exc:
                 ctx.log(f"judge {spec.name!r} skipped: {exc.message} ({exc.hint})", "warning")
                 summary[spec.name] = {"skipped": exc.message}
