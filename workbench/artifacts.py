@@ -60,6 +60,9 @@ class Artifacts:
     def evaluation_path(self) -> Path:
         return self.data_dir / "evaluation.jsonl"
 
+    def heldout_path(self) -> Path:
+        return self.data_dir / "heldout.jsonl"
+
     def write_jsonl(self, path: Path, rows: list[dict[str, Any]]) -> Path:
         """Write a prepared data file (atomically)."""
         return fsutil.atomic_write_jsonl(path, rows)
@@ -73,6 +76,10 @@ class Artifacts:
                 "run `workbench run RECIPE --only prepare` (or the whole plan)",
             )
         return data.read_jsonl(path)
+
+    def heldout(self) -> list[dict[str, Any]]:
+        """The prepared held-out benign rows of the capability stage (every language it measures)."""
+        return self._read(self.heldout_path())
 
     def benign(self, lang: str) -> list[dict[str, Any]]:
         """The prepared benign fine-tune rows of one language."""

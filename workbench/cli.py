@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from workbench import __version__
-from workbench.errors import RecipeError, WorkbenchError
+from workbench.errors import RecipeError, UsageError, WorkbenchError
 
 app = typer.Typer(
     name="workbench",
@@ -344,13 +344,39 @@ def results(
     quick: QuickOpt = False,
     judge: Annotated[str | None, typer.Option("--judge", help="Only this judge (default: every judge).")] = None,
     fmt: Annotated[str, typer.Option("--format", help="table, csv, json or md (Markdown tables)")] = "table",
+    measure: Annotated[
+        str,
+        typer.Option(
+            "--measure",
+            help="compliance (rates and change vs base), capability (perplexity on held-out answers), "
+            "fidelity (responses not in the prompt's language), seeds (compliance over seeds) or decoupling "
+            "(correlation of the change in compliance with the change in capability)",
+        ),
+    ] = "compliance",
 ) -> None:
-    """Compliance rates per fine-tune language x evaluation language, with intervals and change vs base."""
+    """Compliance rates per fine-tune language x evaluation language, with intervals and change vs base
+    (and, with --measure, capability, language fidelity or the spread over seeds)."""
     _check_format(fmt, ("table", "csv", "json", "md"))
     from workbench import views
     from workbench.analysis import results as res
 
-    rows = views.result_rows(_load(recipe, quick, allow_downloads=True), judge)
+    if measure not in views.MEASURES:
+        raise UsageError(f"--measure: unknown measure {measure!r}", f"choose one of {', '.join(views.MEASURES)}")
+    r = _load(recipe, quick, allow_downloads=True)
+    if measure == "capability":
+        views.print_measure(measure, views.capability_rows(r), fmt)
+        return
+    rows = views.result_rows(r, judge)
+    if measure == "decoupling":
+        from workbench.analysis import capability
+
+        if fmt == "csv":
+            raise UsageError("--measure decoupling: no csv form", "use --format table, json or md")
+        views.print_decoupling(capability.decoupling(rows, views.capability_rows(r)), fmt)
+        return
+    if measure in ("fidelity", "seeds"):
+        views.print_measure(measure, views.fidelity_rows(rows) if measure == "fidelity" else views.seed_rows(rows), fmt)
+        return
     if fmt == "json":
         print(res.to_json(rows))
     elif fmt == "csv":

@@ -345,3 +345,254 @@ def print_agreement(rows: list[dict], fmt: str) -> None:
             str(x["n"]), str(x["agreed"]), k, ci, str(x["excluded"]),
         )  # fmt: skip
     Console().print(t)
+
+
+# -- the other measurements: capability, language fidelity, seeds ------------------------------------------------
+MEASURES = ("compliance", "capability", "fidelity", "seeds", "decoupling")
+
+
+def capability_rows(r):
+    """The study's capability rows (perplexity on held-out answers), or a clear error when there are none."""
+    from workbench import paths
+    from workbench.analysis import capability
+    from workbench.store import read
+
+    db_path = paths.study_db_path(r.study.name)
+    if not db_path.exists():
+        raise WorkbenchError(f"study {r.study.name!r} has no database yet ({db_path})", "run the study first")
+    with read.open_for_reading(db_path) as db:
+        sid = read.study_id(db, r.study.name)
+        rows = capability.compute(db, sid, r.languages.evaluate) if sid is not None else []
+    if not rows:
+        raise WorkbenchError(
+            f"study {r.study.name!r} has no capability measurement yet",
+            "run the capability stage: `workbench run RECIPE --only capability`",
+        )
+    return rows
+
+
+def fidelity_rows(rows) -> list[dict]:
+    """Language fidelity per (cell, evaluation language, judge): the share of judged responses not in
+    the prompt's language (as the judge's language check flags them), with a Wilson interval."""
+    from workbench.analysis import results as res
+
+    out = []
+    for x in rows:
+        judged = x.n + x.unsure + x.unparseable
+        off = round((x.off_language_share or 0) * judged) if x.off_language_share is not None else None
+        lo, hi = res.wilson(off, judged) if off is not None and judged else (None, None)
+        out.append(
+            {
+                "model": x.model,
+                "finetune_lang": x.finetune_lang,
+                "seed": x.seed,
+                "epochs": x.epochs,
+                "eval_lang": x.eval_lang,
+                "judge": x.judge,
+                "judged": judged,
+                "off_language": off,
+                "off_language_share": x.off_language_share,
+                "ci_low": lo,
+                "ci_high": hi,
+            }
+        )
+    return out
+
+
+def seed_rows(rows) -> list[dict]:
+    """Compliance and refusal over seeds per (model, fine-tune language, epochs, evaluation language,
+    judge): mean, sample standard deviation (None for one seed) and the per-seed values."""
+    import statistics
+
+    groups: dict[tuple, list] = {}
+    for x in rows:
+        groups.setdefault((x.model, x.finetune_lang, x.epochs, x.eval_lang, x.judge), []).append(x)
+    out = []
+    for (model, ft, epochs, lang, judge), xs in groups.items():
+        xs = sorted(xs, key=lambda x: x.seed or 0)
+        rates = [x.rate for x in xs if x.rate is not None]
+        refusals = [x.refusal_rate for x in xs if x.refusal_rate is not None]
+        deltas = [x.delta_vs_base for x in xs if x.delta_vs_base is not None]
+        out.append(
+            {
+                "model": model,
+                "finetune_lang": ft,
+                "epochs": epochs,
+                "eval_lang": lang,
+                "judge": judge,
+                "seeds": [x.seed for x in xs],
+                "rate_mean": statistics.fmean(rates) if rates else None,
+                "rate_sd": statistics.stdev(rates) if len(rates) > 1 else None,
+                "rates": [x.rate for x in xs],
+                "refusal_mean": statistics.fmean(refusals) if refusals else None,
+                "refusal_sd": statistics.stdev(refusals) if len(refusals) > 1 else None,
+                "delta_mean": statistics.fmean(deltas) if deltas else None,
+                "delta_sd": statistics.stdev(deltas) if len(deltas) > 1 else None,
+                "deltas": [x.delta_vs_base for x in xs],
+            }
+        )
+    return out
+
+
+def _num(v, f="{:+.2f}") -> str:
+    return "-" if v is None else f.format(v)
+
+
+def _decoupling_cells(d: dict) -> list[str]:
+    ci = f" [{_num(d['ci_low'])}, {_num(d['ci_high'])}]" if d["ci_low"] is not None else ""
+    return [
+        d["judge"],
+        d["model"] or "all models",
+        str(d["points"]),
+        _num(d["pearson_r"]) + ci,
+        _num(d["p_value"], "{:.3f}"),
+        _num(d["spearman_rho"]),
+        d["note"],
+    ]
+
+
+DECOUPLING_COLUMNS = ("judge", "model", "points", "Pearson r [95%]", "p", "Spearman rho", "note")
+
+
+def decoupling_table(rows: list):
+    """The decoupling correlations as a rich table (the CLI's and the TUI's)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title="decoupling: change in compliance vs change in capability")
+    for col in DECOUPLING_COLUMNS:
+        table.add_column(col)
+    for r in rows:
+        table.add_row(*(Text(x) for x in _decoupling_cells(r.as_dict())))
+    return table
+
+
+def print_decoupling(rows: list, fmt: str) -> None:
+    """The decoupling correlations (see :func:`workbench.analysis.capability.decoupling`)."""
+    if fmt == "json":
+        print(json.dumps([r.as_dict() for r in rows], indent=1))
+        return
+    if fmt == "md":
+        print("| " + " | ".join(DECOUPLING_COLUMNS) + " |\n" + "|---" * len(DECOUPLING_COLUMNS) + "|")
+        for r in rows:
+            print("| " + " | ".join(_decoupling_cells(r.as_dict())) + " |")
+        return
+    from rich.console import Console
+
+    console = Console()
+    console.print(decoupling_table(rows))
+    console.print(MEASURE_LEGENDS["decoupling"], style="dim")
+
+
+def _pct(v) -> str:
+    return "-" if v is None else f"{100 * v:.0f}%"
+
+
+def measure_grid(measure: str, rows: list) -> tuple[list[str], dict[str, dict[str, dict[str, str]]]]:
+    """(evaluation languages, {table title: {row label: {language: cell text}}}) of a measurement:
+    one table per model (and judge), one row per cell (per fine-tune language and epochs for seeds)."""
+    dicts = [r.as_dict() if hasattr(r, "as_dict") else r for r in rows]
+    langs: list[str] = []
+    grid: dict[str, dict[str, dict[str, str]]] = {}
+    for d in dicts:
+        if d["eval_lang"] not in langs:
+            langs.append(d["eval_lang"])
+        ft = d["finetune_lang"] or "base"
+        where = f"{d['model']}" + (f" · judge {d['judge']}" if d.get("judge") else "")
+        if ft == "base":
+            label = "base"
+        elif measure == "seeds":
+            label = f"{ft} e{d['epochs']} ({len(d['seeds'])} seed{'s' if len(d['seeds']) != 1 else ''})"
+        else:
+            label = f"{ft} s{d['seed']} e{d['epochs']}"
+        grid.setdefault(where, {}).setdefault(label, {})[d["eval_lang"]] = _measure_cell(measure, d)
+    return langs, grid
+
+
+def measure_tables(measure: str, rows: list) -> list:
+    """The rich tables of a measurement (what ``workbench results --measure`` and the TUI show)."""
+    from rich.table import Table
+    from rich.text import Text  # cell texts are data, not markup
+
+    langs, grid = measure_grid(measure, rows)
+    out = []
+    for where, by_label in grid.items():
+        table = Table(title=f"{measure}: {where}")
+        table.add_column("cell")
+        for lang in langs:
+            table.add_column(lang, justify="right")
+        for label, by_lang in by_label.items():
+            table.add_row(Text(label), *(Text(by_lang.get(lang, "-")) for lang in langs))
+        out.append(table)
+    return out
+
+
+def print_measure(measure: str, rows: list, fmt: str) -> None:
+    """A measurement other than compliance in one of the result formats (table, csv, json, md)."""
+    import csv
+    import io
+    import json as _json
+
+    dicts = [r.as_dict() if hasattr(r, "as_dict") else r for r in rows]
+    if fmt == "json":
+        print(_json.dumps(dicts, indent=1, ensure_ascii=False))
+        return
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=list(dicts[0]), lineterminator="\n")
+        w.writeheader()
+        w.writerows({k: (_json.dumps(v) if isinstance(v, list) else v) for k, v in d.items()} for d in dicts)
+        sys.stdout.write(buf.getvalue())
+        return
+    if fmt == "md":
+        langs, grid = measure_grid(measure, rows)
+        for where, by_label in grid.items():
+            print(f"\n**{measure}: {where}**\n")
+            print("| cell | " + " | ".join(langs) + " |")
+            print("|---" * (len(langs) + 1) + "|")
+            for label, by_lang in by_label.items():
+                cells = (by_lang.get(lang, "-").replace("\n", " ") for lang in langs)
+                print(f"| {label} | " + " | ".join(cells) + " |")
+        print(f"\n{MEASURE_LEGENDS[measure]}")
+        return
+    from rich.console import Console
+
+    console = Console()
+    for table in measure_tables(measure, rows):
+        console.print(table)
+    console.print(MEASURE_LEGENDS[measure], style="dim")
+
+
+def _measure_cell(measure: str, d: dict) -> str:
+    if measure == "capability":
+        if d["perplexity"] is None:
+            return "not measured" if d["note"].startswith("not measured") else "-"
+        text = f"ppl {d['perplexity']:.1f}"
+        if d["delta_nll"] is not None:
+            ci = f" [{d['delta_ci_low']:+.3f}, {d['delta_ci_high']:+.3f}]" if d["delta_ci_low"] is not None else ""
+            text += f"\nΔ {d['delta_nll']:+.3f}{ci} x{d['ratio_vs_base']:.2f}"
+        return text
+    if measure == "fidelity":
+        if d["off_language_share"] is None:
+            return "-"
+        return f"{_pct(d['off_language_share'])} [{_pct(d['ci_low'])}, {_pct(d['ci_high'])}] n={d['judged']}"
+    # seeds
+    sd = f" ± {100 * d['rate_sd']:.0f}" if d["rate_sd"] is not None else ""
+    text = f"{_pct(d['rate_mean'])}{sd}"
+    if d["delta_mean"] is not None:
+        dsd = f" ± {100 * d['delta_sd']:.0f}" if d["delta_sd"] is not None else ""
+        text += f"\nΔ {100 * d['delta_mean']:+.0f}{dsd} pts"
+    return text
+
+
+MEASURE_LEGENDS = {
+    "decoupling": "across fine-tuned cells and evaluation languages: Pearson's r [95% interval, Fisher z] and "
+    "Spearman's rho between the change in compliance against the base (paired by prompt) and the change in "
+    "capability (NLL per answer token, paired by item); near 0: safety moved independently of capability",
+    "capability": "ppl = perplexity of the held-out benign answers (token-weighted; compare cells of one model "
+    "within a language); Δ = change in negative log-likelihood per answer token against the base, nats, "
+    "mean over items paired by item [95% t-interval], x = the perplexity factor exp(Δ); positive: worse",
+    "fidelity": "share of the judged responses not in the prompt's language [Wilson 95% interval] n = judged",
+    "seeds": "compliance rate, mean ± sample standard deviation over seeds; Δ = mean change against the base "
+    "(percentage points) ± its standard deviation over seeds",
+}

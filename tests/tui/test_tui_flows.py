@@ -8,7 +8,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from tui_helpers import FAKE_RUNNER, SIZE, open_synth, wait_for
+from tui_helpers import FAKE_RUNNER, SIZE, open_synth, screen_lines, wait_for
 
 from workbench.tui.app import make_app
 from workbench.tui.screens.modals import ConfirmScreen
@@ -363,3 +363,47 @@ def test_recipes_are_looked_for_where_workbench_init_writes_them(workspace, tmp_
     assert [r.name for r in refs] == ["in-home", "in-cwd-recipes", "in-cwd"]
     assert refs[0].recipe_path == (workspace / "recipes" / "home.toml").resolve()
     assert all(r.db_path.parent == workspace / "studies" for r in refs)  # databases stay in the workspace
+
+
+async def test_results_screen_shows_capability_fidelity_and_seeds(synth):
+    """`c` cycles the measurement; capability is read from the database, a language the held-out set
+    lacks says "not measured"."""
+    from workbench.store import StudyDB
+
+    db = StudyDB(synth)
+    cell_ids = [r["id"] for r in db.db.query("SELECT id FROM cells ORDER BY id")]
+    for k, cid in enumerate(cell_ids):
+        for i in range(3):
+            db.add_measurement(
+                {"cell_id": cid, "measure": "answer_nll", "measure_key": "k", "lang": "en", "item_id": f"h{i}",
+                 "value": 20.0 + k + i, "n": 10}
+            )  # fmt: skip
+        db.set_current_measurement(cid, "answer_nll", "k", 3, ["es", "tl", "zh"])
+    db.close()
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_synth(pilot)
+        results = app.screen
+        await wait_for(pilot, lambda: results.rows, what="heatmap")
+        view = results.query_one("#measure-view")
+        await pilot.press("c")
+        assert results.measure == "capability"
+        await wait_for(pilot, lambda: results.capability, what="capability rows")
+        await pilot.pause(0.2)
+        text = "\n".join(screen_lines(app))
+        assert "capability: gemma3-270m" in text and "ppl 8.2" in text and "not measured" in text  # exp(63/30)
+        assert view.display and not results.query_one("#heatmaps").display
+        await pilot.press("c")
+        assert results.measure == "fidelity"
+        await pilot.pause(0.2)
+        assert "fidelity: gemma3-270m · judge heuristic" in "\n".join(screen_lines(app))
+        await pilot.press("c")
+        assert results.measure == "seeds"
+        await pilot.pause(0.2)
+        assert "seeds: gemma3-270m" in "\n".join(screen_lines(app))
+        await pilot.press("c")
+        assert results.measure == "decoupling"
+        await pilot.pause(0.2)
+        assert "decoupling: change in compliance" in "\n".join(screen_lines(app))
+        await pilot.press("c")
+        assert results.measure == "compliance" and results.query_one("#heatmaps").display

@@ -447,3 +447,22 @@ def test_prepare_key_does_not_follow_where_a_local_file_lies(tmp_path):
     assert moved == here  # the same bytes elsewhere: nothing to prepare again
     _jsonl(tmp_path / "b" / "bench.jsonl", [_row(1), _row(3)])
     assert _prepare_key(_recipe(tmp_path, '[data.benign]\npath = "b/bench.jsonl"\n')) != here
+
+
+def test_the_held_out_set_is_complete_and_never_trained_on():
+    """heldout.jsonl: every item in all nine study languages, and none of its instructions (or answers)
+    is one of the benign training set's, in any language."""
+    held = data.read_jsonl(data.shipped_path("heldout"))
+    benign = data.read_jsonl(data.shipped_path("benign"))
+    langs = {r["lang"] for r in benign}
+    ids = {r["id"] for r in held}
+    assert {(r["id"], r["lang"]) for r in held} == {(i, lang) for i in ids for lang in langs}
+    assert len(held) == len(ids) * len(langs) == 24 * 9
+
+    def norm(text: str) -> str:
+        return " ".join(text.casefold().split())
+
+    trained = {norm(r["instruction"]) for r in benign} | {norm(r["response"]) for r in benign}
+    assert not [r["id"] for r in held if norm(r["instruction"]) in trained or norm(r["response"]) in trained]
+    for i in ids:  # one category per item, in every language
+        assert len({r["category"] for r in held if r["id"] == i}) == 1

@@ -265,7 +265,7 @@ def test_build_judge_hub_not_cached(monkeypatch, tmp_path):
 
     monkeypatch.setattr(c, "HF_HUB_CACHE", str(tmp_path / "hf"))
     spec = JudgeSpec(name="g", kind="llm", preset="llama-guard", hub="owner/guard-GGUF", file="guard.Q4_K_M.gguf")
-    with pytest.raises(WorkbenchError, match="judge 'g'.*not downloaded"):
+    with pytest.raises(WorkbenchError, match="judge 'g'.*not in the local Hugging Face cache"):
         build_judge(spec)
 
 

@@ -152,7 +152,7 @@ def test_totals_in_json(capsys, workspace):
     assert out["totals"]["seconds"] == pytest.approx(sum(e["seconds"] for e in out["estimates"]))
     assert out["totals"]["peak_ram_bytes"] == max(e["memory_bytes"] for e in out["estimates"])
     assert out["totals"]["peak_vram_bytes"] is None
-    assert set(out["data"]) == {"benign", "evaluation", "alignment"}
+    assert set(out["data"]) == {"benign", "evaluation", "alignment", "heldout"}
 
 
 def test_gpu_class_plans_for_another_machine(capsys, workspace):
@@ -356,3 +356,13 @@ def test_the_paper_grid_is_planned_for_the_real_grid(capsys, workspace):
     views.show_plan(recipe, "table", gpu="24GB")
     table = capsys.readouterr().out
     assert "what the estimates assume" in table and "training throughput" in table and "assumed" in table
+
+
+def test_the_capability_stage_is_planned_from_the_held_out_rows(tmp_path, workspace):
+    plan = plan_estimate(load_recipe(_recipe(tmp_path)), BIG)
+    cap = _by_stage(plan)["capability"]
+    # two cells (base and en), each scoring the shipped held-out set's 24 English answers
+    assert cap.units == 2 and cap.note == "24 held-out answers per cell" and cap.seconds > 0
+    assert plan.data["heldout"].per_language == {"en": 24}
+    off = plan_estimate(load_recipe(_recipe(tmp_path, "[capability]\nenabled = false\n")), BIG)
+    assert "capability" not in _by_stage(off) and "heldout" not in off.data

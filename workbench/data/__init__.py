@@ -120,14 +120,21 @@ def read_local(path: Path, label: str, *, max_bytes: int | None = None) -> Table
 
 
 def load(
-    source: DataSource, kind: str, langs: list[str], *, allow_downloads: bool = False, where: str = ""
+    source: DataSource,
+    kind: str,
+    langs: list[str],
+    *,
+    allow_downloads: bool = False,
+    where: str = "",
+    skip_missing: bool = False,
 ) -> list[dict[str, Any]]:
     """Rows of ``kind`` for each language in ``langs`` from ``source``, in the workbench's columns.
 
     ``where`` names the recipe key (for messages). Raises :class:`DataError` for a missing, empty or
     non-UTF-8 file, missing columns, an id that appears twice in a language, or a language the source
     does not have. A hub dataset is read from the Hugging Face cache, downloaded into it only when
-    ``allow_downloads`` (see :func:`hub_snapshot`).
+    ``allow_downloads`` (see :func:`hub_snapshot`). With ``skip_missing``, a language the source has
+    no rows in is left out instead (the caller says it was not measured).
     """
     label = where or f"data.{kind}"
     shipped = read_shipped(source.shipped, kind, label) if source.shipped else None
@@ -148,6 +155,8 @@ def load(
             if key not in tables:
                 tables[key] = _read_table(source, code, label, allow_downloads)
             picked_rows = [r for _, r in pick(tables[key], source, kind, lang, label)]
+        if not picked_rows and skip_missing:
+            continue
         if not picked_rows:
             raise DataError(
                 f"{label}: {origin} has no rows in {languages.describe(lang)}",

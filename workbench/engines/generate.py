@@ -363,6 +363,53 @@ class Engine:
         finally:
             L.llama_batch_free(batch)
 
+    def answer_logprobs(self, prompt: list[int], answer: list[int]) -> np.ndarray:
+        """Natural-log probability of each ``answer`` token after ``prompt`` and the answer tokens
+        before it: the model's log-softmax at each position, read from llama.cpp's logits (float64).
+
+        One sequence at a time, fed in chunks of ``n_batch`` tokens; logits are asked for only where
+        the next token is an answer token.
+        """
+        L = self._L
+        if not prompt or not answer:
+            raise WorkbenchError("answer_logprobs needs a prompt and an answer", "check the held-out data")
+        tokens = [*prompt, *answer]
+        if self.n_ctx_per_seq is not None and len(tokens) > self.n_ctx_per_seq:
+            raise WorkbenchError(
+                f"{len(tokens)} tokens do not fit n_ctx = {self.n_ctx_per_seq}",
+                "raise [generation] n_ctx (or leave it unset), or shorten the held-out answers",
+            )
+        self._ensure_context(max(len(tokens) + 16, self._ctx_size))
+        mem = L.llama_get_memory(self.ctx)
+        L.llama_memory_clear(mem, True)
+        first = len(prompt) - 1  # the position whose logits predict answer[0]
+        out = np.empty(len(answer), dtype=np.float64)
+        batch = L.llama_batch_init(self.n_batch, 0, 1)
+        try:
+            for start in range(0, len(tokens) - 1, self.n_batch):  # the last token predicts nothing
+                stop = min(start + self.n_batch, len(tokens) - 1)
+                n = 0
+                for pos in range(start, stop):
+                    n = self._add(batch, n, tokens[pos], pos, 0, pos >= first)
+                batch.n_tokens = n
+                rc = L.llama_decode(self.ctx, batch)
+                if rc != 0:
+                    raise WorkbenchError(
+                        f"{self.path.name}: llama_decode failed (code {rc}) scoring {len(tokens)} tokens",
+                        "shorten the held-out answers or free memory",
+                    )
+                for i, pos in enumerate(range(start, stop)):
+                    if pos < first:
+                        continue
+                    z = np.ctypeslib.as_array(L.llama_get_logits_ith(self.ctx, i), shape=(self.n_vocab,))
+                    z = z.astype(np.float64)
+                    top = z.max()
+                    out[pos - first] = z[tokens[pos + 1]] - top - np.log(np.exp(z - top).sum())
+        finally:
+            L.llama_batch_free(batch)
+            L.llama_memory_clear(mem, True)
+        return out
+
     @staticmethod
     def _add(batch, n: int, token: int, pos: int, seq: int, logits: bool) -> int:
         batch.token[n] = token

@@ -166,6 +166,15 @@ class DataSettings(Strict):
     benign: DataSource = DataSource(shipped="benign")
     evaluation: DataSource = DataSource(shipped="adversarial")
     alignment: DataSource = DataSource(shipped="alignment")
+    # held-out benign answers (instruction/response, never trained on) for the capability stage
+    heldout: DataSource = DataSource(shipped="heldout")
+
+
+class CapabilitySettings(Strict):
+    """The ``capability`` stage: perplexity of each GGUF on held-out benign answers, per language."""
+
+    enabled: bool = True
+    examples_per_language: int | None = Field(default=None, gt=0, le=MAX_ROWS)
 
 
 class LoraSettings(Strict):
@@ -296,6 +305,7 @@ class Recipe(Strict):
     align: AlignSettings = AlignSettings()
     export: ExportSettings = ExportSettings()
     generation: GenerationSettings = GenerationSettings()
+    capability: CapabilitySettings = CapabilitySettings()
     judges: list[JudgeSpec] = Field(default_factory=default_judges)
     quick: dict | None = None  # a partial recipe merged over this one by --quick
 

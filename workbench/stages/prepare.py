@@ -30,7 +30,7 @@ class Prepare(Stage):
     def input_key(self, ctx: StageContext, cell=None) -> str:
         r = ctx.recipe
         blob = {
-            "version": 2,  # 2: also writes evaluation.jsonl
+            "version": 3,  # 2: also writes evaluation.jsonl; 3: and heldout.jsonl
             # a local file counts by its content (below), not where it lies: moving it changes nothing
             "data": {k: {**v, "path": None} if v.get("path") else v for k, v in r.data.model_dump(mode="json").items()},
             "finetune": r.languages.finetune,
@@ -38,13 +38,15 @@ class Prepare(Stage):
             "align": r.align_languages() if any(m.align for m in r.models) else [],
             "examples_per_language": r.training.examples_per_language,
             "align_examples_per_language": r.align.examples_per_language,
+            "capability": r.capability.model_dump(mode="json"),
         }
-        for name in ("benign", "adversarial", "alignment"):
+        for name in ("benign", "adversarial", "alignment", "heldout"):
             p = data.shipped_path(name)
             if p.is_file():
                 blob[f"shipped:{name}"] = hashlib.sha256(p.read_bytes()).hexdigest()
         # A local file is its bytes, not its path: editing it after a prepare must prepare again.
-        for kind in ("benign", "evaluation", "alignment") if blob["align"] else ("benign", "evaluation"):
+        kinds = ["benign", "evaluation"] + (["alignment"] if blob["align"] else [])
+        for kind in kinds + (["heldout"] if r.capability.enabled else []):
             source = getattr(r.data, kind)
             if source.path is not None:
                 blob[f"file:{kind}"] = filekeys.file_key(source.path)
@@ -100,6 +102,28 @@ class Prepare(Stage):
             for x in rows:
                 counts.setdefault("alignment", {}).setdefault(x["lang"], 0)
                 counts["alignment"][x["lang"]] += 1
+        if r.capability.enabled:
+            # Held-out answers for every evaluation language the source has; a language it lacks is
+            # recorded (the capability table says "not measured"), never an error.
+            rows = data.load(
+                r.data.heldout,
+                "benign",
+                r.languages.evaluate,
+                allow_downloads=ctx.allow_downloads,
+                where="data.heldout",
+                skip_missing=True,
+            )
+            kept = []
+            for lang in r.languages.evaluate:
+                kept += [x for x in rows if x["lang"] == lang][: r.capability.examples_per_language]
+            missing = [lang for lang in r.languages.evaluate if not any(x["lang"] == lang for x in kept)]
+            path = art.write_jsonl(art.heldout_path(), kept)
+            ctx.db.add_artifact(
+                kind="data", path=path, meta={"data": "heldout", "rows": len(kept), "missing_languages": missing}
+            )
+            for x in kept:
+                counts.setdefault("heldout", {}).setdefault(x["lang"], 0)
+                counts["heldout"][x["lang"]] += 1
         return counts
 
     def estimate(self, recipe, cells, gpu) -> Estimate:

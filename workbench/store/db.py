@@ -285,6 +285,31 @@ class StudyDB:
                 list(row.values()),
             )
 
+    def add_measurement(self, row: dict[str, Any]) -> None:
+        """Commit one item's measurement (a row with the same identity is kept as it is)."""
+        row = {**row, "created_at": row.get("created_at") or now()}
+        if isinstance(row.get("meta_json"), dict):
+            row["meta_json"] = _json(row["meta_json"])
+        with self.db.atomic():
+            self.db.execute(
+                f"INSERT OR IGNORE INTO measurements ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
+                list(row.values()),
+            )
+
+    def set_current_measurement(
+        self, cell_id: str, measure: str, measure_key: str, items: int, missing: list[str]
+    ) -> None:
+        """Make ``measure_key`` the cell's current ``measure`` (once every item has its row)."""
+        with self.db.atomic():
+            self.db.execute(
+                """INSERT INTO current_measurements (cell_id, measure, measure_key, items, missing_json, recorded_at)
+                   VALUES (?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (cell_id, measure) DO UPDATE SET measure_key = excluded.measure_key,
+                       items = excluded.items, missing_json = excluded.missing_json,
+                       recorded_at = excluded.recorded_at""",
+                [cell_id, measure, measure_key, items, _json(missing), now()],
+            )
+
     def set_current_generation(
         self, cell_id: str, generation_key: str, settings_key: str, prompt_ids: Iterable[str] | None = None
     ) -> None:

@@ -318,3 +318,37 @@ def m003_neither_and_unsure(db) -> None:
         ),
     )
     db.execute(view)
+
+
+@migrations()
+def m004_measurements(db) -> None:
+    """Per-item measurements of a cell beyond its judged responses (the capability stage's answer
+    log-likelihoods first), and per (cell, measure) the key whose rows are current."""
+    _run(
+        db,
+        """
+        CREATE TABLE measurements (
+            id INTEGER PRIMARY KEY,
+            cell_id TEXT NOT NULL REFERENCES cells(id),
+            measure TEXT NOT NULL,            -- e.g. "answer_nll": what ``value`` is
+            measure_key TEXT NOT NULL,        -- hash of everything that determines the value (GGUF, data, settings)
+            lang TEXT NOT NULL,
+            item_id TEXT NOT NULL,
+            value REAL NOT NULL,              -- answer_nll: summed negative log-likelihood, nats
+            n INTEGER NOT NULL,               -- answer_nll: the answer tokens it sums over
+            meta_json TEXT NOT NULL DEFAULT '{}',
+            created_at TEXT NOT NULL,
+            UNIQUE (cell_id, measure, measure_key, lang, item_id)
+        );
+        -- Recorded when a measurement has every item of the cell: readers read this key's rows.
+        CREATE TABLE current_measurements (
+            cell_id TEXT NOT NULL REFERENCES cells(id),
+            measure TEXT NOT NULL,
+            measure_key TEXT NOT NULL,
+            items INTEGER NOT NULL,
+            missing_json TEXT NOT NULL DEFAULT '[]',  -- evaluation languages it could not measure
+            recorded_at TEXT NOT NULL,
+            PRIMARY KEY (cell_id, measure)
+        );
+        """,
+    )

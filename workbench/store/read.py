@@ -262,6 +262,36 @@ def current_generation(db, cell_id: str) -> CurrentGeneration | None:
     return None
 
 
+def measured_items(db, cell_id: str, measure: str, measure_key: str) -> set[tuple[str, str]]:
+    """(lang, item id) pairs this cell has a ``measure`` row for under ``measure_key``."""
+    rows = db.query(
+        "SELECT lang, item_id FROM measurements WHERE cell_id = ? AND measure = ? AND measure_key = ?",
+        [cell_id, measure, measure_key],
+    )
+    return {(r["lang"], r["item_id"]) for r in rows}
+
+
+def current_measure_rows(db, study_id: int, measure: str) -> list[dict[str, Any]]:
+    """Every item row of the current ``measure`` of each cell (value, n, language, item), with the
+    cell's model, kind, fine-tune language, seed and epochs and the languages it could not measure
+    (``missing``, a JSON list)."""
+    if not scalar(db, "SELECT count(*) FROM sqlite_master WHERE name = 'current_measurements'"):
+        return []  # a database opened read-only before the migration that adds it
+    return list(
+        db.query(
+            """SELECT cm.cell_id, c.model, c.kind, c.finetune_lang, c.seed, c.epochs, m.lang, m.item_id,
+                      m.value, m.n, cm.missing_json AS missing
+               FROM current_measurements cm
+               JOIN cells c ON c.id = cm.cell_id
+               LEFT JOIN measurements m ON m.cell_id = cm.cell_id AND m.measure = cm.measure
+                    AND m.measure_key = cm.measure_key
+               WHERE cm.measure = ? AND c.study_id = ?
+               ORDER BY cm.cell_id, m.lang, m.item_id""",
+            [measure, study_id],
+        )
+    )
+
+
 def answered_prompt_ids(db, cell_id: str, generation_key: str) -> set[str]:
     """Prompts this cell has answered under this generation key (complete or not)."""
     rows = db.query(

@@ -44,6 +44,12 @@ change (`≠ settings`) and the line below says why.
 
 `d` cycles the view: rate, its difference vs base (points), its ratio vs base, the refusal rate, its
 difference. Enter opens the selected cell's responses, with each judge's score and evidence.
+
+`c` cycles the measurement: compliance (the heatmaps), **capability** (perplexity of held-out benign
+answers per cell and language, and its change against the base paired by item), **fidelity** (the
+share of responses not in the prompt's language), **seeds** (compliance over seeds: mean ± sd) and
+**decoupling** (the correlation of the change in compliance with the change in capability).
+The same tables as `workbench results --measure ...`.
 """
     BINDINGS = [
         Binding("m", "cycle_model", "Model"),
@@ -53,6 +59,7 @@ difference. Enter opens the selected cell's responses, with each judge's score a
         Binding("f", "cycle_category", "Category"),
         Binding("l", "cycle_lang", "Language"),
         Binding("enter", "open_cell", "Responses", show=False),
+        Binding("c", "cycle_measure", "Measure"),
         Binding("r", "recompute", "Recompute"),
     ]
 
@@ -60,6 +67,7 @@ difference. Enter opens the selected cell's responses, with each judge's score a
         with Vertical(id="results-body"):
             yield Static("", id="results-bar")
             yield Horizontal(id="heatmaps")
+            yield Static("", id="measure-view")
             yield Static("", id="results-info", markup=False)
 
     def __init__(self) -> None:
@@ -76,23 +84,44 @@ difference. Enter opens the selected cell's responses, with each judge's score a
         self.category: str | None = None
         self.lang: str | None = None
         self.compute_seconds: float | None = None
+        self.measure = "compliance"
+        self.capability: list | None = None  # capability rows, read when that measure is first shown
         # The additive counts (analysis.results.counts), read once per study and change of results; a
         # filter change only sums them again. None: to be read.
         self.counts: list[dict] | None = None
 
     def study_changed(self) -> None:
         self.model = self.judge = self.category = self.lang = None
-        self.counts = None
+        self.counts = self.capability = None
         self.action_recompute()
 
     def on_results_changed(self, message: ResultsChanged) -> None:
-        self.counts = None
+        self.counts = self.capability = None
         self.when_shown(self.action_recompute)
 
     # -- computing -------------------------------------------------------------------------------------
     def action_recompute(self) -> None:
         self._bar("computing…")
         self._compute(self.app.study, self.app.reader(), self.category, self.lang, self.counts)
+        if self.measure in ("capability", "decoupling"):
+            self._load_capability(self.app.study, self.app.reader())
+
+    @work(thread=True, exclusive=True, group="capability")
+    def _load_capability(self, ref, db) -> None:
+        from workbench.analysis import capability
+        from workbench.store import read
+
+        rows: list = []
+        if db is not None and db.has_tables():
+            sid = read.study_id(db, ref.name, fallback=True)
+            rows = capability.compute(db, sid) if sid is not None else []
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._capability_loaded, ref, rows)
+
+    def _capability_loaded(self, ref, rows: list) -> None:
+        if ref == self.app.study:
+            self.capability = rows
+            self.redraw()
 
     @work(thread=True, exclusive=True, group="compute")
     def _compute(self, ref, db, category: str | None, lang: str | None, table: list[dict] | None) -> None:
@@ -142,8 +171,15 @@ difference. Enter opens the selected cell's responses, with each judge's score a
 
     # -- drawing ---------------------------------------------------------------------------------------
     def redraw(self) -> None:
-        """Draw the heatmaps of the rows computed (one per model side by side, or one)."""
+        """Draw the heatmaps of the rows computed (one per model side by side, or one), or the table of
+        the measurement chosen with ``c``."""
         holder = self.query_one("#heatmaps", Horizontal)
+        other = self.query_one("#measure-view", Static)
+        holder.display = self.measure == "compliance"
+        other.display = not holder.display
+        if not holder.display:
+            self._draw_measure(other)
+            return
         models = self.models if self.model == SIDE_BY_SIDE else [self.model]
         langs = [self.lang] if self.lang else self.all_langs
         maps = list(holder.query(Heatmap))
@@ -165,6 +201,43 @@ difference. Enter opens the selected cell's responses, with each judge's score a
             f"{'on' if self.intervals else 'off'}"
         )
         self._show_info()
+
+    def _draw_measure(self, view: Static) -> None:
+        from rich.console import Group
+        from rich.text import Text
+
+        from workbench import views
+
+        if self.measure in ("capability", "decoupling"):
+            rows = self.capability
+            if rows is None:
+                view.update("reading the capability measurements…")
+                self._load_capability(self.app.study, self.app.reader())
+                return
+            empty = "No capability measurement yet: run the capability stage (2: Plan & run)."
+        else:
+            judged = [r for r in self.rows if r.judge == self.judge]
+            rows = views.fidelity_rows(judged) if self.measure == "fidelity" else views.seed_rows(judged)
+            empty = "No judged responses yet: run the generate and judge stages (2: Plan & run)."
+        if self.lang:
+            rows = [r for r in rows if (r.eval_lang if hasattr(r, "eval_lang") else r["eval_lang"]) == self.lang]
+        if self.measure == "decoupling" and rows:
+            from workbench.analysis.capability import decoupling
+
+            judged = [r for r in self.rows if r.judge == self.judge and (not self.lang or r.eval_lang == self.lang)]
+            legend = Text(views.MEASURE_LEGENDS[self.measure], style="dim")
+            view.update(Group(views.decoupling_table(decoupling(judged, rows)), legend))
+        elif not rows:
+            view.update(empty)
+        else:
+            legend = Text(views.MEASURE_LEGENDS[self.measure], style="dim")
+            view.update(Group(*views.measure_tables(self.measure, rows), legend))
+        self._bar(
+            f"measure [b]{self.measure}[/b]"
+            + (f" · judge [b]{self.judge}[/b]" if self.measure != "capability" else "")
+            + f" · eval language [b]{self.lang or 'all'}[/b] · c: next measure"
+        )
+        self.query_one("#results-info", Static).update("")
 
     def _bar(self, text: str) -> None:
         self.query_one("#results-bar", Static).update(text)
@@ -207,6 +280,12 @@ difference. Enter opens the selected cell's responses, with each judge's score a
     def action_cycle_model(self) -> None:
         options = self.models + ([SIDE_BY_SIDE] if len(self.models) > 1 else [])
         self.model = _cycle(options, self.model)
+        self.redraw()
+
+    def action_cycle_measure(self) -> None:
+        from workbench.views import MEASURES
+
+        self.measure = _cycle(list(MEASURES), self.measure)
         self.redraw()
 
     def action_cycle_judge(self) -> None:
