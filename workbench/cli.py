@@ -348,7 +348,8 @@ def results(
         str,
         typer.Option(
             "--measure",
-            help="compliance (rates and change vs base), capability (perplexity on held-out answers), "
+            help="compliance (rates and change vs base), capability (perplexity on held-out answers), drift "
+            "(representation distance from the base), "
             "fidelity (responses not in the prompt's language), seeds (compliance over seeds) or decoupling "
             "(correlation of the change in compliance with the change in capability)",
         ),
@@ -363,8 +364,8 @@ def results(
     if measure not in views.MEASURES:
         raise UsageError(f"--measure: unknown measure {measure!r}", f"choose one of {', '.join(views.MEASURES)}")
     r = _load(recipe, quick, allow_downloads=True)
-    if measure == "capability":
-        views.print_measure(measure, views.capability_rows(r), fmt)
+    if measure in views.MEASURE_READERS:
+        views.print_measure(measure, views.MEASURE_READERS[measure](r), fmt)
         return
     rows = views.result_rows(r, judge)
     if measure == "decoupling":
@@ -372,7 +373,8 @@ def results(
 
         if fmt == "csv":
             raise UsageError("--measure decoupling: no csv form", "use --format table, json or md")
-        views.print_decoupling(capability.decoupling(rows, views.capability_rows(r)), fmt)
+        drift = views.drift_rows(r, required=False)
+        views.print_decoupling(capability.decoupling(rows, views.capability_rows(r), drift), fmt)
         return
     if measure in ("fidelity", "seeds"):
         views.print_measure(measure, views.fidelity_rows(rows) if measure == "fidelity" else views.seed_rows(rows), fmt)

@@ -89,9 +89,22 @@ def from_os_error(exc: OSError) -> WorkbenchError:
     return WorkbenchError(f"{where}: {what}", hint)
 
 
+def one_line(text: str) -> str:
+    """A multi-line report (SQLite's integrity checks list one problem a line) as one line: the first
+    problem, and how many more there are."""
+    import re
+
+    lines = [x.strip() for x in re.sub(r"\*\*\*[^*]*\*\*\*", "", text).splitlines() if x.strip()]
+    if not lines:
+        return text.strip()
+    if len(lines) > 1 and lines[0].endswith(":"):  # "database disk image is malformed:" then the problems
+        lines = [f"{lines[0]} {lines[1]}", *lines[2:]]
+    return lines[0] + (f" (and {len(lines) - 1} more)" if len(lines) > 1 else "")
+
+
 def from_sqlite_error(exc: Exception, path: object | None) -> StudyDatabaseError:
     """A clear message for a sqlite3 error met while using the database at ``path``."""
-    text = str(exc)
+    text = one_line(str(exc))
     low = text.lower()
     where = str(path) if path else "study database"
     if "readonly" in low or "read-only" in low:

@@ -26,6 +26,7 @@ _BUILTIN: dict[str, str] = {
     "generate": "workbench.stages.generate:STAGE",
     "judge": "workbench.stages.judge:STAGE",
     "capability": "workbench.stages.capability:STAGE",
+    "drift": "workbench.stages.drift:STAGE",
     "results": "workbench.stages.results:STAGE",
 }
 

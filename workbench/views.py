@@ -348,7 +348,7 @@ def print_agreement(rows: list[dict], fmt: str) -> None:
 
 
 # -- the other measurements: capability, language fidelity, seeds ------------------------------------------------
-MEASURES = ("compliance", "capability", "fidelity", "seeds", "decoupling")
+MEASURES = ("compliance", "capability", "fidelity", "drift", "seeds", "decoupling")
 
 
 def capability_rows(r):
@@ -369,6 +369,33 @@ def capability_rows(r):
             "run the capability stage: `workbench run RECIPE --only capability`",
         )
     return rows
+
+
+def drift_rows(r, *, required: bool = True):
+    """The study's representation-drift rows; a clear error when there are none (unless not ``required``)."""
+    from workbench import paths
+    from workbench.analysis import drift
+    from workbench.store import read
+
+    db_path = paths.study_db_path(r.study.name)
+    if not db_path.exists():
+        raise WorkbenchError(f"study {r.study.name!r} has no database yet ({db_path})", "run the study first")
+    with read.open_for_reading(db_path) as db:
+        sid = read.study_id(db, r.study.name)
+        rows = drift.compute(db, sid, r.languages.evaluate) if sid is not None else []
+    if not rows and required:
+        raise WorkbenchError(
+            f"study {r.study.name!r} has no drift measurement yet",
+            "run the drift stage: `workbench run RECIPE --only drift`",
+        )
+    return rows
+
+
+# The measurements read from the measurements table (their stage wrote them), by name: the reader of each.
+MEASURE_READERS = {
+    "capability": lambda r: capability_rows(r),
+    "drift": lambda r: drift_rows(r),
+}
 
 
 def fidelity_rows(rows) -> list[dict]:
@@ -442,6 +469,7 @@ def _decoupling_cells(d: dict) -> list[str]:
     ci = f" [{_num(d['ci_low'])}, {_num(d['ci_high'])}]" if d["ci_low"] is not None else ""
     return [
         d["judge"],
+        d["against"],
         d["model"] or "all models",
         str(d["points"]),
         _num(d["pearson_r"]) + ci,
@@ -451,7 +479,7 @@ def _decoupling_cells(d: dict) -> list[str]:
     ]
 
 
-DECOUPLING_COLUMNS = ("judge", "model", "points", "Pearson r [95%]", "p", "Spearman rho", "note")
+DECOUPLING_COLUMNS = ("judge", "against", "model", "points", "Pearson r [95%]", "p", "Spearman rho", "note")
 
 
 def decoupling_table(rows: list):
@@ -564,6 +592,9 @@ def print_measure(measure: str, rows: list, fmt: str) -> None:
 
 
 def _measure_cell(measure: str, d: dict) -> str:
+    if measure == "drift":
+        ci = f" [{d['ci_low']:.3f}, {d['ci_high']:.3f}]" if d["ci_low"] is not None else ""
+        return f"{d['mean']:.4f}{ci} n={d['prompts']}"
     if measure == "capability":
         if d["perplexity"] is None:
             return "not measured" if d["note"].startswith("not measured") else "-"
@@ -588,10 +619,13 @@ def _measure_cell(measure: str, d: dict) -> str:
 MEASURE_LEGENDS = {
     "decoupling": "across fine-tuned cells and evaluation languages: Pearson's r [95% interval, Fisher z] and "
     "Spearman's rho between the change in compliance against the base (paired by prompt) and the change in "
-    "capability (NLL per answer token, paired by item); near 0: safety moved independently of capability",
+    "capability (NLL per answer token, paired by item) or the representation drift; near 0: safety moved "
+    "independently of it",
     "capability": "ppl = perplexity of the held-out benign answers (token-weighted; compare cells of one model "
     "within a language); Δ = change in negative log-likelihood per answer token against the base, nats, "
     "mean over items paired by item [95% t-interval], x = the perplexity factor exp(Δ); positive: worse",
+    "drift": "mean cosine distance between the cell's and its base's pooled last-layer states of each evaluation "
+    "prompt [95% t-interval over prompts] n = prompts; 0: represented as the base did",
     "fidelity": "share of the judged responses not in the prompt's language [Wilson 95% interval] n = judged",
     "seeds": "compliance rate, mean ± sample standard deviation over seeds; Δ = mean change against the base "
     "(percentage points) ± its standard deviation over seeds",

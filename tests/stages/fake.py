@@ -174,6 +174,44 @@ class Judge(FakeStage):
         return {JUDGE: len(rows)}
 
 
+class Capability(FakeStage):
+    """Scores each cell on four fake held-out items of the first evaluation language (the base best)."""
+
+    name = "capability"
+    needs = ("prepare", "export")
+
+    def run(self, ctx, cell: Cell) -> dict:
+        lang = ctx.recipe.languages.evaluate[0]
+        for i in range(4):
+            ctx.db.add_measurement(
+                {"cell_id": cell.id, "measure": "answer_nll", "measure_key": "fake", "lang": lang,
+                 "item_id": f"h{i}", "value": 20.0 + (0 if cell.kind == "base" else 2 + i), "n": 10}
+            )  # fmt: skip
+        step()
+        ctx.db.set_current_measurement(cell.id, "answer_nll", "fake", 4, ctx.recipe.languages.evaluate[1:])
+        return {"items": 4}
+
+
+class Drift(FakeStage):
+    """A fake cosine distance per prompt of every fine-tuned cell."""
+
+    name = "drift"
+    needs = ("prepare", "export")
+
+    def applies_to(self, cell: Cell, recipe) -> bool:
+        return cell.kind == "finetune"
+
+    def run(self, ctx, cell: Cell) -> dict:
+        for i, lang in enumerate(ctx.recipe.languages.evaluate):
+            ctx.db.add_measurement(
+                {"cell_id": cell.id, "measure": "drift_cosine", "measure_key": "fake", "lang": lang,
+                 "item_id": "q000", "value": 0.01 * (i + 1), "n": 1}
+            )  # fmt: skip
+        step()
+        ctx.db.set_current_measurement(cell.id, "drift_cosine", "fake", len(ctx.recipe.languages.evaluate), [])
+        return {}
+
+
 class Results(FakeStage):
     name = "results"
     scope = "study"
@@ -189,6 +227,7 @@ class Results(FakeStage):
 
 PREPARE, ALIGN, FINETUNE, EXPORT = Prepare(), Align(), Finetune(), Export()
 GENERATE, JUDGE_STAGE, RESULTS = Generate(), Judge(), Results()
+CAPABILITY, DRIFT = Capability(), Drift()
 
 # What the fake runner registers: every real stage's name -> its fake.
 STAGES = {
@@ -200,6 +239,8 @@ STAGES = {
         "EXPORT": EXPORT,
         "GENERATE": GENERATE,
         "JUDGE_STAGE": JUDGE_STAGE,
+        "CAPABILITY": CAPABILITY,
+        "DRIFT": DRIFT,
         "RESULTS": RESULTS,
     }.items()
 }

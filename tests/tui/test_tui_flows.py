@@ -394,6 +394,10 @@ async def test_results_screen_shows_capability_fidelity_and_seeds(synth):
         assert "capability: gemma3-270m" in text and "ppl 8.2" in text and "not measured" in text  # exp(63/30)
         assert view.display and not results.query_one("#heatmaps").display
         await pilot.press("c")
+        assert results.measure == "drift"
+        await pilot.pause(0.2)
+        assert "No drift measurement yet" in "\n".join(screen_lines(app))
+        await pilot.press("c")
         assert results.measure == "fidelity"
         await pilot.pause(0.2)
         assert "fidelity: gemma3-270m · judge heuristic" in "\n".join(screen_lines(app))

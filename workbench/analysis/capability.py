@@ -122,6 +122,7 @@ class Decoupling:
     model: str | None  # None: every model pooled
     judge: str
     points: int
+    against: str = "capability"  # what the change in compliance is correlated with: capability or drift
     pearson_r: float | None = None
     ci_low: float | None = None
     ci_high: float | None = None
@@ -133,13 +134,20 @@ class Decoupling:
         return asdict(self)
 
 
-def decoupling(rate_rows: list, cap_rows: list[CapabilityRow]) -> list[Decoupling]:
+def decoupling(rate_rows: list, cap_rows: list[CapabilityRow], drift_rows: list | None = None) -> list[Decoupling]:
     """Per judge (all models pooled, then per model): correlation of ``delta_vs_base`` (compliance, paired
-    by prompt) with ``delta_nll`` (capability, paired by item) over the fine-tuned cells and languages
-    where both were measured."""
+    by prompt) with ``delta_nll`` (capability, paired by item), and with the mean representation drift
+    when ``drift_rows`` are given, over the fine-tuned cells and languages where both were measured."""
+    out = _correlate(rate_rows, {(r.cell, r.eval_lang): r.delta_nll for r in cap_rows}, "capability")
+    if drift_rows:
+        out += _correlate(rate_rows, {(r.cell, r.eval_lang): r.mean for r in drift_rows}, "drift")
+    return out
+
+
+def _correlate(rate_rows: list, other: dict, against: str) -> list[Decoupling]:
     from scipy import stats
 
-    cap = {(r.cell, r.eval_lang): r.delta_nll for r in cap_rows if r.delta_nll is not None}
+    cap = {k: v for k, v in other.items() if v is not None}
     out: list[Decoupling] = []
     for judge in sorted({r.judge for r in rate_rows}):
         pairs = [
@@ -150,7 +158,7 @@ def decoupling(rate_rows: list, cap_rows: list[CapabilityRow]) -> list[Decouplin
         models = sorted({m for m, _, _ in pairs})
         for model in [None, *models] if len(models) > 1 else [None]:
             xs = [(a, b) for m, a, b in pairs if model is None or m == model]
-            d = Decoupling(model, judge, len(xs))
+            d = Decoupling(model, judge, len(xs), against)
             if len(xs) < 3:
                 d.note = "fewer than three cells with both changes measured"
             elif len({a for a, _ in xs}) < 2 or len({b for _, b in xs}) < 2:

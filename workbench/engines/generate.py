@@ -410,6 +410,54 @@ class Engine:
             L.llama_memory_clear(mem, True)
         return out
 
+    def pooled_states(self, sequences: list[list[int]]) -> np.ndarray:
+        """The mean over its tokens of the last layer's hidden state (after the output norm) of each
+        sequence, one row per sequence (float64): llama.cpp's MEAN pooling in an embeddings context of
+        its own (the generation context is left as it is)."""
+        L = self._L
+        if not sequences or any(not s for s in sequences):
+            raise WorkbenchError("pooled_states needs non-empty token sequences", "check the prompts")
+        longest = max(len(s) for s in sequences)
+        cp = L.llama_context_default_params()
+        cp.n_ctx = longest + 16
+        cp.n_batch = cp.n_ubatch = longest  # a pooled sequence must sit in one micro-batch
+        cp.n_seq_max = 1
+        cp.n_threads = cp.n_threads_batch = self.n_threads
+        cp.embeddings = True
+        cp.pooling_type = L.LLAMA_POOLING_TYPE_MEAN
+        cp.no_perf = True
+        ctx = L.llama_init_from_model(self.model, cp)
+        if not ctx:
+            raise WorkbenchError(
+                f"{self.path.name}: llama.cpp could not create an embeddings context of {longest} tokens",
+                "free memory, or shorten the prompts",
+            )
+        n_embd = L.llama_model_n_embd(self.model)
+        out = np.empty((len(sequences), n_embd), dtype=np.float64)
+        batch = L.llama_batch_init(longest, 0, 1)
+        try:
+            mem = L.llama_get_memory(ctx)
+            for row, tokens in enumerate(sequences):
+                L.llama_memory_clear(mem, True)
+                n = 0
+                for pos, tok in enumerate(tokens):
+                    n = self._add(batch, n, tok, pos, 0, True)
+                batch.n_tokens = n
+                rc = L.llama_decode(ctx, batch)
+                if rc != 0:
+                    raise WorkbenchError(
+                        f"{self.path.name}: llama_decode failed (code {rc}) pooling {len(tokens)} tokens",
+                        "free memory, or shorten the prompts",
+                    )
+                ptr = L.llama_get_embeddings_seq(ctx, 0)
+                if not ptr:
+                    raise WorkbenchError(f"{self.path.name}: llama.cpp gave no pooled state", "rerun export")
+                out[row] = np.ctypeslib.as_array(ptr, shape=(n_embd,))
+        finally:
+            L.llama_batch_free(batch)
+            L.llama_free(ctx)
+        return out
+
     @staticmethod
     def _add(batch, n: int, token: int, pos: int, seq: int, logits: bool) -> int:
         batch.token[n] = token

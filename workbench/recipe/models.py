@@ -170,6 +170,12 @@ class DataSettings(Strict):
     heldout: DataSource = DataSource(shipped="heldout")
 
 
+class DriftSettings(Strict):
+    """The ``drift`` stage: cosine distance of each prompt's pooled last-layer state, fine-tuned vs base."""
+
+    enabled: bool = True
+
+
 class CapabilitySettings(Strict):
     """The ``capability`` stage: perplexity of each GGUF on held-out benign answers, per language."""
 
@@ -306,6 +312,7 @@ class Recipe(Strict):
     export: ExportSettings = ExportSettings()
     generation: GenerationSettings = GenerationSettings()
     capability: CapabilitySettings = CapabilitySettings()
+    drift: DriftSettings = DriftSettings()
     judges: list[JudgeSpec] = Field(default_factory=default_judges)
     quick: dict | None = None  # a partial recipe merged over this one by --quick
 

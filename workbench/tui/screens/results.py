@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Label, Static
 from textual.worker import get_current_worker
 
 from workbench.tui.messages import ResultsChanged
+from workbench.views import MEASURE_READERS
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.widgets.heatmap import VIEWS, Heatmap
 
@@ -46,7 +47,8 @@ change (`≠ settings`) and the line below says why.
 difference. Enter opens the selected cell's responses, with each judge's score and evidence.
 
 `c` cycles the measurement: compliance (the heatmaps), **capability** (perplexity of held-out benign
-answers per cell and language, and its change against the base paired by item), **fidelity** (the
+answers per cell and language, and its change against the base paired by item), **drift** (how far
+each prompt's pooled last-layer state moved from the base's, cosine distance), **fidelity** (the
 share of responses not in the prompt's language), **seeds** (compliance over seeds: mean ± sd) and
 **decoupling** (the correlation of the change in compliance with the change in capability).
 The same tables as `workbench results --measure ...`.
@@ -86,6 +88,7 @@ The same tables as `workbench results --measure ...`.
         self.compute_seconds: float | None = None
         self.measure = "compliance"
         self.capability: list | None = None  # capability rows, read when that measure is first shown
+        self.drift: list = []  # drift rows, read with them
         # The additive counts (analysis.results.counts), read once per study and change of results; a
         # filter change only sums them again. None: to be read.
         self.counts: list[dict] | None = None
@@ -103,24 +106,26 @@ The same tables as `workbench results --measure ...`.
     def action_recompute(self) -> None:
         self._bar("computing…")
         self._compute(self.app.study, self.app.reader(), self.category, self.lang, self.counts)
-        if self.measure in ("capability", "decoupling"):
+        if self.measure in (*MEASURE_READERS, "decoupling"):
             self._load_capability(self.app.study, self.app.reader())
 
     @work(thread=True, exclusive=True, group="capability")
     def _load_capability(self, ref, db) -> None:
-        from workbench.analysis import capability
+        from workbench.analysis import capability, drift
         from workbench.store import read
 
         rows: list = []
+        moved: list = []
         if db is not None and db.has_tables():
             sid = read.study_id(db, ref.name, fallback=True)
-            rows = capability.compute(db, sid) if sid is not None else []
+            if sid is not None:
+                rows, moved = capability.compute(db, sid), drift.compute(db, sid)
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._capability_loaded, ref, rows)
+            self.app.call_from_thread(self._capability_loaded, ref, rows, moved)
 
-    def _capability_loaded(self, ref, rows: list) -> None:
+    def _capability_loaded(self, ref, rows: list, moved: list) -> None:
         if ref == self.app.study:
-            self.capability = rows
+            self.capability, self.drift = rows, moved
             self.redraw()
 
     @work(thread=True, exclusive=True, group="compute")
@@ -208,13 +213,13 @@ The same tables as `workbench results --measure ...`.
 
         from workbench import views
 
-        if self.measure in ("capability", "decoupling"):
-            rows = self.capability
-            if rows is None:
-                view.update("reading the capability measurements…")
+        if self.measure in (*MEASURE_READERS, "decoupling"):
+            if self.capability is None:
+                view.update("reading the measurements…")
                 self._load_capability(self.app.study, self.app.reader())
                 return
-            empty = "No capability measurement yet: run the capability stage (2: Plan & run)."
+            rows = self.drift if self.measure == "drift" else self.capability
+            empty = f"No {self.measure} measurement yet: run the {self.measure} stage (2: Plan & run)."
         else:
             judged = [r for r in self.rows if r.judge == self.judge]
             rows = views.fidelity_rows(judged) if self.measure == "fidelity" else views.seed_rows(judged)
@@ -226,7 +231,7 @@ The same tables as `workbench results --measure ...`.
 
             judged = [r for r in self.rows if r.judge == self.judge and (not self.lang or r.eval_lang == self.lang)]
             legend = Text(views.MEASURE_LEGENDS[self.measure], style="dim")
-            view.update(Group(views.decoupling_table(decoupling(judged, rows)), legend))
+            view.update(Group(views.decoupling_table(decoupling(judged, rows, self.drift)), legend))
         elif not rows:
             view.update(empty)
         else:
@@ -234,7 +239,7 @@ The same tables as `workbench results --measure ...`.
             view.update(Group(*views.measure_tables(self.measure, rows), legend))
         self._bar(
             f"measure [b]{self.measure}[/b]"
-            + (f" · judge [b]{self.judge}[/b]" if self.measure != "capability" else "")
+            + (f" · judge [b]{self.judge}[/b]" if self.measure not in MEASURE_READERS else "")
             + f" · eval language [b]{self.lang or 'all'}[/b] · c: next measure"
         )
         self.query_one("#results-info", Static).update("")
