@@ -54,7 +54,34 @@ def section(recipe_path: Path) -> str:
     lines += [f"| {s} | {n} | {views.duration(sec).lstrip('~')} |" for s, sec, n in times]
     total = sum(sec for _, sec, _ in times)
     lines.append(f"| **all** | | **{views.duration(total).lstrip('~')}** |")
+    lines += ["", *measurements(recipe, rows)]
     return "\n".join(lines)
+
+
+def measurements(recipe, rows) -> list[str]:
+    """Capability, drift, language fidelity and the decoupling correlations beside compliance, as
+    ``workbench results --measure ... --format md`` prints them (a measurement not run is said so)."""
+    from workbench import views
+    from workbench.analysis import capability
+    from workbench.errors import WorkbenchError
+
+    out = [
+        "Beside compliance (`workbench results recipes/demo.toml --measure capability|drift|fidelity|decoupling`):",
+        "",
+    ]
+    measured = {}
+    for measure in views.MEASURE_READERS:
+        try:
+            measured[measure] = views.MEASURE_READERS[measure](recipe)
+            out.append(views.measure_markdown(measure, measured[measure]))
+        except WorkbenchError as exc:
+            out += [f"{measure}: {exc.message}", ""]
+    out.append(views.measure_markdown("fidelity", views.fidelity_rows(rows)))
+    if "capability" in measured:
+        out.append(
+            views.decoupling_markdown(capability.decoupling(rows, measured["capability"], measured.get("drift")))
+        )
+    return out
 
 
 def main() -> int:

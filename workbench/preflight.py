@@ -71,7 +71,12 @@ def _data_needs(recipe: Recipe) -> list[tuple[str, DataSource, str, list[str]]]:
     ]
     if any(m.align for m in recipe.models):
         needs.append(("data.alignment", recipe.data.alignment, "alignment", recipe.align_languages()))
+    if recipe.capability.enabled:  # benign columns; a language it lacks is not measured, not an error
+        needs.append((HELDOUT, recipe.data.heldout, "benign", list(recipe.languages.evaluate)))
     return needs
+
+
+HELDOUT = "data.heldout"
 
 
 def _check_data(
@@ -120,6 +125,14 @@ def _check_data(
     if kind == "alignment" and recipe.align.languages is None:
         where = "align.languages (unset: English plus the evaluation languages)"
     problems_, warnings_ = [], []
+    if missing and key == HELDOUT:
+        names = ", ".join(languages.describe(lang) for lang in missing)
+        warnings_.append(
+            f"{shown}: {key}: {what} has no rows in {names}: the capability stage does not measure those "
+            "languages (its table says so); hint: point [data.heldout] at held-out instruction/response data "
+            "in them, or set [capability] enabled = false"
+        )
+        missing = []
     if missing:
         names = ", ".join(languages.describe(lang) for lang in missing)
         hint = f"it has {', '.join(have)}; " if have else ""
@@ -132,6 +145,8 @@ def _check_data(
                 "(prepare reads the rest); hint: " + hint
             )
     want = {"benign": recipe.training.examples_per_language, "alignment": recipe.align.examples_per_language}.get(kind)
+    if key == HELDOUT:
+        want = None
     short = [f"{lang} ({n})" for lang, n in counts.items() if want and 0 < n < want]
     if short and table.complete:
         setting = "training" if kind == "benign" else "align"

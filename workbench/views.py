@@ -495,15 +495,19 @@ def decoupling_table(rows: list):
     return table
 
 
+def decoupling_markdown(rows: list) -> str:
+    out = ["| " + " | ".join(DECOUPLING_COLUMNS) + " |", "|---" * len(DECOUPLING_COLUMNS) + "|"]
+    out += ["| " + " | ".join(_decoupling_cells(r.as_dict())) + " |" for r in rows]
+    return "\n".join([*out, "", MEASURE_LEGENDS["decoupling"], ""]) + "\n"
+
+
 def print_decoupling(rows: list, fmt: str) -> None:
     """The decoupling correlations (see :func:`workbench.analysis.capability.decoupling`)."""
     if fmt == "json":
         print(json.dumps([r.as_dict() for r in rows], indent=1))
         return
     if fmt == "md":
-        print("| " + " | ".join(DECOUPLING_COLUMNS) + " |\n" + "|---" * len(DECOUPLING_COLUMNS) + "|")
-        for r in rows:
-            print("| " + " | ".join(_decoupling_cells(r.as_dict())) + " |")
+        sys.stdout.write(decoupling_markdown(rows))
         return
     from rich.console import Console
 
@@ -535,6 +539,21 @@ def measure_grid(measure: str, rows: list) -> tuple[list[str], dict[str, dict[st
             label = f"{ft} s{d['seed']} e{d['epochs']}"
         grid.setdefault(where, {}).setdefault(label, {})[d["eval_lang"]] = _measure_cell(measure, d)
     return langs, grid
+
+
+def measure_markdown(measure: str, rows: list) -> str:
+    """The measurement's tables in Markdown, one per model (and judge), with the legend."""
+    langs, grid = measure_grid(measure, rows)
+    out = []
+    for where, by_label in grid.items():
+        out += [f"{where} · {measure}", "", "| cell | " + " | ".join(langs) + " |", "|---" * (len(langs) + 1) + "|"]
+        for label, by_lang in by_label.items():
+            out.append(
+                f"| {label} | " + " | ".join(by_lang.get(lang, "-").replace("\n", "; ") for lang in langs) + " |"
+            )
+        out.append("")
+    out += [MEASURE_LEGENDS[measure], ""]
+    return "\n".join(out) + "\n"
 
 
 def measure_tables(measure: str, rows: list) -> list:
@@ -573,15 +592,7 @@ def print_measure(measure: str, rows: list, fmt: str) -> None:
         sys.stdout.write(buf.getvalue())
         return
     if fmt == "md":
-        langs, grid = measure_grid(measure, rows)
-        for where, by_label in grid.items():
-            print(f"\n**{measure}: {where}**\n")
-            print("| cell | " + " | ".join(langs) + " |")
-            print("|---" * (len(langs) + 1) + "|")
-            for label, by_lang in by_label.items():
-                cells = (by_lang.get(lang, "-").replace("\n", " ") for lang in langs)
-                print(f"| {label} | " + " | ".join(cells) + " |")
-        print(f"\n{MEASURE_LEGENDS[measure]}")
+        sys.stdout.write(measure_markdown(measure, rows))
         return
     from rich.console import Console
 

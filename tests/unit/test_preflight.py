@@ -248,3 +248,15 @@ def test_preflight_imports_no_heavy_library():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert "HEAVY []" in proc.stdout, proc.stdout + proc.stderr
     assert float(proc.stdout.split("SECONDS")[1]) < 2.0
+
+
+def test_held_out_languages_it_lacks_are_a_warning_not_a_problem(tmp_path):
+    recipe, path = _recipe(tmp_path, "", langs=('["en"]', '["en", "th"]'))
+    assert not any("data.heldout" in p for p in preflight.problems(recipe))
+    (line,) = [w for w in preflight.warnings(recipe) if "data.heldout" in w]
+    assert "th (Thai)" in line and "en" not in line.split("no rows in")[1].split(":")[0]
+    assert "does not measure those languages" in line and "; hint: " in line
+    off, _ = _recipe(tmp_path, "[capability]\nenabled = false\n", langs=('["en"]', '["en", "th"]'))
+    assert not any("data.heldout" in w for w in preflight.warnings(off))
+    bad, _ = _recipe(tmp_path, '[data.heldout]\nshipped = "adversarial"\n')  # no instruction/response columns
+    _problem(preflight.problems(bad), "data.heldout", "'adversarial'")

@@ -18,9 +18,9 @@ from textual.widgets import DataTable, Label, Static
 from textual.worker import get_current_worker
 
 from workbench.tui.messages import ResultsChanged
-from workbench.views import MEASURE_READERS
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.widgets.heatmap import VIEWS, Heatmap
+from workbench.views import MEASURE_READERS
 
 SIDE_BY_SIDE = "side by side"
 
