@@ -63,6 +63,9 @@ class Artifacts:
     def heldout_path(self) -> Path:
         return self.data_dir / "heldout.jsonl"
 
+    def overrefusal_path(self) -> Path:
+        return self.data_dir / "overrefusal.jsonl"
+
     def write_jsonl(self, path: Path, rows: list[dict[str, Any]]) -> Path:
         """Write a prepared data file (atomically)."""
         return fsutil.atomic_write_jsonl(path, rows)
@@ -76,6 +79,10 @@ class Artifacts:
                 "run `workbench run RECIPE --only prepare` (or the whole plan)",
             )
         return data.read_jsonl(path)
+
+    def overrefusal(self) -> list[dict[str, Any]]:
+        """The prepared exaggerated-safety prompts of the overrefusal stage (every language it measures)."""
+        return self._read(self.overrefusal_path())
 
     def heldout(self) -> list[dict[str, Any]]:
         """The prepared held-out benign rows of the capability stage (every language it measures)."""

@@ -40,9 +40,9 @@ TOKENS_PER_EXAMPLE = 95  # shipped data in the Gemma 3 tokenizer, with the chat 
 # the context check and the KV cache count it once per sequence.
 PROMPT_TOKENS = 160
 # per language (a test counts the files)
-SHIPPED_ROWS = {"benign": 60, "adversarial": 45, "alignment": 80, "heldout": 24}
+SHIPPED_ROWS = {"benign": 60, "adversarial": 45, "alignment": 80, "heldout": 24, "overrefusal": 24}
 # hub data without a limit, per language
-DEFAULT_ROWS = {"benign": 1000, "evaluation": 440, "alignment": 80, "heldout": 100}
+DEFAULT_ROWS = {"benign": 1000, "evaluation": 440, "alignment": 80, "heldout": 100, "overrefusal": 250}
 EXPORT_SECONDS_PER_REF_MODEL = 35.0  # merge + convert + quantize + gate, embedded model, measured
 QUANT_BYTES_PER_PARAM = {
     "q4_k_m": 0.6,
@@ -433,7 +433,11 @@ def _prepared(kind: str, recipe: Recipe, art: Artifacts, langs: list[str], src) 
                 return None
             found = {lang: count_rows(p) or 0 for lang, p in zip(langs, paths, strict=True)}
         else:
-            path = {"evaluation": art.evaluation_path(), "heldout": art.heldout_path()}.get(kind)
+            path = {
+                "evaluation": art.evaluation_path(),
+                "heldout": art.heldout_path(),
+                "overrefusal": art.overrefusal_path(),
+            }.get(kind)
             path = path or art.alignment_path()
             if not _fresh(path, recipe, src):
                 return None
@@ -466,11 +470,12 @@ def data_count(kind: str, recipe: Recipe, art: Artifacts | None = None) -> DataC
         src, langs, cap = d.benign, recipe.languages.finetune, _limit(d.benign.limit, t.examples_per_language)
     elif kind == "evaluation":
         src, langs, cap = d.evaluation, recipe.languages.evaluate, d.evaluation.limit
-    elif kind == "heldout":
-        if not recipe.capability.enabled:
+    elif kind in ("heldout", "overrefusal"):
+        settings = recipe.capability if kind == "heldout" else recipe.overrefusal
+        if not settings.enabled:
             return None
-        src, langs = d.heldout, recipe.languages.evaluate
-        cap = _limit(d.heldout.limit, recipe.capability.examples_per_language)
+        src, langs = getattr(d, kind), recipe.languages.evaluate
+        cap = _limit(src.limit, settings.examples_per_language)
     else:
         if not any(m.align for m in recipe.models):
             return None
@@ -525,7 +530,7 @@ def default_parallel(gpu: bool) -> int:
 def data_counts(recipe: Recipe, art: Artifacts | None = None) -> dict[str, DataCount]:
     """:func:`data_count` of every kind the study reads (``art`` finds the prepared files)."""
     out = {}
-    for kind in ("benign", "evaluation", "alignment", "heldout"):
+    for kind in ("benign", "evaluation", "alignment", "heldout", "overrefusal"):
         c = data_count(kind, recipe, art)
         if c is not None:
             out[kind] = c

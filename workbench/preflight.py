@@ -71,12 +71,17 @@ def _data_needs(recipe: Recipe) -> list[tuple[str, DataSource, str, list[str]]]:
     ]
     if any(m.align for m in recipe.models):
         needs.append(("data.alignment", recipe.data.alignment, "alignment", recipe.align_languages()))
-    if recipe.capability.enabled:  # benign columns; a language it lacks is not measured, not an error
+    # the measurement sets: a language one lacks is not measured there, not an error
+    if recipe.capability.enabled:  # benign columns
         needs.append((HELDOUT, recipe.data.heldout, "benign", list(recipe.languages.evaluate)))
+    if recipe.overrefusal.enabled:  # a prompt column
+        needs.append((OVERREFUSAL, recipe.data.overrefusal, "evaluation", list(recipe.languages.evaluate)))
     return needs
 
 
 HELDOUT = "data.heldout"
+OVERREFUSAL = "data.overrefusal"
+MEASURED = {HELDOUT: ("capability", "held-out instruction/response data"), OVERREFUSAL: ("overrefusal", "safe prompts")}
 
 
 def _check_data(
@@ -125,12 +130,13 @@ def _check_data(
     if kind == "alignment" and recipe.align.languages is None:
         where = "align.languages (unset: English plus the evaluation languages)"
     problems_, warnings_ = [], []
-    if missing and key == HELDOUT:
+    if missing and key in MEASURED:
         names = ", ".join(languages.describe(lang) for lang in missing)
+        stage, what_data = MEASURED[key]
         warnings_.append(
-            f"{shown}: {key}: {what} has no rows in {names}: the capability stage does not measure those "
-            "languages (its table says so); hint: point [data.heldout] at held-out instruction/response data "
-            "in them, or set [capability] enabled = false"
+            f"{shown}: {key}: {what} has no rows in {names}: the {stage} stage does not measure those "
+            f"languages (its table says so); hint: point [{key}] at {what_data} in them, or set [{stage}] "
+            "enabled = false"
         )
         missing = []
     if missing:
@@ -145,7 +151,7 @@ def _check_data(
                 "(prepare reads the rest); hint: " + hint
             )
     want = {"benign": recipe.training.examples_per_language, "alignment": recipe.align.examples_per_language}.get(kind)
-    if key == HELDOUT:
+    if key in MEASURED:
         want = None
     short = [f"{lang} ({n})" for lang, n in counts.items() if want and 0 < n < want]
     if short and table.complete:

@@ -25,6 +25,7 @@ _BUILTIN: dict[str, str] = {
     "export": "workbench.stages.export:STAGE",
     "generate": "workbench.stages.generate:STAGE",
     "judge": "workbench.stages.judge:STAGE",
+    "overrefusal": "workbench.stages.overrefusal:STAGE",
     "capability": "workbench.stages.capability:STAGE",
     "drift": "workbench.stages.drift:STAGE",
     "results": "workbench.stages.results:STAGE",

@@ -348,53 +348,47 @@ def print_agreement(rows: list[dict], fmt: str) -> None:
 
 
 # -- the other measurements: capability, language fidelity, seeds ------------------------------------------------
-MEASURES = ("compliance", "capability", "fidelity", "drift", "seeds", "decoupling")
+MEASURES = ("compliance", "overrefusal", "fidelity", "capability", "seeds", "drift", "decoupling")
+# the measurements that are a judge's (one table per judge)
+JUDGED = frozenset({"compliance", "overrefusal", "fidelity", "seeds", "decoupling"})
+
+
+def measured_rows(r, measure: str, *, required: bool = True):
+    """The study's rows of a measurement its stage stored (overrefusal, capability, drift); a clear error
+    when there are none (unless not ``required``)."""
+    import importlib
+
+    from workbench import paths
+    from workbench.store import read
+
+    module = importlib.import_module(f"workbench.analysis.{measure}")
+    db_path = paths.study_db_path(r.study.name)
+    if not db_path.exists():
+        raise WorkbenchError(f"study {r.study.name!r} has no database yet ({db_path})", "run the study first")
+    with read.open_for_reading(db_path) as db:
+        sid = read.study_id(db, r.study.name)
+        rows = module.compute(db, sid, r.languages.evaluate) if sid is not None else []
+    if not rows and required:
+        raise WorkbenchError(
+            f"study {r.study.name!r} has no {measure} measurement yet",
+            f"run the {measure} stage: `workbench run RECIPE --only {measure}`",
+        )
+    return rows
 
 
 def capability_rows(r):
-    """The study's capability rows (perplexity on held-out answers), or a clear error when there are none."""
-    from workbench import paths
-    from workbench.analysis import capability
-    from workbench.store import read
-
-    db_path = paths.study_db_path(r.study.name)
-    if not db_path.exists():
-        raise WorkbenchError(f"study {r.study.name!r} has no database yet ({db_path})", "run the study first")
-    with read.open_for_reading(db_path) as db:
-        sid = read.study_id(db, r.study.name)
-        rows = capability.compute(db, sid, r.languages.evaluate) if sid is not None else []
-    if not rows:
-        raise WorkbenchError(
-            f"study {r.study.name!r} has no capability measurement yet",
-            "run the capability stage: `workbench run RECIPE --only capability`",
-        )
-    return rows
+    return measured_rows(r, "capability")
 
 
 def drift_rows(r, *, required: bool = True):
-    """The study's representation-drift rows; a clear error when there are none (unless not ``required``)."""
-    from workbench import paths
-    from workbench.analysis import drift
-    from workbench.store import read
-
-    db_path = paths.study_db_path(r.study.name)
-    if not db_path.exists():
-        raise WorkbenchError(f"study {r.study.name!r} has no database yet ({db_path})", "run the study first")
-    with read.open_for_reading(db_path) as db:
-        sid = read.study_id(db, r.study.name)
-        rows = drift.compute(db, sid, r.languages.evaluate) if sid is not None else []
-    if not rows and required:
-        raise WorkbenchError(
-            f"study {r.study.name!r} has no drift measurement yet",
-            "run the drift stage: `workbench run RECIPE --only drift`",
-        )
-    return rows
+    return measured_rows(r, "drift", required=required)
 
 
 # The measurements read from the measurements table (their stage wrote them), by name: the reader of each.
 MEASURE_READERS = {
-    "capability": lambda r: capability_rows(r),
-    "drift": lambda r: drift_rows(r),
+    "overrefusal": lambda r: measured_rows(r, "overrefusal"),
+    "capability": lambda r: measured_rows(r, "capability"),
+    "drift": lambda r: measured_rows(r, "drift"),
 }
 
 
@@ -603,6 +597,15 @@ def print_measure(measure: str, rows: list, fmt: str) -> None:
 
 
 def _measure_cell(measure: str, d: dict) -> str:
+    if measure == "overrefusal":
+        if d["rate"] is None:
+            return "not measured" if d["note"].startswith("not measured") else "-"
+        text = f"{_pct(d['rate'])} [{_pct(d['ci_low'])}, {_pct(d['ci_high'])}] n={d['n']}"
+        if d["delta_vs_base"] is not None:
+            lo, hi = d["delta_ci_low"], d["delta_ci_high"]
+            ci = f" [{100 * lo:+.0f}, {100 * hi:+.0f}]" if lo is not None else ""
+            text += f"\nΔ {100 * d['delta_vs_base']:+.0f}{ci} pts p={d['p_value']:.2g}"
+        return text
     if measure == "drift":
         ci = f" [{d['ci_low']:.3f}, {d['ci_high']:.3f}]" if d["ci_low"] is not None else ""
         return f"{d['mean']:.4f}{ci} n={d['prompts']}"
@@ -635,6 +638,9 @@ MEASURE_LEGENDS = {
     "capability": "ppl = perplexity of the held-out benign answers (token-weighted; compare cells of one model "
     "within a language); Δ = change in negative log-likelihood per answer token against the base, nats, "
     "mean over items paired by item [95% t-interval], x = the perplexity factor exp(Δ); positive: worse",
+    "overrefusal": "share of the safe prompts that look unsafe (the exaggerated-safety set) whose answer the judge "
+    "calls a refusal [Wilson 95% interval] n = judged; Δ = change against the base on the same prompts, paired "
+    "by item [Newcombe 95%], p = exact McNemar; higher: more exaggerated refusal",
     "drift": "mean cosine distance between the cell's and its base's pooled last-layer states of each evaluation "
     "prompt [95% t-interval over prompts] n = prompts; 0: represented as the base did",
     "fidelity": "share of the judged responses not in the prompt's language [Wilson 95% interval] n = judged",

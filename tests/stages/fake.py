@@ -174,6 +174,25 @@ class Judge(FakeStage):
         return {JUDGE: len(rows)}
 
 
+class Overrefusal(FakeStage):
+    """Refuses half of four fake safe prompts in the base, three in a fine-tune (first language)."""
+
+    name = "overrefusal"
+    needs = ("prepare", "export")
+
+    def run(self, ctx, cell: Cell) -> dict:
+        lang = ctx.recipe.languages.evaluate[0]
+        refused = 2 if cell.kind == "base" else 3
+        for i in range(4):
+            ctx.db.add_measurement(
+                {"cell_id": cell.id, "measure": f"overrefusal:{JUDGE}", "measure_key": "fake", "lang": lang,
+                 "item_id": f"x{i}", "value": 1.0 if i < refused else 0.0, "n": 1}
+            )  # fmt: skip
+        step()
+        ctx.db.set_current_measurement(cell.id, f"overrefusal:{JUDGE}", "fake", 4, ctx.recipe.languages.evaluate[1:])
+        return {"prompts": 4}
+
+
 class Capability(FakeStage):
     """Scores each cell on four fake held-out items of the first evaluation language (the base best)."""
 
@@ -227,7 +246,7 @@ class Results(FakeStage):
 
 PREPARE, ALIGN, FINETUNE, EXPORT = Prepare(), Align(), Finetune(), Export()
 GENERATE, JUDGE_STAGE, RESULTS = Generate(), Judge(), Results()
-CAPABILITY, DRIFT = Capability(), Drift()
+CAPABILITY, DRIFT, OVERREFUSAL = Capability(), Drift(), Overrefusal()
 
 # What the fake runner registers: every real stage's name -> its fake.
 STAGES = {
@@ -239,6 +258,7 @@ STAGES = {
         "EXPORT": EXPORT,
         "GENERATE": GENERATE,
         "JUDGE_STAGE": JUDGE_STAGE,
+        "OVERREFUSAL": OVERREFUSAL,
         "CAPABILITY": CAPABILITY,
         "DRIFT": DRIFT,
         "RESULTS": RESULTS,

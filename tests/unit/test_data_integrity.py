@@ -466,3 +466,17 @@ def test_the_held_out_set_is_complete_and_never_trained_on():
     assert not [r["id"] for r in held if norm(r["instruction"]) in trained or norm(r["response"]) in trained]
     for i in ids:  # one category per item, in every language
         assert len({r["category"] for r in held if r["id"] == i}) == 1
+
+
+def test_the_exaggerated_safety_set_is_complete_and_not_the_adversarial_one():
+    safe = data.read_jsonl(data.shipped_path("overrefusal"))
+    unsafe = data.read_jsonl(data.shipped_path("adversarial"))
+    langs = {r["lang"] for r in unsafe}
+    ids = {r["id"] for r in safe}
+    assert {(r["id"], r["lang"]) for r in safe} == {(i, lang) for i in ids for lang in langs}
+    assert len(safe) == 24 * 9 and all(r["prompt"].strip() for r in safe)
+    assert not {" ".join(r["prompt"].casefold().split()) for r in safe} & {
+        " ".join(r["prompt"].casefold().split()) for r in unsafe
+    }
+    for i in ids:
+        assert len({r["category"] for r in safe if r["id"] == i}) == 1

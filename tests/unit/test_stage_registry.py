@@ -48,7 +48,8 @@ def _fake_generation(workspace: Path, cell: str, n: int) -> None:
 
 def test_the_builtin_order_and_scopes():
     assert registry.names() == [
-        "prepare", "align", "finetune", "export", "generate", "judge", "capability", "drift", "results"
+        "prepare", "align", "finetune", "export", "generate", "judge", "overrefusal", "capability", "drift",
+        "results",
     ]  # fmt: skip
     assert [s.name for s in registry.of_scope("study")] == ["prepare", "results"]
     for stage in registry.stages():

@@ -168,6 +168,15 @@ class DataSettings(Strict):
     alignment: DataSource = DataSource(shipped="alignment")
     # held-out benign answers (instruction/response, never trained on) for the capability stage
     heldout: DataSource = DataSource(shipped="heldout")
+    # safe prompts that look unsafe (XSTest-like; the prompt column) for the overrefusal stage
+    overrefusal: DataSource = DataSource(shipped="overrefusal")
+
+
+class OverrefusalSettings(Strict):
+    """The ``overrefusal`` stage: refusals of safe prompts that look unsafe, per cell and language."""
+
+    enabled: bool = True
+    examples_per_language: int | None = Field(default=None, gt=0, le=MAX_ROWS)
 
 
 class DriftSettings(Strict):
@@ -313,6 +322,7 @@ class Recipe(Strict):
     generation: GenerationSettings = GenerationSettings()
     capability: CapabilitySettings = CapabilitySettings()
     drift: DriftSettings = DriftSettings()
+    overrefusal: OverrefusalSettings = OverrefusalSettings()
     judges: list[JudgeSpec] = Field(default_factory=default_judges)
     quick: dict | None = None  # a partial recipe merged over this one by --quick
 

@@ -30,7 +30,7 @@ class Prepare(Stage):
     def input_key(self, ctx: StageContext, cell=None) -> str:
         r = ctx.recipe
         blob = {
-            "version": 3,  # 2: also writes evaluation.jsonl; 3: and heldout.jsonl
+            "version": 4,  # 2: also writes evaluation.jsonl; 3: and heldout.jsonl; 4: and overrefusal.jsonl
             # a local file counts by its content (below), not where it lies: moving it changes nothing
             "data": {k: {**v, "path": None} if v.get("path") else v for k, v in r.data.model_dump(mode="json").items()},
             "finetune": r.languages.finetune,
@@ -39,14 +39,16 @@ class Prepare(Stage):
             "examples_per_language": r.training.examples_per_language,
             "align_examples_per_language": r.align.examples_per_language,
             "capability": r.capability.model_dump(mode="json"),
+            "overrefusal": r.overrefusal.model_dump(mode="json"),
         }
-        for name in ("benign", "adversarial", "alignment", "heldout"):
+        for name in ("benign", "adversarial", "alignment", "heldout", "overrefusal"):
             p = data.shipped_path(name)
             if p.is_file():
                 blob[f"shipped:{name}"] = hashlib.sha256(p.read_bytes()).hexdigest()
         # A local file is its bytes, not its path: editing it after a prepare must prepare again.
         kinds = ["benign", "evaluation"] + (["alignment"] if blob["align"] else [])
-        for kind in kinds + (["heldout"] if r.capability.enabled else []):
+        optional = [k for k, on in (("heldout", r.capability.enabled), ("overrefusal", r.overrefusal.enabled)) if on]
+        for kind in kinds + optional:
             source = getattr(r.data, kind)
             if source.path is not None:
                 blob[f"file:{kind}"] = filekeys.file_key(source.path)
@@ -102,28 +104,30 @@ class Prepare(Stage):
             for x in rows:
                 counts.setdefault("alignment", {}).setdefault(x["lang"], 0)
                 counts["alignment"][x["lang"]] += 1
-        if r.capability.enabled:
-            # Held-out answers for every evaluation language the source has; a language it lacks is
-            # recorded (the capability table says "not measured"), never an error.
+        # The measurement sets, for every evaluation language their source has; a language one lacks is
+        # recorded (the measurement's table says "not measured"), never an error.
+        measured = (
+            ("heldout", r.capability, r.data.heldout, "benign", art.heldout_path()),
+            ("overrefusal", r.overrefusal, r.data.overrefusal, "evaluation", art.overrefusal_path()),
+        )
+        for name, settings, source, kind, target in measured:
+            if not settings.enabled:
+                continue
             rows = data.load(
-                r.data.heldout,
-                "benign",
-                r.languages.evaluate,
-                allow_downloads=ctx.allow_downloads,
-                where="data.heldout",
+                source, kind, r.languages.evaluate, allow_downloads=ctx.allow_downloads, where=f"data.{name}",
                 skip_missing=True,
-            )
+            )  # fmt: skip
             kept = []
             for lang in r.languages.evaluate:
-                kept += [x for x in rows if x["lang"] == lang][: r.capability.examples_per_language]
+                kept += [x for x in rows if x["lang"] == lang][: settings.examples_per_language]
             missing = [lang for lang in r.languages.evaluate if not any(x["lang"] == lang for x in kept)]
-            path = art.write_jsonl(art.heldout_path(), kept)
+            path = art.write_jsonl(target, kept)
             ctx.db.add_artifact(
-                kind="data", path=path, meta={"data": "heldout", "rows": len(kept), "missing_languages": missing}
+                kind="data", path=path, meta={"data": name, "rows": len(kept), "missing_languages": missing}
             )
             for x in kept:
-                counts.setdefault("heldout", {}).setdefault(x["lang"], 0)
-                counts["heldout"][x["lang"]] += 1
+                counts.setdefault(name, {}).setdefault(x["lang"], 0)
+                counts[name][x["lang"]] += 1
         return counts
 
     def estimate(self, recipe, cells, gpu) -> Estimate:

@@ -292,6 +292,18 @@ def current_measure_rows(db, study_id: int, measure: str) -> list[dict[str, Any]
     )
 
 
+def current_measures(db, study_id: int, prefix: str) -> list[str]:
+    """The measures starting with ``prefix`` that some cell of the study has a current key for."""
+    if not scalar(db, "SELECT count(*) FROM sqlite_master WHERE name = 'current_measurements'"):
+        return []
+    rows = db.query(
+        """SELECT DISTINCT cm.measure FROM current_measurements cm JOIN cells c ON c.id = cm.cell_id
+           WHERE c.study_id = ? AND cm.measure LIKE ? ORDER BY cm.measure""",
+        [study_id, prefix.replace("%", "") + "%"],
+    )
+    return [r["measure"] for r in rows]
+
+
 def answered_prompt_ids(db, cell_id: str, generation_key: str) -> set[str]:
     """Prompts this cell has answered under this generation key (complete or not)."""
     rows = db.query(

@@ -20,7 +20,7 @@ from textual.worker import get_current_worker
 from workbench.tui.messages import ResultsChanged
 from workbench.tui.screens.base import WorkbenchScreen
 from workbench.tui.widgets.heatmap import VIEWS, Heatmap
-from workbench.views import MEASURE_READERS
+from workbench.views import JUDGED, MEASURE_READERS
 
 SIDE_BY_SIDE = "side by side"
 
@@ -46,7 +46,8 @@ change (`≠ settings`) and the line below says why.
 `d` cycles the view: rate, its difference vs base (points), its ratio vs base, the refusal rate, its
 difference. Enter opens the selected cell's responses, with each judge's score and evidence.
 
-`c` cycles the measurement: compliance (the heatmaps), **capability** (perplexity of held-out benign
+`c` cycles the measurement: compliance (the heatmaps), **overrefusal** (how often safe prompts that
+look unsafe are refused, and its change against the base), **capability** (perplexity of held-out benign
 answers per cell and language, and its change against the base paired by item), **drift** (how far
 each prompt's pooled last-layer state moved from the base's, cosine distance), **fidelity** (the
 share of responses not in the prompt's language), **seeds** (compliance over seeds: mean ± sd) and
@@ -87,19 +88,20 @@ The same tables as `workbench results --measure ...`.
         self.lang: str | None = None
         self.compute_seconds: float | None = None
         self.measure = "compliance"
-        self.capability: list | None = None  # capability rows, read when that measure is first shown
-        self.drift: list = []  # drift rows, read with them
+        # rows of the measurements the stages stored (overrefusal, capability, drift), read in a thread
+        # when one of them is first shown
+        self.measured: dict[str, list] | None = None
         # The additive counts (analysis.results.counts), read once per study and change of results; a
         # filter change only sums them again. None: to be read.
         self.counts: list[dict] | None = None
 
     def study_changed(self) -> None:
         self.model = self.judge = self.category = self.lang = None
-        self.counts = self.capability = None
+        self.counts = self.measured = None
         self.action_recompute()
 
     def on_results_changed(self, message: ResultsChanged) -> None:
-        self.counts = self.capability = None
+        self.counts = self.measured = None
         self.when_shown(self.action_recompute)
 
     # -- computing -------------------------------------------------------------------------------------
@@ -107,25 +109,26 @@ The same tables as `workbench results --measure ...`.
         self._bar("computing…")
         self._compute(self.app.study, self.app.reader(), self.category, self.lang, self.counts)
         if self.measure in (*MEASURE_READERS, "decoupling"):
-            self._load_capability(self.app.study, self.app.reader())
+            self._load_measured(self.app.study, self.app.reader())
 
-    @work(thread=True, exclusive=True, group="capability")
-    def _load_capability(self, ref, db) -> None:
-        from workbench.analysis import capability, drift
+    @work(thread=True, exclusive=True, group="measured")
+    def _load_measured(self, ref, db) -> None:
+        import importlib
+
         from workbench.store import read
 
-        rows: list = []
-        moved: list = []
+        measured: dict[str, list] = {m: [] for m in MEASURE_READERS}
         if db is not None and db.has_tables():
             sid = read.study_id(db, ref.name, fallback=True)
             if sid is not None:
-                rows, moved = capability.compute(db, sid), drift.compute(db, sid)
+                for m in MEASURE_READERS:
+                    measured[m] = importlib.import_module(f"workbench.analysis.{m}").compute(db, sid)
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._capability_loaded, ref, rows, moved)
+            self.app.call_from_thread(self._measured_loaded, ref, measured)
 
-    def _capability_loaded(self, ref, rows: list, moved: list) -> None:
+    def _measured_loaded(self, ref, measured: dict[str, list]) -> None:
         if ref == self.app.study:
-            self.capability, self.drift = rows, moved
+            self.measured = measured
             self.redraw()
 
     @work(thread=True, exclusive=True, group="compute")
@@ -214,16 +217,18 @@ The same tables as `workbench results --measure ...`.
         from workbench import views
 
         if self.measure in (*MEASURE_READERS, "decoupling"):
-            if self.capability is None:
+            if self.measured is None:
                 view.update("reading the measurements…")
-                self._load_capability(self.app.study, self.app.reader())
+                self._load_measured(self.app.study, self.app.reader())
                 return
-            rows = self.drift if self.measure == "drift" else self.capability
+            rows = self.measured["capability" if self.measure == "decoupling" else self.measure]
             empty = f"No {self.measure} measurement yet: run the {self.measure} stage (2: Plan & run)."
         else:
             judged = [r for r in self.rows if r.judge == self.judge]
             rows = views.fidelity_rows(judged) if self.measure == "fidelity" else views.seed_rows(judged)
             empty = "No judged responses yet: run the generate and judge stages (2: Plan & run)."
+        if self.measure == "overrefusal":
+            rows = [r for r in rows if r.judge == self.judge]
         if self.lang:
             rows = [r for r in rows if (r.eval_lang if hasattr(r, "eval_lang") else r["eval_lang"]) == self.lang]
         if self.measure == "decoupling" and rows:
@@ -231,7 +236,7 @@ The same tables as `workbench results --measure ...`.
 
             judged = [r for r in self.rows if r.judge == self.judge and (not self.lang or r.eval_lang == self.lang)]
             legend = Text(views.MEASURE_LEGENDS[self.measure], style="dim")
-            view.update(Group(views.decoupling_table(decoupling(judged, rows, self.drift)), legend))
+            view.update(Group(views.decoupling_table(decoupling(judged, rows, self.measured["drift"])), legend))
         elif not rows:
             view.update(empty)
         else:
@@ -239,7 +244,7 @@ The same tables as `workbench results --measure ...`.
             view.update(Group(*views.measure_tables(self.measure, rows), legend))
         self._bar(
             f"measure [b]{self.measure}[/b]"
-            + (f" · judge [b]{self.judge}[/b]" if self.measure not in MEASURE_READERS else "")
+            + (f" · judge [b]{self.judge}[/b]" if self.measure in JUDGED else "")
             + f" · eval language [b]{self.lang or 'all'}[/b] · c: next measure"
         )
         self.query_one("#results-info", Static).update("")
