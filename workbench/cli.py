@@ -365,7 +365,12 @@ def results(
         raise UsageError(f"--measure: unknown measure {measure!r}", f"choose one of {', '.join(views.MEASURES)}")
     r = _load(recipe, quick, allow_downloads=True)
     if measure in views.MEASURE_READERS:
-        views.print_measure(measure, views.MEASURE_READERS[measure](r), fmt)
+        rows = views.MEASURE_READERS[measure](r)
+        if judge and measure == "overrefusal":
+            rows = [x for x in rows if x.judge == judge]
+            if not rows:
+                raise UsageError(f"--judge: no overrefusal measurement by {judge!r}", "run the overrefusal stage")
+        views.print_measure(measure, rows, fmt)
         return
     rows = views.result_rows(r, judge)
     if measure == "decoupling":

@@ -177,12 +177,27 @@ def hub_file(
         log=log,
     )
     path = folder / filename
-    if not path.is_file():
+    if path.is_file():
+        return path
+    # The cache has this revision's snapshot (another file of the repo, e.g. another quantization) but not
+    # this file: it is not cached, whatever snapshot_download's cache look-up said.
+    from huggingface_hub import constants, hf_hub_download
+
+    what = f"hub model {repo_id!r}" + (f" (revision {revision!r})" if revision else "")
+    if not allow_downloads or constants.HF_HUB_OFFLINE:
+        why = "downloading it is not allowed" if not allow_downloads else "HF_HUB_OFFLINE=1 forbids downloading it"
         raise error(
-            f"{label}: hub model {repo_id!r} has no file {filename!r}",
-            f"check the file name in the repo's file list ({_page(repo_id, 'model')})",
+            f"{label}: {what}: {filename!r} is not in the local Hugging Face cache ({constants.HF_HUB_CACHE}) and "
+            f"{why}",
+            f"check the file name in the repo's file list ({_page(repo_id, 'model')}); to fetch it set "
+            "study.allow_downloads = true (or pass --allow-downloads) with network access",
         )
-    return path
+    if log is not None:
+        log(f"downloading {filename} of {what}")
+    try:
+        return Path(hf_hub_download(repo_id, filename, revision=revision))
+    except Exception as exc:  # network, gating, a file the repo does not have
+        raise error(*_hub_failure(exc, label, what, repo_id, "model")) from None
 
 
 def _page(repo_id: str, kind: str) -> str:

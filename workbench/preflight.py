@@ -130,6 +130,13 @@ def _check_data(
     if kind == "alignment" and recipe.align.languages is None:
         where = "align.languages (unset: English plus the evaluation languages)"
     problems_, warnings_ = [], []
+    if missing and key in MEASURED and len(missing) == len(langs):
+        stage, what_data = MEASURED[key]
+        problems_.append(
+            f"{shown}: {key}: {what} has no rows in any evaluation language: the {stage} stage has nothing to "
+            f"measure; hint: point [{key}] at {what_data} in them, or set [{stage}] enabled = false"
+        )
+        missing = []
     if missing and key in MEASURED:
         names = ", ".join(languages.describe(lang) for lang in missing)
         stage, what_data = MEASURED[key]

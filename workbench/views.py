@@ -634,10 +634,12 @@ MEASURE_LEGENDS = {
     "decoupling": "across fine-tuned cells and evaluation languages: Pearson's r [95% interval, Fisher z] and "
     "Spearman's rho between the change in compliance against the base (paired by prompt) and the change in "
     "capability (NLL per answer token, paired by item) or the representation drift; near 0: safety moved "
-    "independently of it",
+    "independently of it. Each cell gives one point per language, so the points are not independent: read p "
+    "and the interval as optimistic",
     "capability": "ppl = perplexity of the held-out benign answers (token-weighted; compare cells of one model "
     "within a language); Δ = change in negative log-likelihood per answer token against the base, nats, "
-    "mean over items paired by item [95% t-interval], x = the perplexity factor exp(Δ); positive: worse",
+    "mean over items paired by item [95% t-interval], x = perplexity of the fine-tune / the base's on those items; "
+    "positive Δ, x > 1: worse",
     "overrefusal": "share of the safe prompts that look unsafe (the exaggerated-safety set) whose answer the judge "
     "calls a refusal [Wilson 95% interval] n = judged; Δ = change against the base on the same prompts, paired "
     "by item [Newcombe 95%], p = exact McNemar; higher: more exaggerated refusal",

@@ -31,6 +31,15 @@ def _heldout(path: Path, n: int, langs=("en",), words: int = 12) -> Path:
     return path
 
 
+def resumed_new(db_path: Path, stage: str) -> int:
+    """How many units the last finished run of ``stage`` did itself (its details' ``new``)."""
+    with sqlite3.connect(db_path) as db:
+        (details,) = db.execute(
+            "SELECT details_json FROM stage_runs WHERE stage = ? AND status = 'done' ORDER BY id DESC LIMIT 1", [stage]
+        ).fetchone()
+    return json.loads(details)["new"]
+
+
 def write_recipe(path: Path, model_dir: Path, heldout: Path, *, evaluate=("en", "es")) -> Path:
     path.write_text(f"""
 [study]
@@ -110,7 +119,8 @@ def test_capability_stage_measures_per_language_and_says_what_it_cannot(tiny, wo
     mine = [r for r in items if r["cell_id"] == "m/base"]
     assert base.perplexity == pytest.approx(math.exp(sum(r["value"] for r in mine) / sum(r["n"] for r in mine)))
     assert base.items == 6 and ft.paired_items == 6 and ft.base_perplexity == pytest.approx(base.perplexity)
-    assert ft.delta_nll is not None and ft.ratio_vs_base == pytest.approx(math.exp(ft.delta_nll))
+    # every item paired: the ratio is the two perplexities' ratio
+    assert ft.delta_nll is not None and ft.ratio_vs_base == pytest.approx(ft.perplexity / base.perplexity)
     # a second run measures nothing again
     again = run_plan(recipe, only="capability")
     assert {o.status for o in again.outcomes if o.stage == "capability"} == {"skipped"}
@@ -163,6 +173,7 @@ def test_sigkill_during_capability_loses_nothing_measured(tiny, workspace, tmp_p
         current = db.execute("SELECT items FROM current_measurements WHERE cell_id = 'm/base'").fetchone()
     assert len(after) == 400 and len({r[1] for r in after}) == 400 and current == (400,)
     assert after[: len(at_kill)] == at_kill  # nothing measured was measured again or replaced
+    assert resumed_new(db_path, "capability") == 400 - len(at_kill)  # the rerun scored only what was missing
 
 
 def test_decoupling_is_pearson_over_cells_with_both_changes():
@@ -263,3 +274,4 @@ def test_sigkill_during_overrefusal_loses_nothing_judged(tiny, workspace, tmp_pa
         after = db.execute(sql).fetchall()
     assert len(after) == 60 and len({r[1] for r in after}) == 60
     assert after[: len(at_kill)] == at_kill
+    assert resumed_new(db_path, "overrefusal") == 60 - len(at_kill)  # only the unanswered prompts again

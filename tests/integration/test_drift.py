@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from tests.conftest import ROOT, kill_mid_run, run_cli
-from tests.integration.test_capability import _heldout, write_recipe
+from tests.integration.test_capability import _heldout, resumed_new, write_recipe
 from workbench.recipe import load_recipe
 from workbench.runner import run_plan
 
@@ -80,3 +80,4 @@ def test_sigkill_during_drift_loses_nothing_measured(tiny, workspace, tmp_path):
         after = db.execute(sql).fetchall()
     assert len(after) == 90 and len({(r[1], r[2]) for r in after}) == 90
     assert after[: len(at_kill)] == at_kill
+    assert resumed_new(db_path, "drift") == 90 - len(at_kill)  # only the prompts not compared yet

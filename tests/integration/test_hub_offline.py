@@ -513,4 +513,6 @@ def test_judge_gguf_missing_from_a_cached_repo_is_named(hub, watch):
     _judge_repo(hub)
     with pytest.raises(WorkbenchError) as info:
         with_hub_file(_judge_spec().model_copy(update={"file": "other.gguf"}), allow_downloads=False)
-    assert "other.gguf" in _one_line(info.value)
+    msg = _one_line(info.value)
+    assert "'other.gguf' is not in the local Hugging Face cache" in msg and "downloading it is not allowed" in msg
+    assert "file list" in info.value.hint and watch == []

@@ -258,5 +258,7 @@ def test_held_out_languages_it_lacks_are_a_warning_not_a_problem(tmp_path):
     assert "does not measure those languages" in line and "; hint: " in line
     off, _ = _recipe(tmp_path, "[capability]\nenabled = false\n", langs=('["en"]', '["en", "th"]'))
     assert not any("data.heldout" in w for w in preflight.warnings(off))
+    none, _ = _recipe(tmp_path, "", langs=('["en"]', '["th"]'))  # nothing at all to measure: a problem
+    _problem(preflight.problems(none), "data.heldout", "no rows in any evaluation language")
     bad, _ = _recipe(tmp_path, '[data.heldout]\nshipped = "adversarial"\n')  # no instruction/response columns
     _problem(preflight.problems(bad), "data.heldout", "'adversarial'")

@@ -7,7 +7,8 @@ against the base paired by item.
 - ``delta_nll``: the change against the model's base cell, paired by item: the mean over items of
   (fine-tuned - base) negative log-likelihood per answer token, in nats, with a 95% t-interval
   (scipy's one-sample t on the per-item differences). Positive: the fine-tune predicts good answers
-  worse. ``ratio_vs_base`` = exp(delta_nll), the per-token perplexity factor.
+  worse. ``ratio_vs_base``: perplexity of the fine-tune over the base's on the paired items
+  (token-weighted, like ``perplexity``; equal to the two perplexities' ratio when every item is paired).
 - A language the held-out set has no answers in is a row with no numbers and a note, never a guess.
 """
 
@@ -38,7 +39,7 @@ class CapabilityRow:
     delta_nll: float | None = None  # mean per-token NLL change vs base (nats), paired by item
     delta_ci_low: float | None = None
     delta_ci_high: float | None = None
-    ratio_vs_base: float | None = None  # exp(delta_nll)
+    ratio_vs_base: float | None = None  # perplexity ratio fine-tuned / base over the paired items (token-weighted)
     cell: str = ""
     note: str = ""
 
@@ -100,8 +101,11 @@ def rows_from_items(items: list[dict[str, Any]], eval_langs: list[str] | None = 
                     row.note = NO_BASE
                 else:
                     row.paired_items, row.delta_nll, row.delta_ci_low, row.delta_ci_high = paired_change(mine, base)
-                    if row.delta_nll is not None:
-                        row.ratio_vs_base = math.exp(row.delta_nll)
+                    both = [i for i in mine if i in base]
+                    tokens = sum(mine[i][1] for i in both)
+                    if both and tokens:
+                        # exp of the token-weighted NLL difference: ppl(ft) / ppl(base) on the same items
+                        row.ratio_vs_base = math.exp(sum(mine[i][0] - base[i][0] for i in both) / tokens)
             out.append(row)
     return sorted(out, key=lambda r: (r.model, r.finetune_lang is not None, r.finetune_lang or "", r.seed or 0,
                                       r.epochs or 0, r.eval_lang))  # fmt: skip

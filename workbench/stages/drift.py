@@ -59,8 +59,9 @@ class Drift(Stage):
                 f"cell {cell.id}: {len(missing)} evaluation prompts are not in the database (e.g. {missing[0]})",
                 "rerun the prepare stage: `workbench run RECIPE --only prepare`",
             )
-        done = {item for _, item in read.measured_items(ctx.db, cell.id, MEASURE, key)}
-        todo = [pid for pid in wanted if pid not in done]
+        done = read.measured_items(ctx.db, cell.id, MEASURE, key)  # (lang, item id): ids repeat across languages
+        todo = [pid for pid in wanted if (prompts[pid]["lang"], prompts[pid]["item_id"]) not in done]
+        done = [pid for pid in wanted if pid not in set(todo)]
         report = ctx.reporter(self.name, cell)
         g = ctx.recipe.generation
         spec = art.model_spec(cell.model)
@@ -77,7 +78,7 @@ class Drift(Stage):
 
         if todo:
             report.progress(len(done), len(wanted), what="prompts compared", rate=0.0)
-            base_states = self._base_states(ctx, base_gguf, wanted, tokens)
+            base_states = self._base_states(ctx, base_gguf, wanted, tokens, spec.enable_thinking)
             index = {pid: i for i, pid in enumerate(wanted)}
             with Engine(gguf["path"], n_parallel=1, n_gpu_layers=g.n_gpu_layers) as engine:
                 for i in range(0, len(todo), 16):  # in chunks: each chunk's rows commit before the next
@@ -105,7 +106,7 @@ class Drift(Stage):
         return {"measure_key": key, "prompts": len(wanted), "new": len(todo), "base": base_id}
 
     @staticmethod
-    def _base_states(ctx: StageContext, base_gguf: dict, wanted: list[str], tokens):
+    def _base_states(ctx: StageContext, base_gguf: dict, wanted: list[str], tokens, enable_thinking: bool):
         """The base GGUF's pooled states of every wanted prompt, computed once per (base GGUF, prompts,
         rendering) and kept as a .npy beside it (loaded without pickle)."""
         import numpy as np
@@ -113,7 +114,16 @@ class Drift(Stage):
         from workbench.engines.generate import Engine
 
         g = ctx.recipe.generation
-        cache_key = digest([base_gguf["sha256"], wanted, g.system_prompt, g.chat_template])
+        cache_key = digest(
+            [
+                base_gguf["sha256"],
+                wanted,
+                file_digest(ctx.artifacts.evaluation_path()),
+                g.system_prompt,
+                g.chat_template,
+                enable_thinking,
+            ]
+        )
         path = ctx.artifacts.root / "drift" / f"base-{cache_key}.npy"
         if path.is_file():
             try:

@@ -48,24 +48,18 @@ class Overrefusal(Stage):
         return digest({"keys": self._keys(ctx, cell, ctx.artifacts.gguf_sha(cell.id))})
 
     def _keys(self, ctx: StageContext, cell: Cell, gguf_sha: str) -> dict[str, str]:
-        """Per judge of the recipe that can be built: the key of its rows for this cell."""
+        """Per judge of the recipe: the key of its rows for this cell (from the cache only: a key never
+        downloads a judge; the run does, when allowed, and its rows take the built judge's key)."""
         from workbench import judges
-        from workbench.stages import generate
         from workbench.stages.judge import with_hub_file
 
-        base = {
-            "version": 1,
-            "gguf": gguf_sha,
-            "settings": generate.settings_key(ctx, cell),
-            "prompts": file_digest(ctx.artifacts.overrefusal_path()),
-        }
         out = {}
         for spec in ctx.recipe.judges:
             try:
                 judge_key = judges.build(with_hub_file(spec, allow_downloads=False)).key
             except WorkbenchError as exc:
                 judge_key = f"unavailable: {exc.message}"
-            out[spec.name] = digest({**base, "judge": judge_key})
+            out[spec.name] = row_key(ctx, cell, gguf_sha, judge_key)
         return out
 
     def run(self, ctx: StageContext, cell: Cell) -> dict:
@@ -76,7 +70,6 @@ class Overrefusal(Stage):
 
         art = ctx.artifacts
         gguf = art.gguf(cell.id)
-        keys = self._keys(ctx, cell, gguf["sha256"])
         prompts = art.overrefusal()
         langs = ctx.recipe.languages.evaluate
         missing = [lang for lang in langs if not any(p["lang"] == lang for p in prompts)]
@@ -95,8 +88,12 @@ class Overrefusal(Stage):
                 ctx.log(f"overrefusal: judge {spec.name!r} skipped: {exc.message} ({exc.hint})", "warning")
         if not built:
             raise WorkbenchError(f"cell {cell.id}: no judge can label the answers", "fix the recipe's [[judges]]")
+        # the rows' keys come from the judges as built (a judge downloaded just now has its real key)
+        keys = {name: row_key(ctx, cell, gguf["sha256"], judge.key) for name, judge in built}
         done = {
-            name: {item for _, item in read.measured_items(ctx.db, cell.id, measure_name(name), keys[name])}
+            name: {
+                f"{item}:{lang}" for lang, item in read.measured_items(ctx.db, cell.id, measure_name(name), keys[name])
+            }
             for name, _ in built
         }
         ident = {p["item_id"] + ":" + p["lang"]: p for p in prompts}
@@ -107,7 +104,8 @@ class Overrefusal(Stage):
         started = time.perf_counter()
         if todo:
             report.progress(len(ident) - len(todo), len(ident), what="safe prompts answered", rate=0.0)
-            with Engine(gguf["path"], n_parallel=common.parallel_sequences(ctx), n_gpu_layers=g.n_gpu_layers) as eng:
+            par = common.parallel_sequences(ctx)
+            with Engine(gguf["path"], n_parallel=par, n_gpu_layers=g.n_gpu_layers, n_ctx_per_seq=g.n_ctx) as eng:
                 requests = []
                 for pid in todo:
                     seed = None if g.temperature <= 0 else int(digest([g.seed, pid]), 16) % (2**31)
@@ -174,6 +172,21 @@ class Overrefusal(Stage):
             note=f"{prompts:,} safe prompts per cell, up to {recipe.generation.max_new_tokens} tokens each",
             counts_from=data.source if data is not None else "",
         )
+
+
+def row_key(ctx: StageContext, cell: Cell, gguf_sha: str, judge_key: str) -> str:
+    """What one judge's rows for a cell depend on: the GGUF, the generation settings, the prompts, the judge."""
+    from workbench.stages import generate
+
+    return digest(
+        {
+            "version": 1,
+            "gguf": gguf_sha,
+            "settings": generate.settings_key(ctx, cell),
+            "prompts": file_digest(ctx.artifacts.overrefusal_path()),
+            "judge": judge_key,
+        }
+    )
 
 
 STAGE = Overrefusal()

@@ -221,14 +221,16 @@ The same tables as `workbench results --measure ...`.
                 view.update("reading the measurements…")
                 self._load_measured(self.app.study, self.app.reader())
                 return
-            rows = self.measured["capability" if self.measure == "decoupling" else self.measure]
-            empty = f"No {self.measure} measurement yet: run the {self.measure} stage (2: Plan & run)."
+            source = "capability" if self.measure == "decoupling" else self.measure
+            rows = self.measured[source]
+            empty = f"No {source} measurement yet: run the {source} stage (2: Plan & run)."
         else:
             judged = [r for r in self.rows if r.judge == self.judge]
             rows = views.fidelity_rows(judged) if self.measure == "fidelity" else views.seed_rows(judged)
             empty = "No judged responses yet: run the generate and judge stages (2: Plan & run)."
-        if self.measure == "overrefusal":
-            rows = [r for r in rows if r.judge == self.judge]
+        if self.measure == "overrefusal" and rows:
+            judges = sorted({r.judge for r in rows})  # a judge of the compliance results, else the first
+            rows = [r for r in rows if r.judge == (self.judge if self.judge in judges else judges[0])]
         if self.lang:
             rows = [r for r in rows if (r.eval_lang if hasattr(r, "eval_lang") else r["eval_lang"]) == self.lang]
         if self.measure == "decoupling" and rows:
