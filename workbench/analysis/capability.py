@@ -14,10 +14,11 @@ against the base paired by item.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import asdict, dataclass
 from typing import Any
+
+from workbench.analysis.cellrows import CellLangRow, group_items, languages
 
 MEASURE = "answer_nll"
 NOT_MEASURED = "not measured: the held-out set has no answers in this language"
@@ -25,12 +26,7 @@ NO_BASE = "no base: the model's base cell has no capability measurement"
 
 
 @dataclass
-class CapabilityRow:
-    model: str
-    finetune_lang: str | None  # None for the base model
-    seed: int | None
-    epochs: int | None
-    eval_lang: str
+class CapabilityRow(CellLangRow):
     items: int = 0
     tokens: int = 0
     perplexity: float | None = None
@@ -42,13 +38,6 @@ class CapabilityRow:
     ratio_vs_base: float | None = None  # perplexity ratio fine-tuned / base over the paired items (token-weighted)
     cell: str = ""
     note: str = ""
-
-    @property
-    def is_base(self) -> bool:
-        return self.finetune_lang is None
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def paired_change(ft: dict[str, tuple[float, int]], base: dict[str, tuple[float, int]]):
@@ -69,20 +58,10 @@ def paired_change(ft: dict[str, tuple[float, int]], base: dict[str, tuple[float,
 
 def rows_from_items(items: list[dict[str, Any]], eval_langs: list[str] | None = None) -> list[CapabilityRow]:
     """Capability rows from :func:`workbench.store.read.current_measure_rows`."""
-    per: dict[tuple[str, str], dict[str, tuple[float, int]]] = {}
-    cells: dict[str, dict[str, Any]] = {}
-    for r in items:
-        cells.setdefault(r["cell_id"], r)
-        if r["lang"] is not None:
-            per.setdefault((r["cell_id"], r["lang"]), {})[r["item_id"]] = (r["value"], r["n"])
-    base_of = {c["model"]: cid for cid, c in cells.items() if c["kind"] == "base"}
+    per, cells, base_of = group_items(items)
     out: list[CapabilityRow] = []
     for cid, c in cells.items():
-        missing = json.loads(c["missing"] or "[]")
-        langs = sorted({lang for (cell, lang) in per if cell == cid} | set(missing))
-        if eval_langs is not None:
-            langs = [lang for lang in langs if lang in eval_langs]
-        for lang in langs:
+        for lang in languages(per, cid, c, eval_langs):
             row = CapabilityRow(c["model"], c["finetune_lang"], c["seed"], c["epochs"], lang, cell=cid)
             mine = per.get((cid, lang))
             if not mine:

@@ -4,19 +4,16 @@ distance between the cell's and its base's pooled last-layer states (the drift s
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
+
+from workbench.analysis.cellrows import CellLangRow, group_items
 
 MEASURE = "drift_cosine"
 
 
 @dataclass
-class DriftRow:
-    model: str
-    finetune_lang: str | None
-    seed: int | None
-    epochs: int | None
-    eval_lang: str
+class DriftRow(CellLangRow):
     prompts: int = 0
     mean: float | None = None  # mean cosine distance, fine-tuned vs base
     ci_low: float | None = None
@@ -24,25 +21,14 @@ class DriftRow:
     cell: str = ""
     note: str = ""
 
-    @property
-    def is_base(self) -> bool:
-        return self.finetune_lang is None
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 def rows_from_items(items: list[dict[str, Any]], eval_langs: list[str] | None = None) -> list[DriftRow]:
     from scipy import stats
 
-    per: dict[tuple[str, str], list[float]] = {}
-    cells: dict[str, dict[str, Any]] = {}
-    for r in items:
-        cells.setdefault(r["cell_id"], r)
-        if r["lang"] is not None:
-            per.setdefault((r["cell_id"], r["lang"]), []).append(r["value"])
+    per, cells, _ = group_items(items)
     out = []
-    for (cid, lang), values in per.items():
+    for (cid, lang), by_item in per.items():
+        values = [v for v, _ in by_item.values()]
         if eval_langs is not None and lang not in eval_langs:
             continue
         c = cells[cid]

@@ -6,22 +6,18 @@ is a row with no numbers and a note."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
+
+from workbench.analysis.cellrows import CellLangRow, group_items, languages
 
 PREFIX = "overrefusal:"
 NOT_MEASURED = "not measured: the exaggerated-safety set has no prompts in this language"
 
 
 @dataclass
-class OverrefusalRow:
-    model: str
-    finetune_lang: str | None
-    seed: int | None
-    epochs: int | None
-    eval_lang: str
-    judge: str
+class OverrefusalRow(CellLangRow):
+    judge: str = ""
     n: int = 0  # answers the judge labelled comply, refuse or neither
     refused: int = 0
     rate: float | None = None
@@ -36,13 +32,6 @@ class OverrefusalRow:
     cell: str = ""
     note: str = ""
 
-    @property
-    def is_base(self) -> bool:
-        return self.finetune_lang is None
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 def rows_from_items(items_by_judge: dict[str, list[dict[str, Any]]], eval_langs=None) -> list[OverrefusalRow]:
     from workbench.analysis import paired
@@ -50,16 +39,9 @@ def rows_from_items(items_by_judge: dict[str, list[dict[str, Any]]], eval_langs=
 
     out: list[OverrefusalRow] = []
     for judge, items in items_by_judge.items():
-        per: dict[tuple[str, str], dict[str, tuple[float, int]]] = {}
-        cells: dict[str, dict[str, Any]] = {}
-        for r in items:
-            cells.setdefault(r["cell_id"], r)
-            if r["lang"] is not None:
-                per.setdefault((r["cell_id"], r["lang"]), {})[r["item_id"]] = (r["value"], r["n"])
-        base_of = {c["model"]: cid for cid, c in cells.items() if c["kind"] == "base"}
+        per, cells, base_of = group_items(items)
         for cid, c in cells.items():
-            langs = sorted({lang for (cell, lang) in per if cell == cid} | set(json.loads(c["missing"] or "[]")))
-            for lang in langs if eval_langs is None else [x for x in langs if x in eval_langs]:
+            for lang in languages(per, cid, c, eval_langs):
                 row = OverrefusalRow(c["model"], c["finetune_lang"], c["seed"], c["epochs"], lang, judge, cell=cid)
                 mine = per.get((cid, lang))
                 if not mine:

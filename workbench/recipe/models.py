@@ -183,6 +183,7 @@ class DriftSettings(Strict):
     """The ``drift`` stage: cosine distance of each prompt's pooled last-layer state, fine-tuned vs base."""
 
     enabled: bool = True
+    prompts_per_language: int | None = Field(default=None, gt=0, le=MAX_ROWS)  # the first N of each language
 
 
 class CapabilitySettings(Strict):

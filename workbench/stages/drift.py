@@ -51,7 +51,7 @@ class Drift(Stage):
         base_id = f"{cell.model}/base"
         gguf, base_gguf = art.gguf(cell.id), art.gguf(base_id)
         key = measure_key(ctx, cell, gguf["sha256"], base_gguf["sha256"])
-        wanted = art.evaluation_ids()
+        wanted = _wanted(ctx)
         prompts = {p["id"]: p for p in read.prompts(ctx.db, ctx.study_id, wanted)}
         missing = [pid for pid in wanted if pid not in prompts]
         if missing:
@@ -146,7 +146,9 @@ class Drift(Stage):
         if not units:
             return None
         params = est.params_by_model(recipe)
-        prompts = common.data_counts(recipe)["evaluation"].total
+        count = common.data_counts(recipe)["evaluation"]
+        cap = recipe.drift.prompts_per_language
+        prompts = sum(min(n, cap or n) for n in count.per_language.values())
         tokens = prompts * est.prompt_tokens(recipe) * 0.5  # prompts average about half the longest
         # two passes per prompt (the cell and its base, the base once per model); prompt processing runs
         # at ~4x generation's throughput
@@ -164,6 +166,22 @@ class Drift(Stage):
         )
 
 
+def _wanted(ctx: StageContext) -> list[str]:
+    """The evaluation prompts compared: every one, or the first ``prompts_per_language`` of each language."""
+    cap = ctx.recipe.drift.prompts_per_language
+    ids = ctx.artifacts.evaluation_ids()
+    if not cap:
+        return ids
+    seen: dict[str, int] = {}
+    out = []
+    for pid in ids:
+        lang = pid.rsplit(":", 1)[1]
+        seen[lang] = seen.get(lang, 0) + 1
+        if seen[lang] <= cap:
+            out.append(pid)
+    return out
+
+
 def measure_key(ctx: StageContext, cell: Cell, gguf_sha: str, base_sha: str) -> str:
     g = ctx.recipe.generation
     return digest(
@@ -172,6 +190,7 @@ def measure_key(ctx: StageContext, cell: Cell, gguf_sha: str, base_sha: str) -> 
             "gguf": gguf_sha,
             "base": base_sha,
             "prompts": file_digest(ctx.artifacts.evaluation_path()),
+            "per_language": ctx.recipe.drift.prompts_per_language,
             "system_prompt": g.system_prompt,
             "chat_template": g.chat_template,
             "enable_thinking": ctx.artifacts.model_spec(cell.model).enable_thinking,
