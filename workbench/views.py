@@ -399,9 +399,8 @@ def fidelity_rows(rows) -> list[dict]:
 
     out = []
     for x in rows:
-        judged = x.n + x.unsure + x.unparseable
-        off = round((x.off_language_share or 0) * judged) if x.off_language_share is not None else None
-        lo, hi = res.wilson(off, judged) if off is not None and judged else (None, None)
+        judged, off = x.judged, x.off_language
+        lo, hi = res.wilson(off, judged) if judged else (None, None)
         out.append(
             {
                 "model": x.model,
@@ -411,7 +410,7 @@ def fidelity_rows(rows) -> list[dict]:
                 "eval_lang": x.eval_lang,
                 "judge": x.judge,
                 "judged": judged,
-                "off_language": off,
+                "off_language": off if judged else None,
                 "off_language_share": x.off_language_share,
                 "ci_low": lo,
                 "ci_high": hi,

@@ -83,6 +83,8 @@ class RateRow:
     base_refusal_rate_paired: float | None = None
     cell: str = ""
     note: str = ""
+    judged: int = 0  # every judged response (n and the abstentions): the flags' shares are over these
+    off_language: int = 0  # responses the judge flagged as not in the prompt's language
 
     @property
     def is_base(self) -> bool:
@@ -97,8 +99,9 @@ class RateRow:
         return {k: d[k] for k in COLUMNS}
 
 
-# The columns of the CSV and JSON forms, in order (the first ones are the documented contract).
-COLUMNS = tuple(f.name for f in fields(RateRow))
+# The columns of the CSV and JSON forms, in order (the first ones are the documented contract); the
+# flags' raw counts stay out (their shares are there), read by the fidelity table.
+COLUMNS = tuple(f.name for f in fields(RateRow) if f.name not in ("judged", "off_language"))
 
 
 def wilson(k: int, n: int) -> tuple[float | None, float | None]:
@@ -197,6 +200,8 @@ def _rate_row(s: dict[str, Any]) -> RateRow:
         off_language_share=s["off_language"] / s["judged"] if s["judged"] else None,
         degenerate_share=s["degenerate"] / s["judged"] if s["judged"] else None,
         cell=s["cell"],
+        judged=s["judged"],
+        off_language=s["off_language"],
     )
     if s["finetune_lang"] is None:
         return row
