@@ -59,9 +59,22 @@ def _train_sentencepiece(out: Path, family: str, dummy_prefix: bool) -> Path:
     return out / "sp.model"
 
 
+def random_model(model_cls, config, seed: int):
+    """A float32 ``model_cls`` with seeded weights a little larger than the default init (matrices
+    N(0, 0.08)), so greedy tokens are not all ties."""
+    import torch
+
+    torch.manual_seed(seed)
+    model = model_cls(config).to(torch.float32)
+    with torch.no_grad():
+        for p in model.parameters():
+            if p.dim() > 1:
+                p.normal_(0, 0.08)
+    return model
+
+
 def make_tiny_model(out: Path, family: str, seed: int = 0) -> Path:
     """Write a tiny random ``family`` model with its tokenizer and chat template to ``out``."""
-    import torch
     import transformers as tf
 
     out.mkdir(parents=True, exist_ok=True)
@@ -98,12 +111,7 @@ def make_tiny_model(out: Path, family: str, seed: int = 0) -> Path:
         model_cls = tf.Gemma3ForCausalLM
     else:
         raise ValueError(family)
-    torch.manual_seed(seed)
-    model = model_cls(config).to(torch.float32)
-    with torch.no_grad():  # a little larger than the default init, so greedy tokens are not all ties
-        for p in model.parameters():
-            if p.dim() > 1:
-                p.normal_(0, 0.08)
+    model = random_model(model_cls, config, seed)
     model.save_pretrained(out)
     (out / "tokenizer.model").write_bytes(sp_model.read_bytes())
     (out / "tokenizer_config.json").write_text(
@@ -215,7 +223,6 @@ def reference_tokenizations(gguf: Path) -> list[tuple[str, list[int]]]:
 
 def make_real_tokenizer_model(out: Path, kind: str, vocab_dir: Path, seed: int = 0) -> Path:
     """A tiny random model with a real vocabulary (see :data:`REAL_VOCABS`) and its own chat template."""
-    import torch
     import transformers as tf
 
     spec = REAL_VOCABS[kind]
@@ -246,12 +253,7 @@ def make_real_tokenizer_model(out: Path, kind: str, vocab_dir: Path, seed: int =
     else:
         config = tf.MistralConfig(**common, head_dim=16, rms_norm_eps=1e-5, sliding_window=None)
         model_cls = tf.MistralForCausalLM
-    torch.manual_seed(seed)
-    model = model_cls(config).to(torch.float32)
-    with torch.no_grad():
-        for p in model.parameters():
-            if p.dim() > 1:
-                p.normal_(0, 0.08)
+    model = random_model(model_cls, config, seed)
     model.save_pretrained(out)
     tok.chat_template = spec.chat_template or info["chat_template"]
     tok.save_pretrained(out)
@@ -357,12 +359,8 @@ def _make_gemma3_spm_model(out: Path, seed: int) -> Path:
     for k in ("_model_name_or_path", "transformers_version", "dtype"):
         cfg.pop(k, None)
     config = tf.Gemma3TextConfig(**{k: v for k, v in cfg.items() if k not in ("architectures", "model_type")})
-    torch.manual_seed(seed)
-    model = tf.Gemma3ForCausalLM(config).to(torch.float32)
+    model = random_model(tf.Gemma3ForCausalLM, config, seed)
     with torch.no_grad():
-        for p in model.parameters():
-            if p.dim() > 1:
-                p.normal_(0, 0.08)
         # a wider (tied) embedding spreads the logits over 262k rows: with 0.08 the top two are often
         # closer than f16 rounding, and the gate's greedy agreement measures ties instead of the export
         model.get_input_embeddings().weight.normal_(0, 0.5)
