@@ -41,6 +41,20 @@ def run_cli(*args, env=None, cwd=None, timeout=600):
     )
 
 
+def kill_then_resume(cmd, db_path, sql, total, **kw):
+    """:func:`kill_mid_run`, then run ``cmd`` again to the end (it must succeed). Returns (rows at the kill,
+    rows after the rerun); asserts the rows committed before the kill are the rerun's first rows, unchanged."""
+    import sqlite3
+
+    _, at_kill = kill_mid_run(cmd, db_path, sql, total, **kw)
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600, env=os.environ)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr
+    with sqlite3.connect(db_path) as db:
+        after = db.execute(sql).fetchall()
+    assert after[: len(at_kill)] == at_kill  # nothing committed was redone or replaced
+    return at_kill, after
+
+
 def kill_mid_run(cmd, db_path, sql, total, *, at_least=2, timeout=120):
     """Start ``cmd``, SIGKILL it once ``sql`` returns ``at_least`` rows (but fewer than ``total``).
 

@@ -378,8 +378,8 @@ def results(
 
         if fmt == "csv":
             raise UsageError("--measure decoupling: no csv form", "use --format table, json or md")
-        drift = views.drift_rows(r, required=False)
-        views.print_decoupling(capability.decoupling(rows, views.capability_rows(r), drift), fmt)
+        drift = views.measured_rows(r, "drift", required=False)
+        views.print_decoupling(capability.decoupling(rows, views.measured_rows(r, "capability"), drift), fmt)
         return
     if measure in ("fidelity", "seeds"):
         views.print_measure(measure, views.fidelity_rows(rows) if measure == "fidelity" else views.seed_rows(rows), fmt)

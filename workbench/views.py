@@ -376,14 +376,6 @@ def measured_rows(r, measure: str, *, required: bool = True):
     return rows
 
 
-def capability_rows(r):
-    return measured_rows(r, "capability")
-
-
-def drift_rows(r, *, required: bool = True):
-    return measured_rows(r, "drift", required=required)
-
-
 # The measurements read from the measurements table (their stage wrote them), by name: the reader of each.
 MEASURE_READERS = {
     "overrefusal": lambda r: measured_rows(r, "overrefusal"),

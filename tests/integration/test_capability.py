@@ -4,15 +4,13 @@ base, and a SIGKILL mid-run that loses nothing committed."""
 
 import json
 import math
-import os
 import sqlite3
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, kill_mid_run, run_cli
+from tests.conftest import kill_then_resume, run_cli
 from workbench.recipe import load_recipe
 from workbench.runner import run_plan
 
@@ -165,14 +163,10 @@ def test_sigkill_during_capability_loses_nothing_measured(tiny, workspace, tmp_p
     db_path = workspace / "studies" / "cap.sqlite"
     cmd = [sys.executable, "-m", "workbench", "run", str(recipe_path), "--only", "capability", "--cells", "m/base"]
     sql = "SELECT id, item_id, value, n FROM measurements ORDER BY id"
-    _, at_kill = kill_mid_run(cmd, db_path, sql, 400)
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600, env=os.environ)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr
+    at_kill, after = kill_then_resume(cmd, db_path, sql, 400)
     with sqlite3.connect(db_path) as db:
-        after = db.execute(sql).fetchall()
         current = db.execute("SELECT items FROM current_measurements WHERE cell_id = 'm/base'").fetchone()
     assert len(after) == 400 and len({r[1] for r in after}) == 400 and current == (400,)
-    assert after[: len(at_kill)] == at_kill  # nothing measured was measured again or replaced
     assert resumed_new(db_path, "capability") == 400 - len(at_kill)  # the rerun scored only what was missing
 
 
@@ -267,11 +261,6 @@ def test_sigkill_during_overrefusal_loses_nothing_judged(tiny, workspace, tmp_pa
     db_path = workspace / "studies" / "cap.sqlite"
     cmd = [sys.executable, "-m", "workbench", "run", str(recipe_path), "--only", "overrefusal", "--cells", "m/base"]
     sql = "SELECT id, item_id, value, n, meta_json FROM measurements ORDER BY id"
-    _, at_kill = kill_mid_run(cmd, db_path, sql, 60)
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600, env=os.environ)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr
-    with sqlite3.connect(db_path) as db:
-        after = db.execute(sql).fetchall()
+    at_kill, after = kill_then_resume(cmd, db_path, sql, 60)
     assert len(after) == 60 and len({r[1] for r in after}) == 60
-    assert after[: len(at_kill)] == at_kill
     assert resumed_new(db_path, "overrefusal") == 60 - len(at_kill)  # only the unanswered prompts again

