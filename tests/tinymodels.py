@@ -367,3 +367,40 @@ def _make_gemma3_spm_model(out: Path, seed: int) -> Path:
     model.save_pretrained(out)
     (out / "tiny.json").write_text(json.dumps({"kind": "gemma3-spm", "family": "gemma3", "seed": seed}))
     return out
+
+
+# -- a tiny random NLLB-style translator --------------------------------------------------------------
+NLLB_CODES = ("eng_Latn", "spa_Latn", "dan_Latn", "zho_Hans")
+
+
+def make_tiny_nllb(path: Path, seed: int = 0) -> Path:
+    """A tiny random M2M100 seq2seq model with an NLLB tokenizer (a character vocabulary and four FLORES-200
+    language tokens), saved with ``save_pretrained``: what ``[translation] kind = "nllb"`` loads."""
+    from transformers import M2M100Config, M2M100ForConditionalGeneration, NllbTokenizerFast
+
+    if (path / "config.json").is_file():
+        return path
+    letters = "abcdefghijklmnopqrstuvwxyzáéíóúñæøå.,?!'"
+    specials = ["<s>", "<pad>", "</s>", "<unk>", "▁"]
+    vocab = {t: i for i, t in enumerate(specials + list(letters) + ["▁" + c for c in letters])}
+    tok = NllbTokenizerFast(vocab=vocab, merges=[], src_lang="eng_Latn", extra_special_tokens=list(NLLB_CODES))
+    config = M2M100Config(
+        vocab_size=len(tok),
+        d_model=32,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=64,
+        decoder_ffn_dim=64,
+        max_position_embeddings=256,
+        pad_token_id=tok.pad_token_id,
+        bos_token_id=tok.bos_token_id,
+        eos_token_id=tok.eos_token_id,
+        decoder_start_token_id=tok.eos_token_id,
+    )
+    model = random_model(M2M100ForConditionalGeneration, config, seed)
+    path.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(path)
+    tok.save_pretrained(path)
+    return path

@@ -60,6 +60,10 @@ class Artifacts:
     def evaluation_path(self) -> Path:
         return self.data_dir / "evaluation.jsonl"
 
+    def translated_path(self) -> Path:
+        """The evaluation prompts the translate stage added (ids of languages the data set lacks)."""
+        return self.data_dir / "evaluation-translated.jsonl"
+
     def heldout_path(self) -> Path:
         return self.data_dir / "heldout.jsonl"
 
@@ -97,9 +101,25 @@ class Artifacts:
         return self._read(self.alignment_path())
 
     def evaluation_ids(self) -> list[str]:
-        """The prompt ids this recipe evaluates on, in the recipe's evaluation languages."""
+        """The prompt ids this recipe evaluates on, in the recipe's evaluation languages: the data set's
+        and, with ``[translation] prompts``, the translate stage's."""
         langs = set(self.recipe.languages.evaluate)
-        return [r["id"] for r in self._read(self.evaluation_path()) if r["lang"] in langs]
+        rows = self._read(self.evaluation_path())
+        if self.recipe.translation.prompts:
+            if not self.translated_path().is_file():
+                raise WorkbenchError(
+                    f"{self.translated_path()} is missing: the translate stage has not run for this recipe",
+                    "run `workbench run RECIPE --only translate` (or the whole plan)",
+                )
+            rows += self._read(self.translated_path())
+        return [r["id"] for r in rows if r["lang"] in langs]
+
+    def evaluation_digest(self) -> str:
+        """A digest of the evaluation prompt ids (the data set's and the translated ones)."""
+        parts = [file_digest(self.evaluation_path())]
+        if self.recipe.translation.prompts:
+            parts.append(file_digest(self.translated_path()))
+        return "+".join(parts)
 
     # -- cells --------------------------------------------------------------------------------------------
     def cell_dir(self, cell_id: str) -> Path:

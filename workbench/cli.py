@@ -483,6 +483,31 @@ def agreement(
 
 @app.command()
 @friendly
+def translations(
+    recipe: RecipeArg,
+    quick: QuickOpt = False,
+    purpose: Annotated[str | None, typer.Option("--purpose", help="prompt or response (default: both)")] = None,
+    failed: Annotated[bool, typer.Option("--failed", help="Only the translations that failed.")] = False,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
+) -> None:
+    """The study's translations (prompts into languages the data lacks, responses into English), with
+    each one's flags (refused, answered, untranslated, ...) and quality signal: what to check by eye."""
+    _check_format(fmt, ("table", "csv", "json"))
+    if purpose not in (None, "prompt", "response"):
+        raise UsageError(f"--purpose: unknown purpose {purpose!r}", "use prompt or response")
+    from workbench import views
+
+    rows = views.translation_list(_load(recipe, quick, allow_downloads=True), purpose, failed)
+    if not rows:
+        raise WorkbenchError(
+            "no translations in this study" + (" that failed" if failed else ""),
+            "set [translation] in the recipe and run the translate / backtranslate stages",
+        )
+    views.print_translations(rows, fmt)
+
+
+@app.command()
+@friendly
 def tui(
     recipe: Annotated[Path | None, typer.Argument(help="A study recipe to open (optional).")] = None,
     classroom: Annotated[

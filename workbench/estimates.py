@@ -458,6 +458,24 @@ def _shown(folder: Path) -> str:
 
 
 def data_count(kind: str, recipe: Recipe, art: Artifacts | None = None) -> DataCount | None:
+    """:func:`_data_count`; with ``[translation] prompts``, an evaluation language the data lacks counts
+    the source language's rows (the translate stage translates them all)."""
+    c = _data_count(kind, recipe, art)
+    t = recipe.translation
+    if c is None or kind != "evaluation" or not t.prompts:
+        return c
+    source = c.rows(t.source) or (_data_count(kind, _with_languages(recipe, [t.source]), art) or c).rows(t.source)
+    per = {lang: (c.rows(lang) or source) for lang in recipe.languages.evaluate}
+    lacking = [lang for lang in recipe.languages.evaluate if not c.rows(lang)]
+    where = c.source + (f"; {', '.join(lacking)} translated from {t.source}" if lacking else "")
+    return DataCount(kind, per, where)
+
+
+def _with_languages(recipe: Recipe, evaluate: list[str]) -> Recipe:
+    return recipe.model_copy(update={"languages": recipe.languages.model_copy(update={"evaluate": evaluate})})
+
+
+def _data_count(kind: str, recipe: Recipe, art: Artifacts | None = None) -> DataCount | None:
     """The rows of ``kind`` per language the stages will read: min(what the recipe asks, what there is).
 
     What there is comes from the prepared files once ``prepare`` has run (and the recipe is not newer),

@@ -313,7 +313,7 @@ def upstream_units(need: str, cell: Cell | None, recipe: Recipe, all_cells: list
     """
     stage = registry.get(need)
     if stage.scope == "study":
-        return [None]
+        return stage.units(recipe, all_cells)  # [None], or [] for a study stage this recipe skips
     if cell is None:
         return stage.units(recipe, all_cells)
     if stage.applies_to(cell, recipe):

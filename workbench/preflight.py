@@ -69,6 +69,8 @@ def _data_needs(recipe: Recipe) -> list[tuple[str, DataSource, str, list[str]]]:
         ("data.benign", recipe.data.benign, "benign", list(recipe.languages.finetune)),
         ("data.evaluation", recipe.data.evaluation, "evaluation", list(recipe.languages.evaluate)),
     ]
+    if recipe.translation.prompts:  # the other evaluation languages are translated from the source
+        needs[1] = ("data.evaluation", recipe.data.evaluation, "evaluation", [recipe.translation.source])
     if any(m.align for m in recipe.models):
         needs.append(("data.alignment", recipe.data.alignment, "alignment", recipe.align_languages()))
     # the measurement sets: a language one lacks is not measured there, not an error

@@ -20,10 +20,12 @@ if TYPE_CHECKING:
 
 _BUILTIN: dict[str, str] = {
     "prepare": "workbench.stages.prepare:STAGE",
+    "translate": "workbench.stages.translate:STAGE",
     "align": "workbench.stages.align:STAGE",
     "finetune": "workbench.stages.finetune:STAGE",
     "export": "workbench.stages.export:STAGE",
     "generate": "workbench.stages.generate:STAGE",
+    "backtranslate": "workbench.stages.backtranslate:STAGE",
     "judge": "workbench.stages.judge:STAGE",
     "overrefusal": "workbench.stages.overrefusal:STAGE",
     "capability": "workbench.stages.capability:STAGE",

@@ -260,7 +260,9 @@ def status_grid(recipe: Recipe) -> dict:
         "database": str(db_path),
         "live": follow.live(recipe.study.name),
         "warnings": coverage.warnings(recipe),
-        "study_stages": {s.name: state(s.name, None) for s in registry.of_scope("study")},
+        "study_stages": {
+            s.name: state(s.name, None) if s.units(recipe, []) else {"status": "-"} for s in registry.of_scope("study")
+        },
         "cells": [
             {
                 "cell": c.id,

@@ -347,6 +347,76 @@ def print_agreement(rows: list[dict], fmt: str) -> None:
     Console().print(t)
 
 
+# -- translations ---------------------------------------------------------------------------------------------
+def translation_list(r, purpose: str | None = None, failed_only: bool = False) -> list[dict]:
+    """The study's stored translations (``purpose``: prompt or response), each with its flags and quality."""
+    from workbench import paths, translation
+    from workbench.store import read
+
+    db_path = paths.study_db_path(r.study.name)
+    if not db_path.exists():
+        raise WorkbenchError(f"study {r.study.name!r} has no database yet ({db_path})", "run the study first")
+    with read.open_for_reading(db_path) as db:
+        rows = read.translation_rows(db, purpose)
+    out = []
+    for t in rows:
+        flags = json.loads(t["flags_json"])
+        if failed_only and not translation.failed(flags):
+            continue
+        out.append(
+            {
+                "purpose": t["purpose"],
+                "source_lang": t["source_lang"],
+                "target_lang": t["target_lang"],
+                "source_text": t["source_text"],
+                "text": t["text"],
+                "flags": flags,
+                "failed": bool(translation.failed(flags)),
+                "quality": json.loads(t["quality_json"]),
+                "translator_key": t["translator_key"],
+            }
+        )
+    return out
+
+
+def print_translations(rows: list[dict], fmt: str) -> None:
+    """``workbench translations``: one row per translation, flags first."""
+    if fmt == "json":
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if fmt == "csv":
+        import csv
+
+        w = csv.DictWriter(sys.stdout, fieldnames=[k for k in rows[0] if k != "quality"] + ["detected", "length_ratio"])
+        w.writeheader()
+        for x in rows:
+            q = x["quality"]
+            w.writerow({**{k: v for k, v in x.items() if k != "quality"}, "flags": " ".join(x["flags"]),
+                        "detected": q.get("detected"), "length_ratio": q.get("length_ratio")})  # fmt: skip
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    from workbench import translation
+
+    summary = translation.summary([x["flags"] for x in rows])
+    t = Table(
+        title=f"translations: {summary['translations']}, failed {summary['failed']} (never used as the text)",
+        title_justify="left",
+    )
+    for col in ("use", "from", "to", "flags", "detected", "length x expected", "source", "translation"):
+        t.add_column(col)
+    for x in rows:
+        q = x["quality"]
+        rel = (q.get("length_ratio") or 0) / q["expected_ratio"] if q.get("expected_ratio") else None
+        t.add_row(
+            x["purpose"], x["source_lang"], x["target_lang"], escape_text(" ".join(x["flags"]) or "-"),
+            str(q.get("detected") or "-"), "-" if rel is None else f"{rel:.2f}",
+            escape_text(x["source_text"][:80]), escape_text(x["text"][:80]),
+        )  # fmt: skip
+    Console().print(t)
+
+
 # -- the other measurements: capability, language fidelity, seeds ------------------------------------------------
 MEASURES = ("compliance", "overrefusal", "fidelity", "capability", "seeds", "drift", "decoupling")
 # the measurements that are a judge's (one table per judge)

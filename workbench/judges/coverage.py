@@ -25,14 +25,27 @@ def heuristic_languages() -> tuple[str, ...]:
 
 
 def unread_languages(recipe) -> dict[str, list[str]]:
-    """Per heuristic judge of the recipe, the evaluation languages it has no cue table for."""
+    """Per heuristic judge of the recipe, the evaluation languages it has no cue table for. A judge with
+    ``input = "english"`` reads every language the translator translates into English (an NLLB
+    translator: the languages with a FLORES-200 code), when its own cue tables have English."""
+    from workbench import translation
+
     known = set(heuristic_languages())
     out = {}
     for spec in recipe.judges:
-        if spec.kind == "heuristic":
+        if spec.kind != "heuristic":
+            continue
+        if spec.input == "english":
+            nllb = recipe.translation.kind == "nllb"
+            missing = [
+                lang
+                for lang in recipe.languages.evaluate
+                if "en" not in known or (nllb and lang != "en" and translation.flores_code(lang) is None)
+            ]
+        else:
             missing = [lang for lang in recipe.languages.evaluate if lang not in known]
-            if missing:
-                out[spec.name] = missing
+        if missing:
+            out[spec.name] = missing
     return out
 
 

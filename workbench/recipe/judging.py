@@ -4,6 +4,7 @@ from the presets table; neither is listed here."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -26,6 +27,9 @@ class JudgeSpec(Strict):
     file: str | None = None
     revision: str | None = None  # of ``hub``: a branch, tag or commit (default: main)
     template: str | None = None
+    # "english": the judge reads each response translated into English ([translation] does it) and the
+    # prompt in English; "original": as generated
+    input: Literal["original", "english"] = "original"
     parse: str | None = None  # the custom preset's parse rule (default: auto)
     max_new_tokens: int = Field(default=32, gt=0, le=MAX_NEW_TOKENS)
     parallel_sequences: int | None = Field(default=None, gt=0, le=MAX_BATCH)  # default: as many as generation uses

@@ -159,7 +159,7 @@ def _resolve(recipe: Recipe, base: Path, shown: str, problems: list[str], check_
         models.append(m.model_copy(update=update))
 
     data_update = {}
-    for key in ("benign", "evaluation", "alignment"):
+    for key in ("benign", "evaluation", "alignment", "heldout", "overrefusal"):
         src = getattr(recipe.data, key)
         if src.path is not None:
             p = absolute(src.path)
@@ -181,9 +181,14 @@ def _resolve(recipe: Recipe, base: Path, shown: str, problems: list[str], check_
                 problems.append(f"{shown}: judges[{i}].model: {p} does not exist")
             j = j.model_copy(update={"model": p})
         judges.append(j)
-    return recipe.model_copy(
-        update={"models": models, "data": recipe.data.model_copy(update=data_update), "judges": judges}
-    )
+    update = {"models": models, "data": recipe.data.model_copy(update=data_update), "judges": judges}
+    t = recipe.translation
+    if t.model is not None:
+        p = absolute(t.model)
+        if check_files and not p.exists():
+            problems.append(f"{shown}: translation.model: {p} does not exist")
+        update["translation"] = t.model_copy(update={"model": p})
+    return recipe.model_copy(update=update)
 
 
 def family_from_name(name: str) -> str | None:

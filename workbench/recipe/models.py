@@ -193,6 +193,72 @@ class CapabilitySettings(Strict):
     examples_per_language: int | None = Field(default=None, gt=0, le=MAX_ROWS)
 
 
+class TranslationSettings(Strict):
+    """``[translation]``: one translator, two uses. ``prompts``: the ``translate`` stage translates the
+    evaluation set from ``source`` into every evaluation language the set lacks. ``responses``: the
+    ``backtranslate`` stage translates every non-English response into English (on by itself when a
+    judge has ``input = "english"``). The translator is an LLM GGUF through llama.cpp (``kind = "llm"``:
+    ``model`` a .gguf file, ``embedded``, or ``hub`` + ``file``) or an NLLB-200-style seq2seq model
+    through transformers (``kind = "nllb"``: ``model`` a folder, or ``hub``)."""
+
+    kind: Literal["llm", "nllb"] | None = None
+    model: Path | None = None
+    embedded: str | None = None
+    hub: str | None = None
+    file: str | None = None  # llm from the hub: the GGUF file in the repo
+    revision: str | None = None
+    prompts: bool = False
+    responses: bool = False
+    source: Language = "en"
+    prompt: str | None = None  # llm: the instruction, with {source}, {target} and {text} (default: built in)
+    chat_template: str | None = None  # llm: a Jinja template for a GGUF without one (embedded: Gemma 3's)
+    max_new_tokens: int = Field(default=512, gt=0, le=MAX_NEW_TOKENS)
+    parallel_sequences: int | None = Field(default=None, gt=0, le=MAX_BATCH)
+    round_trip: bool = False  # also translate each translation back and keep its chrF against the source
+
+    @field_validator("source")
+    @classmethod
+    def _source_lang(cls, v: str) -> str:
+        return check_language(v)
+
+    @field_validator("embedded")
+    @classmethod
+    def _embedded(cls, v: str | None) -> str | None:
+        if v is not None and v not in EMBEDDED_MODELS:
+            return unknown_value("embedded model", v, EMBEDDED_MODELS)
+        return v
+
+    @field_validator("prompt")
+    @classmethod
+    def _prompt(cls, v: str | None) -> str | None:
+        if v is not None and "{text}" not in v:
+            raise PydanticCustomError("no_text", "the translation prompt must contain {{text}}", {})
+        return v
+
+    @model_validator(mode="after")
+    def _one_translator(self) -> TranslationSettings:
+        sources = [k for k in ("model", "embedded", "hub") if getattr(self, k) is not None]
+        if self.kind is None:
+            if sources:
+                raise PydanticCustomError("no_kind", 'set kind = "llm" (a GGUF) or "nllb" (a seq2seq model)', {})
+            return self
+        if len(sources) != 1:
+            raise PydanticCustomError(
+                "one_translator", "name the translator once: model, embedded or hub (got {n})", {"n": len(sources)}
+            )
+        if self.kind == "nllb" and (self.embedded or self.file):
+            raise PydanticCustomError(
+                "nllb_source", "an nllb translator is a model folder or a hub repo (model or hub, no file)", {}
+            )
+        if self.kind == "llm" and self.hub and not self.file:
+            raise PydanticCustomError("no_file", "an llm translator from the hub needs file = its .gguf file", {})
+        return self
+
+    @property
+    def configured(self) -> bool:
+        return self.kind is not None
+
+
 class LoraSettings(Strict):
     r: int = Field(default=16, gt=0, le=1024)
     alpha: float = Field(default=32, gt=0, le=4096)
@@ -324,6 +390,7 @@ class Recipe(Strict):
     capability: CapabilitySettings = CapabilitySettings()
     drift: DriftSettings = DriftSettings()
     overrefusal: OverrefusalSettings = OverrefusalSettings()
+    translation: TranslationSettings = TranslationSettings()
     judges: list[JudgeSpec] = Field(default_factory=default_judges)
     quick: dict | None = None  # a partial recipe merged over this one by --quick
 
@@ -350,6 +417,27 @@ class Recipe(Strict):
                 seen.add(n)
         return self
 
+    @model_validator(mode="after")
+    def _translator_when_needed(self) -> Recipe:
+        t = self.translation
+        english = [j.name for j in self.judges if j.input == "english"]
+        wanted = [w for w, on in (("prompts = true", t.prompts), ("responses = true", t.responses)) if on]
+        wanted += [f'judge {n!r} has input = "english"' for n in english]
+        if wanted and not t.configured:
+            raise PydanticCustomError(
+                "no_translator",
+                "{what} needs a translator: set [translation] kind and model (or embedded, or hub)",
+                {"what": "; ".join(wanted)},
+            )
+        return self
+
+    @property
+    def backtranslates(self) -> bool:
+        """Whether responses are translated into English (asked for, or a judge reads English)."""
+        return self.translation.configured and (
+            self.translation.responses or any(j.input == "english" for j in self.judges)
+        )
+
     # -- derived views ------------------------------------------------------------------------------
     def align_languages(self) -> list[str]:
         """Languages of the alignment mix: the recipe's, or English plus the evaluation languages."""
@@ -370,4 +458,6 @@ class Recipe(Strict):
         for i, j in enumerate(self.judges):
             if j.hub:
                 out.append((f"judges[{i}].hub", j.hub))
+        if self.translation.hub:
+            out.append(("translation.hub", self.translation.hub))
         return out

@@ -15,7 +15,6 @@ import time
 from typing import TYPE_CHECKING
 
 from workbench import estimates as est
-from workbench.artifacts import file_digest
 from workbench.cells import Cell, digest
 from workbench.errors import WorkbenchError
 from workbench.fsutil import atomic_write
@@ -118,7 +117,7 @@ class Drift(Stage):
             [
                 base_gguf["sha256"],
                 wanted,
-                file_digest(ctx.artifacts.evaluation_path()),
+                ctx.artifacts.evaluation_digest(),
                 g.system_prompt,
                 g.chat_template,
                 enable_thinking,
@@ -189,7 +188,7 @@ def measure_key(ctx: StageContext, cell: Cell, gguf_sha: str, base_sha: str) -> 
             "version": 1,
             "gguf": gguf_sha,
             "base": base_sha,
-            "prompts": file_digest(ctx.artifacts.evaluation_path()),
+            "prompts": ctx.artifacts.evaluation_digest(),
             "per_language": ctx.recipe.drift.prompts_per_language,
             "system_prompt": g.system_prompt,
             "chat_template": g.chat_template,

@@ -14,7 +14,6 @@ import time
 from typing import TYPE_CHECKING
 
 from workbench import estimates as est
-from workbench.artifacts import file_digest
 from workbench.cells import Cell, digest
 from workbench.errors import WorkbenchError
 from workbench.modelshape import kv_cache_bytes, model_shape
@@ -51,7 +50,7 @@ def generation_key(ctx: StageContext, cell: Cell, gguf_sha: str) -> str:
 class Generate(Stage):
     name = "generate"
     scope = "cell"
-    needs = ("prepare", "export")
+    needs = ("prepare", "translate", "export")
     description = "every GGUF answers every evaluation prompt (llama.cpp, batched)"
 
     def input_key(self, ctx: StageContext, cell: Cell) -> str:
@@ -59,7 +58,7 @@ class Generate(Stage):
             {
                 "version": 2,  # 2: records the complete generation as the cell's current one
                 "generation_key": generation_key(ctx, cell, ctx.artifacts.gguf_sha(cell.id)),
-                "prompts": file_digest(ctx.artifacts.evaluation_path()),
+                "prompts": ctx.artifacts.evaluation_digest(),
                 "languages": ctx.recipe.languages.evaluate,
             }
         )

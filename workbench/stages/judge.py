@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from workbench import estimates as est
 from workbench.cells import Cell, digest
 from workbench.errors import WorkbenchError
-from workbench.stages import common
+from workbench.stages import common, translating
 from workbench.stages.base import Stage
 from workbench.store import read
 
@@ -44,13 +44,15 @@ def _judge_keys(ctx: StageContext) -> dict[str, str]:
             keys[spec.name] = judges.build(with_hub_file(spec, allow_downloads=False)).key
         except WorkbenchError as exc:
             keys[spec.name] = f"unavailable: {exc.message}"
+        if spec.input == "english":
+            keys[spec.name] = translating.english_judge_key(keys[spec.name], translating.current_key(ctx))
     return keys
 
 
 class Judge(Stage):
     name = "judge"
     scope = "cell"
-    needs = ("generate",)
+    needs = ("generate", "backtranslate")
     description = "every judge of the recipe reads every current response"
 
     def input_key(self, ctx: StageContext, cell: Cell) -> str:
@@ -86,21 +88,40 @@ class Judge(Stage):
                 ctx.log(f"judge {spec.name!r} skipped: {exc.message} ({exc.hint})", "warning")
                 summary[spec.name] = {"skipped": exc.message}
                 continue
-            summary[spec.name] = self._judge_all(ctx, cell, gen.generation_key, rows, judge, spec.name, report)
+            english = spec.input == "english"
+            summary[spec.name] = self._judge_all(
+                ctx, cell, gen.generation_key, rows, judge, spec.name, report, english=english
+            )
         return summary
 
-    def _judge_all(self, ctx, cell, gen_key, rows, judge, name, report) -> dict:
-        from workbench.judges.base import JudgeItem
+    def _judge_all(self, ctx, cell, gen_key, rows, judge, name, report, *, english: bool = False) -> dict:
+        from workbench.judges.base import JudgeItem, Verdict
 
         key = judge.key
+        if english:
+            translator = translating.current_key(ctx)
+            key = translating.english_judge_key(key, translator)
         done = read.judged_response_ids(ctx.db, cell.id, gen_key, name, key)
         todo = [r for r in rows if r["id"] not in done]
         started = time.perf_counter()
         count = len(rows) - len(todo)
         report.progress(count, len(rows), what="judgments", part=name, rate_unit="judgments/s")
-        items = [JudgeItem(prompt=r["prompt"], response=r["text"], lang=r["lang"]) for r in todo]
+        if english:  # the English translations; a failed one is an abstention, not a guess
+            seen = translating.english_items(ctx, todo, translator)
+            abstain = [(i, Verdict("unsure", evidence=ev)) for i, (item, ev) in enumerate(seen) if item is None]
+            readable = [i for i, (item, _) in enumerate(seen) if item is not None]
+            items = [seen[i][0] for i in readable]
+        else:
+            abstain, readable = [], list(range(len(todo)))
+            items = [JudgeItem(prompt=r["prompt"], response=r["text"], lang=r["lang"]) for r in todo]
+
+        def verdicts():
+            yield from abstain
+            for index, v in judge.judge_iter(items):
+                yield readable[index], v
+
         last = 0.0
-        for index, v in judge.judge_iter(items):
+        for index, v in verdicts():
             ctx.db.add_judgment(
                 {
                     "response_id": todo[index]["id"],

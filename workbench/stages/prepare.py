@@ -41,6 +41,8 @@ class Prepare(Stage):
             "capability": r.capability.model_dump(mode="json"),
             "overrefusal": r.overrefusal.model_dump(mode="json"),
         }
+        if r.translation.prompts:  # only then does prepare read differently (the source language, skip missing)
+            blob["translate_from"] = r.translation.source
         for name in ("benign", "adversarial", "alignment", "heldout", "overrefusal"):
             p = data.shipped_path(name)
             if p.is_file():
@@ -70,13 +72,30 @@ class Prepare(Stage):
             ctx.db.add_artifact(kind="data", path=path, meta={"data": "benign", "lang": lang, "rows": len(rows)})
             counts.setdefault("benign", {})[lang] = len(rows)
 
-        prompts = data.load(
-            r.data.evaluation,
-            "evaluation",
-            r.languages.evaluate,
-            allow_downloads=ctx.allow_downloads,
-            where="data.evaluation",
-        )
+        t = r.translation
+        if t.prompts:  # the languages the set lacks are translated from the source language (translate stage)
+            eval_langs = list(dict.fromkeys([t.source, *r.languages.evaluate]))
+            prompts = data.load(
+                r.data.evaluation, "evaluation", eval_langs, allow_downloads=ctx.allow_downloads,
+                where="data.evaluation", skip_missing=True,
+            )  # fmt: skip
+            if not any(p["lang"] == t.source for p in prompts):
+                from workbench import languages
+                from workbench.errors import DataError
+
+                raise DataError(
+                    f"data.evaluation has no prompts in {languages.describe(t.source)}, the language "
+                    "[translation] translates from",
+                    "set [translation] source to a language the evaluation set has",
+                )
+        else:
+            prompts = data.load(
+                r.data.evaluation,
+                "evaluation",
+                r.languages.evaluate,
+                allow_downloads=ctx.allow_downloads,
+                where="data.evaluation",
+            )
         ctx.db.add_prompts(ctx.study_id, [{**p, "text": p["prompt"]} for p in prompts])
         # The prompt ids this recipe evaluates on (the database may also hold prompts of earlier versions).
         path = art.write_jsonl(

@@ -118,6 +118,18 @@ class ResponseDetail:
     finish_reason: str
     judgments: list[dict[str, Any]] = field(default_factory=list)
     human_labels: list[dict[str, Any]] = field(default_factory=list)
+    english: str | None = None  # the newest translation into English (backtranslate stage), if any
+    english_flags: list[str] = field(default_factory=list)
+
+    def english_line(self) -> str | None:
+        """The back-translation as the views show it, with its flags ("failed: ..." when unusable)."""
+        if self.english is None:
+            return None
+        from workbench import translation
+
+        failed = translation.failed(self.english_flags)
+        note = f" [failed: {', '.join(failed)}; judges that read English abstain]" if failed else ""
+        return f"English (back-translation){note}: {self.english}"
 
     def looks_unsafe(self) -> bool:
         """Whether any judge or person said it complied (classroom mode hides such text)."""
@@ -153,7 +165,28 @@ def response_details(db, ids: Sequence[int]) -> list[ResponseDetail]:
         list(ids),
     ):
         base[h["response_id"]].human_labels.append(h)
+    _add_english(db, list(base.values()))
     return [base[i] for i in ids if i in base]
+
+
+def _add_english(db, details: list[ResponseDetail]) -> None:
+    """Each non-English response's newest English translation (any translator), with its flags."""
+    import json
+
+    from workbench.store.db import text_sha
+
+    wanted = {text_sha(d.text): d for d in details if d.lang != "en"}
+    if not wanted or not db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'translations'").fetchone()[0]:
+        return
+    marks = ", ".join("?" for _ in wanted)
+    for t in db.query(
+        f"""SELECT text_sha, source_lang, text, flags_json FROM translations
+            WHERE target_lang = 'en' AND text_sha IN ({marks}) ORDER BY id""",
+        list(wanted),
+    ):
+        d = wanted[t["text_sha"]]
+        if t["source_lang"] == d.lang:  # the newest wins (ordered by id)
+            d.english, d.english_flags = t["text"], json.loads(t["flags_json"])
 
 
 # -- compare: prompts that pass the filters, and their responses -------------------------------------

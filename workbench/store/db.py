@@ -296,6 +296,19 @@ class StudyDB:
                 list(row.values()),
             )
 
+    def add_translation(self, row: dict[str, Any]) -> None:
+        """Commit one translation (``text_sha`` is computed from ``source_text``; an existing row with
+        the same identity is kept)."""
+        row = {**row, "text_sha": text_sha(row["source_text"]), "created_at": row.get("created_at") or now()}
+        for col in ("flags_json", "quality_json"):
+            if not isinstance(row.get(col), str):
+                row[col] = _json(row.get(col) or ([] if col == "flags_json" else {}))
+        with self.db.atomic():
+            self.db.execute(
+                f"INSERT OR IGNORE INTO translations ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)})",
+                list(row.values()),
+            )
+
     def set_current_measurement(
         self, cell_id: str, measure: str, measure_key: str, items: int, missing: list[str]
     ) -> None:
@@ -373,6 +386,11 @@ class StudyDB:
     def query(self, sql: str, params: Iterable[Any] = ()) -> Iterator[dict[str, Any]]:
         """Rows of a read query as dicts."""
         return self.db.query(sql, list(params))
+
+
+def text_sha(text: str) -> str:
+    """The sha256 of a text (UTF-8), the address of its translations."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def file_sha256(path: Path, chunk: int = 1 << 20) -> str:

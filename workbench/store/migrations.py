@@ -352,3 +352,29 @@ def m004_measurements(db) -> None:
         );
         """,
     )
+
+
+@migrations()
+def m005_translations(db) -> None:
+    """Translations (evaluation prompts into languages the data set lacks, responses back into English),
+    addressed by content: the same text, language pair and translator is translated once per study."""
+    _run(
+        db,
+        """
+        CREATE TABLE translations (
+            id INTEGER PRIMARY KEY,
+            text_sha TEXT NOT NULL,           -- sha256 of the source text
+            source_lang TEXT NOT NULL,
+            target_lang TEXT NOT NULL,
+            translator_key TEXT NOT NULL,     -- hash of the translator: model, prompt, token limit
+            purpose TEXT NOT NULL,            -- "prompt" (translate stage) or "response" (backtranslate)
+            source_text TEXT NOT NULL,
+            text TEXT NOT NULL,               -- the translation as it came back
+            finish_reason TEXT,
+            flags_json TEXT NOT NULL DEFAULT '[]',    -- workbench.translation.assess: failures and warnings
+            quality_json TEXT NOT NULL DEFAULT '{}',  -- detected language, length ratio, round-trip chrF
+            created_at TEXT NOT NULL,
+            UNIQUE (text_sha, source_lang, target_lang, translator_key)
+        );
+        """,
+    )

@@ -316,7 +316,7 @@ def current_responses(db, cell_id: str) -> list[dict[str, Any]]:
     """The cell's current responses with their prompt and language, in id order."""
     return list(
         db.query(
-            f"""SELECT r.id, r.text, p.text AS prompt, p.lang FROM responses r {CURRENT_RESPONSES}
+            f"""SELECT r.id, r.text, p.text AS prompt, p.lang, p.item_id FROM responses r {CURRENT_RESPONSES}
                 JOIN prompts p ON p.id = r.prompt_id WHERE r.cell_id = ? ORDER BY r.id""",
             [cell_id],
         )
@@ -507,3 +507,37 @@ def label_label_pairs(db, study: int, langs: list[str]) -> list[dict[str, Any]]:
             [study, *langs],
         )
     )
+
+
+def translations(db, texts: list[tuple[str, str]], target: str, translator_key: str) -> dict[tuple[str, str], dict]:
+    """The stored translations into ``target`` by ``translator_key`` of (text, language) pairs, keyed by
+    the pair; each row with its ``flags`` and ``quality`` parsed. A pair not yet translated is absent."""
+    import json
+
+    from workbench.store.db import text_sha
+
+    if not texts or not scalar(db, "SELECT count(*) FROM sqlite_master WHERE name = 'translations'"):
+        return {}
+    wanted = {(text_sha(t), lang): (t, lang) for t, lang in texts}
+    out: dict[tuple[str, str], dict] = {}
+    shas = sorted({sha for sha, _ in wanted})
+    for start in range(0, len(shas), 500):
+        chunk = shas[start : start + 500]
+        rows = db.query(
+            f"""SELECT * FROM translations WHERE target_lang = ? AND translator_key = ?
+                AND text_sha IN ({", ".join("?" for _ in chunk)})""",
+            [target, translator_key, *chunk],
+        )
+        for r in rows:
+            pair = wanted.get((r["text_sha"], r["source_lang"]))
+            if pair is not None:
+                out[pair] = {**r, "flags": json.loads(r["flags_json"]), "quality": json.loads(r["quality_json"])}
+    return out
+
+
+def translation_rows(db, purpose: str | None = None) -> list[dict[str, Any]]:
+    """Every stored translation (of one ``purpose``: "prompt" or "response"), oldest first."""
+    if not scalar(db, "SELECT count(*) FROM sqlite_master WHERE name = 'translations'"):
+        return []
+    where, args = ("WHERE purpose = ?", [purpose]) if purpose else ("", [])
+    return list(db.query(f"SELECT * FROM translations {where} ORDER BY id", args))

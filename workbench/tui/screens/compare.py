@@ -266,6 +266,8 @@ judge and a person). In classroom mode an answer found unsafe is hidden, with th
             prompt = classroom.hidden_prompt(d.category) if hide else d.prompt[:200]
             title += f"\n[dim]{escape(prompt)}[/dim]"
         body = f"[dim italic]{escape(classroom.HIDDEN_RESPONSE)}[/]" if hide else escape(d.text)
+        if not hide and d.english_line():
+            body += f"\n\n[dim]{escape(d.english_line())}[/dim]"
         return VerticalScroll(
             Static(title, classes="panel-title"),
             Static(body, classes="panel-text"),

@@ -148,6 +148,8 @@ In classroom mode a response a judge or a person found unsafe is hidden, with it
         hide = classroom.hides(self.classroom, d, self.revealed)
         prompt = classroom.hidden_prompt(d.category) if hide else d.prompt
         text = classroom.HIDDEN_RESPONSE if hide else d.text
+        if not hide and d.english_line():
+            text += f"\n\n{d.english_line()}"
         judged = [line for j in self.evidence for line in explain(j, None if hide else d.text)]
         humans = ", ".join(f"{h['annotator']}={h['label']}" for h in d.human_labels) or "none"
         self.query_one("#response-text", Static).update(
