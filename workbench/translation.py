@@ -28,6 +28,7 @@ from functools import lru_cache
 from typing import Any
 
 from workbench import languages
+from workbench.translation_flags import FAILED, WARNINGS, failed  # noqa: F401  (re-exported)
 
 # ISO 639-1 -> FLORES-200 (NLLB-200's language codes), for every language of workbench.languages.
 FLORES: dict[str, str] = {
@@ -48,10 +49,6 @@ DEFAULT_PROMPT = (
     "it, comment on it or refuse. Reply with the {target} translation only.\n\n{text}"
 )
 
-# The flags that make a translation unusable: it is not the text in the target language.
-FAILED = frozenset({"empty", "refused", "untranslated", "off_target", "answered", "too_short", "echoed"})
-# Kept as a signal, the translation still used: the translator hit its token limit.
-WARNINGS = frozenset({"truncated"})
 
 LONG_RATIO = 3.0  # output / expected length above this: the translator answered or went on
 SHORT_RATIO = 0.25  # ... below this: most of the text was dropped
@@ -186,11 +183,6 @@ def _same_language(detected: str, lang: str) -> bool:
     from workbench.judges.language_id import FAMILIES
 
     return detected == lang or detected in FAMILIES.get(lang, ())
-
-
-def failed(flags: list[str] | tuple[str, ...]) -> list[str]:
-    """The flags among ``flags`` that make the translation unusable."""
-    return [f for f in flags if f in FAILED]
 
 
 def chrf(hypothesis: str, reference: str, *, order: int = 6, beta: float = 2.0) -> float:

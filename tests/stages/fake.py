@@ -111,7 +111,7 @@ class Export(FakeStage):
 
 class Generate(FakeStage):
     name = "generate"
-    needs = ("prepare", "export")
+    needs = ("prepare", "translate", "export")
 
     def generation_key(self, cell: Cell) -> str:
         return digest({"fake-generation": cell.config_hash})
@@ -152,7 +152,7 @@ class Generate(FakeStage):
 
 class Judge(FakeStage):
     name = "judge"
-    needs = ("generate",)
+    needs = ("generate", "backtranslate")
 
     def input_key(self, ctx, cell: Cell) -> str:
         gen = read.current_generation(ctx.db, cell.id)
@@ -231,6 +231,34 @@ class Drift(FakeStage):
         return {}
 
 
+class Translate(FakeStage):
+    """Nothing to translate (the fake recipes have every language); the real stage's units: none
+    unless ``[translation] prompts``."""
+
+    name = "translate"
+    scope = "study"
+    needs = ("prepare",)
+
+    def units(self, recipe, cells):
+        return [None] if recipe.translation.prompts else []
+
+    def run(self, ctx, cell=None) -> dict:
+        step()
+        return {}
+
+
+class Backtranslate(FakeStage):
+    name = "backtranslate"
+    needs = ("generate",)
+
+    def applies_to(self, cell: Cell, recipe) -> bool:
+        return recipe.backtranslates
+
+    def run(self, ctx, cell: Cell) -> dict:
+        step()
+        return {}
+
+
 class Results(FakeStage):
     name = "results"
     scope = "study"
@@ -247,16 +275,19 @@ class Results(FakeStage):
 PREPARE, ALIGN, FINETUNE, EXPORT = Prepare(), Align(), Finetune(), Export()
 GENERATE, JUDGE_STAGE, RESULTS = Generate(), Judge(), Results()
 CAPABILITY, DRIFT, OVERREFUSAL = Capability(), Drift(), Overrefusal()
+TRANSLATE, BACKTRANSLATE = Translate(), Backtranslate()
 
 # What the fake runner registers: every real stage's name -> its fake.
 STAGES = {
     s.name: f"{__name__}:{attr}"
     for attr, s in {
         "PREPARE": PREPARE,
+        "TRANSLATE": TRANSLATE,
         "ALIGN": ALIGN,
         "FINETUNE": FINETUNE,
         "EXPORT": EXPORT,
         "GENERATE": GENERATE,
+        "BACKTRANSLATE": BACKTRANSLATE,
         "JUDGE_STAGE": JUDGE_STAGE,
         "OVERREFUSAL": OVERREFUSAL,
         "CAPABILITY": CAPABILITY,

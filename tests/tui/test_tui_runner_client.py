@@ -69,7 +69,7 @@ def test_start_run_is_detached_holds_the_lock_and_is_found_through_it(home, monk
             time.sleep(0.05)
         # The real runner's events: the plan first, then the stages in the registry's order.
         assert isinstance(events[0], RunStarted) and events[0].study == "demo-quick"
-        assert list(events[0].stages)[:3] == ["prepare", "align", "finetune"]
+        assert list(events[0].stages)[:4] == ["prepare", "translate", "align", "finetune"]
         assert sibling(handle.events_path, ".stdout.log").is_file()  # stdout beside it, not in the event file
         found.stop()
         handle.proc.wait(timeout=10)

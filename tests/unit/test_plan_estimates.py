@@ -320,7 +320,10 @@ def test_the_paper_grid_is_planned_for_the_real_grid(capsys, workspace):
     cells = finetunes + models  # and one base cell per model
     assert len(out["cells"]) == cells == 330
     assert stages["finetune"]["units"] == finetunes and stages["export"]["units"] == cells
-    assert stages["generate"]["units"] == stages["judge"]["units"] == cells * prompts == 1_306_800
+    assert stages["generate"]["units"] == cells * prompts == 1_306_800
+    assert stages["judge"]["units"] == cells * prompts * len(recipe.judges)  # every judge reads every response
+    # the seven languages SORRY-Bench lacks are translated from English; responses come back into English
+    assert stages["translate"]["units"] == 1 and stages["backtranslate"]["units"] == cells
     # generation by hand: every cell answers every prompt with up to 512 tokens at 3,000 tokens/s x 1B/params
     params = {
         "llama3.2-1b": 1e9,

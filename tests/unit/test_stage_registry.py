@@ -48,10 +48,10 @@ def _fake_generation(workspace: Path, cell: str, n: int) -> None:
 
 def test_the_builtin_order_and_scopes():
     assert registry.names() == [
-        "prepare", "align", "finetune", "export", "generate", "judge", "overrefusal", "capability", "drift",
-        "results",
+        "prepare", "translate", "align", "finetune", "export", "generate", "backtranslate", "judge", "overrefusal",
+        "capability", "drift", "results",
     ]  # fmt: skip
-    assert [s.name for s in registry.of_scope("study")] == ["prepare", "results"]
+    assert [s.name for s in registry.of_scope("study")] == ["prepare", "translate", "results"]
     for stage in registry.stages():
         for need in stage.needs:  # run order respects every declared need
             assert registry.names().index(need) < registry.names().index(stage.name), (stage.name, need)
@@ -60,7 +60,8 @@ def test_the_builtin_order_and_scopes():
 def test_registering_places_a_stage_and_the_context_restores_the_registry():
     before = registry.names()
     with registry.registered(TOY, after="judge"):
-        assert registry.names() == [*before[:6], "toy", *before[6:]]
+        at = before.index("judge") + 1
+        assert registry.names() == [*before[:at], "toy", *before[at:]]
         assert registry.get("toy").name == "toy"
     assert registry.names() == before
     with pytest.raises(Exception, match="unknown stage 'toy'"):

@@ -125,9 +125,9 @@ class ResponseDetail:
         """The back-translation as the views show it, with its flags ("failed: ..." when unusable)."""
         if self.english is None:
             return None
-        from workbench import translation
+        from workbench.translation_flags import failed as failed_flags
 
-        failed = translation.failed(self.english_flags)
+        failed = failed_flags(self.english_flags)
         note = f" [failed: {', '.join(failed)}; judges that read English abstain]" if failed else ""
         return f"English (back-translation){note}: {self.english}"
 
@@ -175,8 +175,11 @@ def _add_english(db, details: list[ResponseDetail]) -> None:
 
     from workbench.store.db import text_sha
 
-    wanted = {text_sha(d.text): d for d in details if d.lang != "en"}
-    if not wanted or not db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'translations'").fetchone()[0]:
+    wanted: dict[str, list[ResponseDetail]] = {}
+    for d in details:
+        if d.lang != "en":
+            wanted.setdefault(text_sha(d.text), []).append(d)
+    if not wanted or not scalar(db, "SELECT count(*) FROM sqlite_master WHERE name = 'translations'"):
         return
     marks = ", ".join("?" for _ in wanted)
     for t in db.query(
@@ -184,9 +187,9 @@ def _add_english(db, details: list[ResponseDetail]) -> None:
             WHERE target_lang = 'en' AND text_sha IN ({marks}) ORDER BY id""",
         list(wanted),
     ):
-        d = wanted[t["text_sha"]]
-        if t["source_lang"] == d.lang:  # the newest wins (ordered by id)
-            d.english, d.english_flags = t["text"], json.loads(t["flags_json"])
+        for d in wanted[t["text_sha"]]:
+            if t["source_lang"] == d.lang:  # the newest wins (ordered by id)
+                d.english, d.english_flags = t["text"], json.loads(t["flags_json"])
 
 
 # -- compare: prompts that pass the filters, and their responses -------------------------------------
