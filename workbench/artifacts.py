@@ -88,6 +88,13 @@ class Artifacts:
         """The prepared exaggerated-safety prompts of the overrefusal stage (every language it measures)."""
         return self._read(self.overrefusal_path())
 
+    def choice_path(self) -> Path:
+        return self.data_dir / "choice.jsonl"
+
+    def choice(self) -> list[dict[str, Any]]:
+        """The prepared multiple-choice questions of the choice stage (every language it measures)."""
+        return self._read(self.choice_path())
+
     def heldout(self) -> list[dict[str, Any]]:
         """The prepared held-out benign rows of the capability stage (every language it measures)."""
         return self._read(self.heldout_path())

@@ -348,7 +348,8 @@ def results(
         str,
         typer.Option(
             "--measure",
-            help="compliance (rates and change vs base), capability (perplexity on held-out answers), drift "
+            help="compliance (rates and change vs base), capability (perplexity on held-out answers), choice "
+            "(multiple-choice accuracy), drift "
             "(representation distance from the base), "
             "fidelity (responses not in the prompt's language), seeds (compliance over seeds) or decoupling "
             "(correlation of the change in compliance with the change in capability)",

@@ -40,9 +40,9 @@ TOKENS_PER_EXAMPLE = 95  # shipped data in the Gemma 3 tokenizer, with the chat 
 # the context check and the KV cache count it once per sequence.
 PROMPT_TOKENS = 160
 # per language (a test counts the files)
-SHIPPED_ROWS = {"benign": 60, "adversarial": 45, "alignment": 80, "heldout": 24, "overrefusal": 24}
+SHIPPED_ROWS = {"benign": 60, "adversarial": 45, "alignment": 80, "heldout": 24, "overrefusal": 24, "choice": 24}
 # hub data without a limit, per language
-DEFAULT_ROWS = {"benign": 1000, "evaluation": 440, "alignment": 80, "heldout": 100, "overrefusal": 250}
+DEFAULT_ROWS = {"benign": 1000, "evaluation": 440, "alignment": 80, "heldout": 100, "overrefusal": 250, "choice": 100}
 EXPORT_SECONDS_PER_REF_MODEL = 35.0  # merge + convert + quantize + gate, embedded model, measured
 QUANT_BYTES_PER_PARAM = {
     "q4_k_m": 0.6,
@@ -436,6 +436,7 @@ def _prepared(kind: str, recipe: Recipe, art: Artifacts, langs: list[str], src) 
             path = {
                 "evaluation": art.evaluation_path(),
                 "heldout": art.heldout_path(),
+                "choice": art.choice_path(),
                 "overrefusal": art.overrefusal_path(),
             }.get(kind)
             path = path or art.alignment_path()
@@ -488,8 +489,8 @@ def _data_count(kind: str, recipe: Recipe, art: Artifacts | None = None) -> Data
         src, langs, cap = d.benign, recipe.languages.finetune, _limit(d.benign.limit, t.examples_per_language)
     elif kind == "evaluation":
         src, langs, cap = d.evaluation, recipe.languages.evaluate, d.evaluation.limit
-    elif kind in ("heldout", "overrefusal"):
-        settings = recipe.capability if kind == "heldout" else recipe.overrefusal
+    elif kind in ("heldout", "overrefusal", "choice"):
+        settings = {"heldout": recipe.capability, "overrefusal": recipe.overrefusal, "choice": recipe.choice}[kind]
         if not settings.enabled:
             return None
         src, langs = getattr(d, kind), recipe.languages.evaluate
@@ -548,7 +549,7 @@ def default_parallel(gpu: bool) -> int:
 def data_counts(recipe: Recipe, art: Artifacts | None = None) -> dict[str, DataCount]:
     """:func:`data_count` of every kind the study reads (``art`` finds the prepared files)."""
     out = {}
-    for kind in ("benign", "evaluation", "alignment", "heldout", "overrefusal"):
+    for kind in ("benign", "evaluation", "alignment", "heldout", "overrefusal", "choice"):
         c = data_count(kind, recipe, art)
         if c is not None:
             out[kind] = c

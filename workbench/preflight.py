@@ -22,7 +22,12 @@ from workbench.errors import DataError
 from workbench.ggufmeta import gguf_problem
 from workbench.recipe.models import DataSource, Recipe
 
-_LANGUAGE_KEYS = {"benign": "languages.finetune", "evaluation": "languages.evaluate", "alignment": "align.languages"}
+_LANGUAGE_KEYS = {
+    "benign": "languages.finetune",
+    "evaluation": "languages.evaluate",
+    "alignment": "align.languages",
+    "choice": "languages.evaluate",
+}
 
 
 def problems(recipe: Recipe) -> list[str]:
@@ -78,12 +83,19 @@ def _data_needs(recipe: Recipe) -> list[tuple[str, DataSource, str, list[str]]]:
         needs.append((HELDOUT, recipe.data.heldout, "benign", list(recipe.languages.evaluate)))
     if recipe.overrefusal.enabled:  # a prompt column
         needs.append((OVERREFUSAL, recipe.data.overrefusal, "evaluation", list(recipe.languages.evaluate)))
+    if recipe.choice.enabled:  # question, choices, answer
+        needs.append((CHOICE, recipe.data.choice, "choice", list(recipe.languages.evaluate)))
     return needs
 
 
 HELDOUT = "data.heldout"
 OVERREFUSAL = "data.overrefusal"
-MEASURED = {HELDOUT: ("capability", "held-out instruction/response data"), OVERREFUSAL: ("overrefusal", "safe prompts")}
+CHOICE = "data.choice"
+MEASURED = {
+    HELDOUT: ("capability", "held-out instruction/response data"),
+    OVERREFUSAL: ("overrefusal", "safe prompts"),
+    CHOICE: ("choice", "multiple-choice questions"),
+}
 
 
 def _check_data(

@@ -29,6 +29,7 @@ _BUILTIN: dict[str, str] = {
     "judge": "workbench.stages.judge:STAGE",
     "overrefusal": "workbench.stages.overrefusal:STAGE",
     "capability": "workbench.stages.capability:STAGE",
+    "choice": "workbench.stages.choice:STAGE",
     "drift": "workbench.stages.drift:STAGE",
     "results": "workbench.stages.results:STAGE",
 }

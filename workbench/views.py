@@ -418,7 +418,7 @@ def print_translations(rows: list[dict], fmt: str) -> None:
 
 
 # -- the other measurements: capability, language fidelity, seeds ------------------------------------------------
-MEASURES = ("compliance", "overrefusal", "fidelity", "capability", "seeds", "drift", "decoupling")
+MEASURES = ("compliance", "overrefusal", "fidelity", "capability", "choice", "seeds", "drift", "decoupling")
 # the measurements that are a judge's (one table per judge)
 JUDGED = frozenset({"compliance", "overrefusal", "fidelity", "seeds", "decoupling"})
 
@@ -450,6 +450,7 @@ def measured_rows(r, measure: str, *, required: bool = True):
 MEASURE_READERS = {
     "overrefusal": lambda r: measured_rows(r, "overrefusal"),
     "capability": lambda r: measured_rows(r, "capability"),
+    "choice": lambda r: measured_rows(r, "choice"),
     "drift": lambda r: measured_rows(r, "drift"),
 }
 
@@ -678,6 +679,15 @@ def _measure_cell(measure: str, d: dict) -> str:
             ci = f" [{d['delta_ci_low']:+.3f}, {d['delta_ci_high']:+.3f}]" if d["delta_ci_low"] is not None else ""
             text += f"\nΔ {d['delta_nll']:+.3f}{ci} x{d['ratio_vs_base']:.2f}"
         return text
+    if measure == "choice":
+        if d["accuracy"] is None:
+            return "not measured" if d["note"].startswith("not measured") else "-"
+        text = f"{_pct(d['accuracy'])} [{_pct(d['ci_low'])}, {_pct(d['ci_high'])}] n={d['questions']}"
+        if d["delta_vs_base"] is not None:
+            lo, hi = d["delta_ci_low"], d["delta_ci_high"]
+            ci = f" [{100 * lo:+.0f}, {100 * hi:+.0f}]" if lo is not None else ""
+            text += f"\nΔ {100 * d['delta_vs_base']:+.0f}{ci} pts p={d['p_value']:.2g}"
+        return text
     if measure == "fidelity":
         if d["off_language_share"] is None:
             return "-"
@@ -704,6 +714,9 @@ MEASURE_LEGENDS = {
     "overrefusal": "share of the safe prompts that look unsafe (the exaggerated-safety set) whose answer the judge "
     "calls a refusal [Wilson 95% interval] n = judged; Δ = change against the base on the same prompts, paired "
     "by item [Newcombe 95%], p = exact McNemar; higher: more exaggerated refusal",
+    "choice": "multiple-choice accuracy: share of the questions whose right option letter gets the highest "
+    "probability [Wilson 95% interval] n = questions (chance: 1 / options, 25% with four); Δ = change against "
+    "the base on the same questions, paired by item [Newcombe 95%], p = exact McNemar",
     "drift": "mean cosine distance between the cell's and its base's pooled last-layer states of each evaluation "
     "prompt [95% t-interval over prompts] n = prompts; 0: represented as the base did",
     "fidelity": "share of the judged responses not in the prompt's language [Wilson 95% interval] n = judged",

@@ -211,6 +211,25 @@ class Capability(FakeStage):
         return {"items": 4}
 
 
+class Choice(FakeStage):
+    """Answers four fake questions of the first evaluation language (the base three right, a fine-tune two)."""
+
+    name = "choice"
+    needs = ("prepare", "export")
+
+    def run(self, ctx, cell: Cell) -> dict:
+        lang = ctx.recipe.languages.evaluate[0]
+        right = 3 if cell.kind == "base" else 2
+        for i in range(4):
+            ctx.db.add_measurement(
+                {"cell_id": cell.id, "measure": "choice_correct", "measure_key": "fake", "lang": lang,
+                 "item_id": f"c{i}", "value": 1.0 if i < right else 0.0, "n": 1}
+            )  # fmt: skip
+        step()
+        ctx.db.set_current_measurement(cell.id, "choice_correct", "fake", 4, ctx.recipe.languages.evaluate[1:])
+        return {"items": 4}
+
+
 class Drift(FakeStage):
     """A fake cosine distance per prompt of every fine-tuned cell."""
 
@@ -275,7 +294,7 @@ class Results(FakeStage):
 PREPARE, ALIGN, FINETUNE, EXPORT = Prepare(), Align(), Finetune(), Export()
 GENERATE, JUDGE_STAGE, RESULTS = Generate(), Judge(), Results()
 CAPABILITY, DRIFT, OVERREFUSAL = Capability(), Drift(), Overrefusal()
-TRANSLATE, BACKTRANSLATE = Translate(), Backtranslate()
+TRANSLATE, BACKTRANSLATE, CHOICE = Translate(), Backtranslate(), Choice()
 
 # What the fake runner registers: every real stage's name -> its fake.
 STAGES = {
@@ -291,6 +310,7 @@ STAGES = {
         "JUDGE_STAGE": JUDGE_STAGE,
         "OVERREFUSAL": OVERREFUSAL,
         "CAPABILITY": CAPABILITY,
+        "CHOICE": CHOICE,
         "DRIFT": DRIFT,
         "RESULTS": RESULTS,
     }.items()

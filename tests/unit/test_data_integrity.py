@@ -480,3 +480,25 @@ def test_the_exaggerated_safety_set_is_complete_and_not_the_adversarial_one():
     }
     for i in ids:
         assert len({r["category"] for r in safe if r["id"] == i}) == 1
+
+
+def test_the_multiple_choice_set_is_complete_parallel_and_balanced():
+    """choice.jsonl: every question in all nine study languages with the same answer position and option
+    count, four distinct options, the right answers spread evenly over A-D (a model that always says
+    one letter scores chance, 25%), and it reads through the loader as the choice stage reads it."""
+    from collections import Counter
+
+    from workbench.recipe.models import DataSource
+
+    rows = data.read_jsonl(data.shipped_path("choice"))
+    langs = {r["lang"] for r in data.read_jsonl(data.shipped_path("benign"))}
+    ids = {r["id"] for r in rows}
+    assert {(r["id"], r["lang"]) for r in rows} == {(i, lang) for i in ids for lang in langs}
+    assert len(rows) == 24 * 9
+    for i in ids:
+        same = [r for r in rows if r["id"] == i]
+        assert len({(r["answer"], len(r["choices"]), r["category"]) for r in same}) == 1
+        assert all(len(set(r["choices"])) == 4 and r["question"].strip() for r in same)
+    assert Counter(r["answer"] for r in rows if r["lang"] == "en") == {0: 6, 1: 6, 2: 6, 3: 6}
+    loaded = data.load(DataSource(shipped="choice"), "choice", sorted(langs), where="data.choice")
+    assert len(loaded) == 216 and all(isinstance(x["answer"], int) and len(x["choices"]) == 4 for x in loaded)

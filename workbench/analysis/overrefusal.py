@@ -33,7 +33,19 @@ class OverrefusalRow(CellLangRow):
     note: str = ""
 
 
-def rows_from_items(items_by_judge: dict[str, list[dict[str, Any]]], eval_langs=None) -> list[OverrefusalRow]:
+NO_BASE = "no base: the model's base cell has no overrefusal measurement by this judge"
+
+
+def rows_from_items(
+    items_by_judge: dict[str, list[dict[str, Any]]],
+    eval_langs=None,
+    *,
+    not_measured: str = NOT_MEASURED,
+    no_base: str = NO_BASE,
+) -> list[OverrefusalRow]:
+    """Per (judge, cell, language): the share of items with value 1 among the items with n = 1 (Wilson
+    interval), and against the base the paired change (Newcombe) with the exact McNemar p. Any binary
+    per-item measurement reads through this (the choice stage's correct answers too)."""
     from workbench.analysis import paired
     from workbench.analysis.results import wilson
 
@@ -45,7 +57,7 @@ def rows_from_items(items_by_judge: dict[str, list[dict[str, Any]]], eval_langs=
                 row = OverrefusalRow(c["model"], c["finetune_lang"], c["seed"], c["epochs"], lang, judge, cell=cid)
                 mine = per.get((cid, lang))
                 if not mine:
-                    row.note = NOT_MEASURED
+                    row.note = not_measured
                     out.append(row)
                     continue
                 judged = {i: v for i, (v, n) in mine.items() if n}
@@ -66,7 +78,7 @@ def rows_from_items(items_by_judge: dict[str, list[dict[str, Any]]], eval_langs=
                         row.delta_ci_low, row.delta_ci_high = paired.paired_difference_ci(a, b, cc, d)
                         row.p_value = paired.mcnemar_exact(b, cc)
                 elif c["kind"] != "base":
-                    row.note = "no base: the model's base cell has no overrefusal measurement by this judge"
+                    row.note = no_base
                 out.append(row)
     return sorted(out, key=lambda r: (r.model, r.judge, r.finetune_lang is not None, r.finetune_lang or "",
                                       r.seed or 0, r.epochs or 0, r.eval_lang))  # fmt: skip

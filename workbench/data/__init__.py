@@ -32,12 +32,15 @@ REQUIRED = {
     "benign": ("instruction", "response"),
     "evaluation": ("prompt",),
     "alignment": ("prompt", "response"),
+    "choice": ("question", "choices", "answer"),
 }
 OPTIONAL = {
     "benign": ("id", "category"),
     "evaluation": ("id", "category", "domain"),
     "alignment": ("id", "category", "kind"),
+    "choice": ("id", "category"),
 }
+LETTERS = "ABCDEFGHIJ"  # the option letters of a multiple-choice question (at most ten options)
 UTF8_HINT = "re-save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8 IN > OUT`, or 'Save as UTF-8' in an editor)"
 UNIQUE_HINT = (
     "make the ids unique, or drop the id column (or its fields.id mapping) so ids are derived from row numbers"
@@ -210,13 +213,16 @@ def read_shipped(name: str, kind: str, label: str) -> Table:
             item |= {"instruction": r.get("instruction") or r.get("prompt"), "response": r.get("response")}
         elif kind == "evaluation":
             item |= {"prompt": r.get("prompt"), "domain": r.get("domain")}
+        elif kind == "choice":
+            choices, answer = choice_fields(r, "choices", "answer")
+            item |= {"question": r.get("question"), "choices": choices, "answer": answer}
         else:
             item |= {
                 "prompt": r.get("prompt") or r.get("instruction"),
                 "response": r.get("response"),
                 "kind": r.get("kind", "helpful"),
             }
-        missing = [c for c in REQUIRED[kind] if not item.get(c)]
+        missing = [c for c in REQUIRED[kind] if item.get(c) is None or item.get(c) == ""]
         if missing:
             raise DataError(
                 f"{label}: shipped set {name!r} lacks {', '.join(missing)} needed for {kind} data",
@@ -239,7 +245,11 @@ def pick(table: Table, source: DataSource, kind: str, lang: str, label: str) -> 
     per_lang_columns = any("{lang}" in v for v in source.fields.values())
     columns = set(table.columns)
     missing = [
-        f"{want} (column {col!r})" for want, col in fields.items() if want in REQUIRED[kind] and col not in columns
+        f"{want} (column {c!r})"
+        for want, col in fields.items()
+        if want in REQUIRED[kind]
+        for c in (col.split(",") if kind == "choice" and want == "choices" else [col])
+        if c.strip() not in columns
     ]
     if missing:
         raise DataError(
@@ -279,11 +289,19 @@ def pick(table: Table, source: DataSource, kind: str, lang: str, label: str) -> 
             if want == "id":
                 continue
             col = fields.get(want)
+            if kind == "choice" and want in ("choices", "answer"):
+                continue
             value = row.get(col) if col in columns else None
             if isinstance(value, list):  # e.g. SORRY-Bench keeps the request in a one-turn list
                 value = value[0] if value else None
             item[want] = None if value is None else str(value)
-        if all(item.get(c) and item[c].strip() for c in REQUIRED[kind]):
+        if kind == "choice":
+            choices, answer = choice_fields(row, fields["choices"], fields["answer"])
+            item["choices"], item["answer"] = choices, answer
+            if choices is None or answer is None:
+                empty.append(i)
+                continue
+        if all(item.get(c) is not None and str(item[c]).strip() for c in REQUIRED[kind]):
             out.append((i, item))
         else:
             empty.append(i)
@@ -296,6 +314,43 @@ def pick(table: Table, source: DataSource, kind: str, lang: str, label: str) -> 
         )
     check_unique(table, out, label, lang if by_lang else None)
     return out
+
+
+def choice_fields(row: dict[str, Any], choices_col: str, answer_col: str) -> tuple[list[str] | None, int | None]:
+    """A multiple-choice row's options and the 0-based index of the right one, or None where unusable.
+
+    ``choices_col`` is one column holding a list (or a JSON list), or several columns separated by
+    commas (``option_a,option_b,option_c,option_d``, Global-MMLU style); the answer is an index (0-based),
+    or an option letter (``A``-``J``)."""
+    if "," in choices_col:
+        raw: Any = [row.get(c.strip()) for c in choices_col.split(",")]
+    else:
+        raw = row.get(choices_col)
+        if isinstance(raw, str):
+            try:
+                raw = json.loads(raw)
+            except ValueError:
+                return None, None
+    if hasattr(raw, "tolist"):  # a numpy array from parquet
+        raw = raw.tolist()
+    if (
+        not isinstance(raw, list)
+        or not 2 <= len(raw) <= len(LETTERS)
+        or any(c is None or not str(c).strip() for c in raw)
+    ):
+        return None, None
+    choices = [str(c).strip() for c in raw]
+    answer: Any = row.get(answer_col)
+    if isinstance(answer, str):
+        answer = answer.strip()
+        answer = LETTERS.index(answer.upper()) if len(answer) == 1 and answer.upper() in LETTERS else (
+            int(answer) if answer.isdigit() else None
+        )  # fmt: skip
+    elif isinstance(answer, bool) or not isinstance(answer, int):
+        answer = int(answer) if isinstance(answer, float) and answer.is_integer() else None
+    if answer is None or not 0 <= answer < len(choices):
+        return choices, None
+    return choices, answer
 
 
 def check_unique(table: Table, picked: list[tuple[int, dict[str, Any]]], label: str, lang: str | None) -> None:

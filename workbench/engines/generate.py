@@ -370,7 +370,6 @@ class Engine:
         One sequence at a time, fed in chunks of ``n_batch`` tokens; logits are asked for only where
         the next token is an answer token.
         """
-        L = self._L
         if not prompt or not answer:
             raise WorkbenchError("answer_logprobs needs a prompt and an answer", "check the held-out data")
         tokens = [*prompt, *answer]
@@ -379,15 +378,47 @@ class Engine:
                 f"{len(tokens)} tokens do not fit n_ctx = {self.n_ctx_per_seq}",
                 "raise [generation] n_ctx (or leave it unset), or shorten the held-out answers",
             )
+        first = len(prompt) - 1  # the position whose logits predict answer[0]
+        out = np.empty(len(answer), dtype=np.float64)
+
+        def keep(pos: int, z: np.ndarray) -> None:
+            top = z.max()
+            out[pos - first] = z[tokens[pos + 1]] - top - np.log(np.exp(z - top).sum())
+
+        self._logits(tokens, first, len(tokens) - 1, keep)  # the last token predicts nothing
+        return out
+
+    def next_logprobs(self, prompt: list[int]) -> np.ndarray:
+        """The natural-log probability of every vocabulary token as the next one after ``prompt``
+        (the model's log-softmax at the prompt's last position, float64): what a multiple-choice
+        question's option letters are scored with."""
+        if not prompt:
+            raise WorkbenchError("next_logprobs needs a prompt", "check the questions")
+        if self.n_ctx_per_seq is not None and len(prompt) + 1 > self.n_ctx_per_seq:
+            raise WorkbenchError(
+                f"{len(prompt)} tokens do not fit n_ctx = {self.n_ctx_per_seq}",
+                "raise [generation] n_ctx (or leave it unset), or shorten the questions",
+            )
+        found: list[np.ndarray] = []
+
+        def keep(pos: int, z: np.ndarray) -> None:
+            top = z.max()
+            found.append(z - top - np.log(np.exp(z - top).sum()))
+
+        self._logits(prompt, len(prompt) - 1, len(prompt), keep)
+        return found[0]
+
+    def _logits(self, tokens: list[int], first: int, end: int, keep) -> None:
+        """Decode ``tokens[:end]`` as one sequence in chunks of ``n_batch`` and call ``keep(pos, logits)``
+        (float64) for every position from ``first`` on; the context is cleared before and after."""
+        L = self._L
         self._ensure_context(max(len(tokens) + 16, self._ctx_size))
         mem = L.llama_get_memory(self.ctx)
         L.llama_memory_clear(mem, True)
-        first = len(prompt) - 1  # the position whose logits predict answer[0]
-        out = np.empty(len(answer), dtype=np.float64)
         batch = L.llama_batch_init(self.n_batch, 0, 1)
         try:
-            for start in range(0, len(tokens) - 1, self.n_batch):  # the last token predicts nothing
-                stop = min(start + self.n_batch, len(tokens) - 1)
+            for start in range(0, end, self.n_batch):
+                stop = min(start + self.n_batch, end)
                 n = 0
                 for pos in range(start, stop):
                     n = self._add(batch, n, tokens[pos], pos, 0, pos >= first)
@@ -396,19 +427,16 @@ class Engine:
                 if rc != 0:
                     raise WorkbenchError(
                         f"{self.path.name}: llama_decode failed (code {rc}) scoring {len(tokens)} tokens",
-                        "shorten the held-out answers or free memory",
+                        "shorten the texts scored or free memory",
                     )
                 for i, pos in enumerate(range(start, stop)):
                     if pos < first:
                         continue
                     z = np.ctypeslib.as_array(L.llama_get_logits_ith(self.ctx, i), shape=(self.n_vocab,))
-                    z = z.astype(np.float64)
-                    top = z.max()
-                    out[pos - first] = z[tokens[pos + 1]] - top - np.log(np.exp(z - top).sum())
+                    keep(pos, z.astype(np.float64))
         finally:
             L.llama_batch_free(batch)
             L.llama_memory_clear(mem, True)
-        return out
 
     def pooled_states(self, sequences: list[list[int]]) -> np.ndarray:
         """The mean over its tokens of the last layer's hidden state (after the output norm) of each

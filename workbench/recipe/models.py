@@ -170,6 +170,8 @@ class DataSettings(Strict):
     heldout: DataSource = DataSource(shipped="heldout")
     # safe prompts that look unsafe (XSTest-like; the prompt column) for the overrefusal stage
     overrefusal: DataSource = DataSource(shipped="overrefusal")
+    # multiple-choice questions (question, choices, answer) for the choice stage
+    choice: DataSource = DataSource(shipped="choice")
 
 
 class OverrefusalSettings(Strict):
@@ -257,6 +259,13 @@ class TranslationSettings(Strict):
     @property
     def configured(self) -> bool:
         return self.kind is not None
+
+
+class ChoiceSettings(Strict):
+    """The ``choice`` stage: multiple-choice accuracy of each GGUF, per language."""
+
+    enabled: bool = True
+    examples_per_language: int | None = Field(default=None, gt=0, le=MAX_ROWS)
 
 
 class LoraSettings(Strict):
@@ -388,6 +397,7 @@ class Recipe(Strict):
     export: ExportSettings = ExportSettings()
     generation: GenerationSettings = GenerationSettings()
     capability: CapabilitySettings = CapabilitySettings()
+    choice: ChoiceSettings = ChoiceSettings()
     drift: DriftSettings = DriftSettings()
     overrefusal: OverrefusalSettings = OverrefusalSettings()
     translation: TranslationSettings = TranslationSettings()

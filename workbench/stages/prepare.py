@@ -30,7 +30,7 @@ class Prepare(Stage):
     def input_key(self, ctx: StageContext, cell=None) -> str:
         r = ctx.recipe
         blob = {
-            "version": 4,  # 2: also writes evaluation.jsonl; 3: and heldout.jsonl; 4: and overrefusal.jsonl
+            "version": 5,  # 2: also writes evaluation.jsonl; 3: heldout.jsonl; 4: overrefusal.jsonl; 5: choice.jsonl
             # a local file counts by its content (below), not where it lies: moving it changes nothing
             "data": {k: {**v, "path": None} if v.get("path") else v for k, v in r.data.model_dump(mode="json").items()},
             "finetune": r.languages.finetune,
@@ -40,16 +40,23 @@ class Prepare(Stage):
             "align_examples_per_language": r.align.examples_per_language,
             "capability": r.capability.model_dump(mode="json"),
             "overrefusal": r.overrefusal.model_dump(mode="json"),
+            "choice": r.choice.model_dump(mode="json"),
         }
         if r.translation.prompts:  # only then does prepare read differently (the source language, skip missing)
             blob["translate_from"] = r.translation.source
-        for name in ("benign", "adversarial", "alignment", "heldout", "overrefusal"):
+        for name in ("benign", "adversarial", "alignment", "heldout", "overrefusal", "choice"):
             p = data.shipped_path(name)
             if p.is_file():
                 blob[f"shipped:{name}"] = hashlib.sha256(p.read_bytes()).hexdigest()
         # A local file is its bytes, not its path: editing it after a prepare must prepare again.
         kinds = ["benign", "evaluation"] + (["alignment"] if blob["align"] else [])
-        optional = [k for k, on in (("heldout", r.capability.enabled), ("overrefusal", r.overrefusal.enabled)) if on]
+        optional = [
+            k
+            for k, on in (
+                ("heldout", r.capability.enabled), ("overrefusal", r.overrefusal.enabled), ("choice", r.choice.enabled)
+            )
+            if on
+        ]  # fmt: skip
         for kind in kinds + optional:
             source = getattr(r.data, kind)
             if source.path is not None:
@@ -128,6 +135,7 @@ class Prepare(Stage):
         measured = (
             ("heldout", r.capability, r.data.heldout, "benign", art.heldout_path()),
             ("overrefusal", r.overrefusal, r.data.overrefusal, "evaluation", art.overrefusal_path()),
+            ("choice", r.choice, r.data.choice, "choice", art.choice_path()),
         )
         for name, settings, source, kind, target in measured:
             if not settings.enabled:
