@@ -66,7 +66,8 @@ def measurements(recipe, rows) -> list[str]:
     from workbench.errors import WorkbenchError
 
     out = [
-        "Beside compliance (`workbench results recipes/demo.toml --measure capability|drift|fidelity|decoupling`):",
+        "Beside compliance (`workbench results recipes/demo.toml --measure "
+        "overrefusal|capability|choice|drift|fidelity|decoupling`):",
         "",
     ]
     measured = {}

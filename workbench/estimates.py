@@ -489,7 +489,7 @@ def _data_count(kind: str, recipe: Recipe, art: Artifacts | None = None) -> Data
         src, langs, cap = d.benign, recipe.languages.finetune, _limit(d.benign.limit, t.examples_per_language)
     elif kind == "evaluation":
         src, langs, cap = d.evaluation, recipe.languages.evaluate, d.evaluation.limit
-    elif kind in ("heldout", "overrefusal", "choice"):
+    elif kind in ("choice", "heldout", "overrefusal"):
         settings = {"heldout": recipe.capability, "overrefusal": recipe.overrefusal, "choice": recipe.choice}[kind]
         if not settings.enabled:
             return None
@@ -549,7 +549,7 @@ def default_parallel(gpu: bool) -> int:
 def data_counts(recipe: Recipe, art: Artifacts | None = None) -> dict[str, DataCount]:
     """:func:`data_count` of every kind the study reads (``art`` finds the prepared files)."""
     out = {}
-    for kind in ("benign", "evaluation", "alignment", "heldout", "overrefusal", "choice"):
+    for kind in ("benign", "evaluation", "alignment", "choice", "heldout", "overrefusal"):
         c = data_count(kind, recipe, art)
         if c is not None:
             out[kind] = c

@@ -13,7 +13,7 @@ from typing import Any
 
 from workbench.languages import LANGUAGES, MULTIJAIL_LANGUAGES, STUDY_LANGUAGES
 
-SHIPPED_SETS = ("benign", "adversarial", "alignment", "heldout", "overrefusal", "choice")
+SHIPPED_SETS = ("benign", "adversarial", "alignment", "choice", "heldout", "overrefusal")
 
 
 @cache

@@ -418,7 +418,7 @@ def print_translations(rows: list[dict], fmt: str) -> None:
 
 
 # -- the other measurements: capability, language fidelity, seeds ------------------------------------------------
-MEASURES = ("compliance", "overrefusal", "fidelity", "capability", "choice", "seeds", "drift", "decoupling")
+MEASURES = ("compliance", "overrefusal", "fidelity", "capability", "seeds", "drift", "decoupling", "choice")
 # the measurements that are a judge's (one table per judge)
 JUDGED = frozenset({"compliance", "overrefusal", "fidelity", "seeds", "decoupling"})
 

@@ -387,17 +387,18 @@ async def test_results_screen_shows_capability_fidelity_and_seeds(synth):
         await wait_for(pilot, lambda: results.rows, what="heatmap")
         view = results.query_one("#measure-view")
         seen = {}
-        for _ in range(6):  # every measurement in turn, then back to the heatmaps
+        for _ in range(7):  # every measurement in turn, then back to the heatmaps
             await pilot.press("c")
             await wait_for(pilot, lambda: results.measured is not None, what="measurements read")
             await pilot.pause(0.2)
             seen[results.measure] = "\n".join(screen_lines(app))
             assert view.display and not results.query_one("#heatmaps").display
-        assert list(seen) == ["overrefusal", "fidelity", "capability", "seeds", "drift", "decoupling"]
+        assert list(seen) == ["overrefusal", "fidelity", "capability", "seeds", "drift", "decoupling", "choice"]
         text = seen["capability"]
         assert "capability: gemma3-270m" in text and "ppl 8.2" in text and "not measured" in text  # exp(63/30)
         assert "No overrefusal measurement yet" in seen["overrefusal"]
         assert "No drift measurement yet" in seen["drift"]
+        assert "No choice measurement yet" in seen["choice"]
         assert "fidelity: gemma3-270m · judge heuristic" in seen["fidelity"]
         assert "seeds: gemma3-270m" in seen["seeds"]
         assert "decoupling: change in compliance" in seen["decoupling"]

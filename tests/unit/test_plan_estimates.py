@@ -152,7 +152,7 @@ def test_totals_in_json(capsys, workspace):
     assert out["totals"]["seconds"] == pytest.approx(sum(e["seconds"] for e in out["estimates"]))
     assert out["totals"]["peak_ram_bytes"] == max(e["memory_bytes"] for e in out["estimates"])
     assert out["totals"]["peak_vram_bytes"] is None
-    assert set(out["data"]) == {"benign", "evaluation", "alignment", "heldout", "overrefusal"}
+    assert set(out["data"]) == {"benign", "evaluation", "alignment", "heldout", "overrefusal", "choice"}
 
 
 def test_gpu_class_plans_for_another_machine(capsys, workspace):

@@ -49,7 +49,7 @@ def _fake_generation(workspace: Path, cell: str, n: int) -> None:
 def test_the_builtin_order_and_scopes():
     assert registry.names() == [
         "prepare", "translate", "align", "finetune", "export", "generate", "backtranslate", "judge", "overrefusal",
-        "capability", "drift", "results",
+        "capability", "choice", "drift", "results",
     ]  # fmt: skip
     assert [s.name for s in registry.of_scope("study")] == ["prepare", "translate", "results"]
     for stage in registry.stages():

@@ -13,7 +13,7 @@ from workbench import languages
 
 MODEL_FAMILIES = ("llama3", "qwen3", "gemma3")
 EMBEDDED_MODELS = ("gemma3-270m",)
-SHIPPED_DATASETS = ("benign", "adversarial", "alignment", "heldout", "overrefusal", "choice")
+SHIPPED_DATASETS = ("benign", "adversarial", "alignment", "choice", "heldout", "overrefusal")
 QUANTIZATIONS = ("q4_k_m", "q5_k_m", "q6_k", "q8_0", "f16", "bf16", "f32")
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 

@@ -159,7 +159,7 @@ def _resolve(recipe: Recipe, base: Path, shown: str, problems: list[str], check_
         models.append(m.model_copy(update=update))
 
     data_update = {}
-    for key in ("benign", "evaluation", "alignment", "heldout", "overrefusal", "choice"):
+    for key in ("benign", "evaluation", "alignment", "choice", "heldout", "overrefusal"):
         src = getattr(recipe.data, key)
         if src.path is not None:
             p = absolute(src.path)

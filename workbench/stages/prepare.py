@@ -44,7 +44,7 @@ class Prepare(Stage):
         }
         if r.translation.prompts:  # only then does prepare read differently (the source language, skip missing)
             blob["translate_from"] = r.translation.source
-        for name in ("benign", "adversarial", "alignment", "heldout", "overrefusal", "choice"):
+        for name in ("benign", "adversarial", "alignment", "choice", "heldout", "overrefusal"):
             p = data.shipped_path(name)
             if p.is_file():
                 blob[f"shipped:{name}"] = hashlib.sha256(p.read_bytes()).hexdigest()

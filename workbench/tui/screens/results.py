@@ -48,7 +48,8 @@ difference. Enter opens the selected cell's responses, with each judge's score a
 
 `c` cycles the measurement: compliance (the heatmaps), **overrefusal** (how often safe prompts that
 look unsafe are refused, and its change against the base), **capability** (perplexity of held-out benign
-answers per cell and language, and its change against the base paired by item), **drift** (how far
+answers per cell and language, and its change against the base paired by item), **choice**
+(multiple-choice accuracy, and its change against the base paired by question), **drift** (how far
 each prompt's pooled last-layer state moved from the base's, cosine distance), **fidelity** (the
 share of responses not in the prompt's language), **seeds** (compliance over seeds: mean ± sd) and
 **decoupling** (the correlation of the change in compliance with the change in capability).

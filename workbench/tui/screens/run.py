@@ -149,6 +149,7 @@ stop or a crash is `a` again: finished units are skipped.
     def _load_grid(self, ref) -> None:
         """Read the recipe, the registry's stages and the grid's state (the database) off the UI thread."""
         from workbench import registry
+        from workbench.cells import cells
         from workbench.errors import RecipeError, WorkbenchError
         from workbench.recipe import load_recipe
         from workbench.runner import status_grid
@@ -160,7 +161,9 @@ stop or a crash is `a` again: finished units are skipped.
             return
         try:
             recipe = load_recipe(ref.recipe_path, quick=ref.quick, allow_downloads=True)
-            stages = [(s.name, s.scope) for s in registry.stages()]
+            # the stages this recipe runs: a stage with no unit (translate without [translation]) is no column
+            every = cells(recipe)
+            stages = [(s.name, s.scope) for s in registry.stages() if s.units(recipe, every)]
             grid = status_grid(recipe)
         except RecipeError as exc:
             self.app.call_from_thread(self._show_recipe_problems, exc)
