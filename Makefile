@@ -14,9 +14,11 @@ demo-quick: setup
 
 test: setup
 	@bash scripts/setup-unsloth.sh
+	@bash scripts/setup-test-tools.sh
 	$(VENV)/bin/python -m pytest -q
 
 test-fast: setup
+	@bash scripts/setup-test-tools.sh
 	$(VENV)/bin/python -m pytest -q -m "not slow"
 
 bench: setup

@@ -484,6 +484,82 @@ def agreement(
 
 @app.command()
 @friendly
+def report(
+    recipe: RecipeArg,
+    out: Annotated[Path | None, typer.Option("--out", help="Folder to write (default: models/STUDY/report).")] = None,
+    quick: QuickOpt = False,
+    fmt: Annotated[str, typer.Option("--format", help="html, or md for a Markdown summary too")] = "html",
+    classroom: Annotated[
+        bool, typer.Option("--classroom", help="Leave every response text out (not just collapsed).")
+    ] = False,
+) -> None:
+    """Write the study's report: one self-contained HTML page (heatmaps, statistics, measurements,
+    agreement, example pairs, recipe, provenance), PNG/SVG heatmaps, CSV/Parquet tables."""
+    _check_format(fmt, ("html", "md"))
+    from workbench import paths
+    from workbench.report import write_report
+
+    r = _load(recipe, quick, allow_downloads=True)
+    target = out or paths.study_models_dir(r.study.name) / "report"
+    done = write_report(
+        paths.study_db_path(r.study.name), r.study.name, target, eval_langs=list(r.languages.evaluate),
+        classroom=classroom, markdown=fmt == "md", recipe_toml=r.toml_text or None,
+    )  # fmt: skip
+    print(f"report: {target / 'report.html'} ({len(done.written)} files: {len(done.heatmaps)} heatmaps x PNG+SVG, "
+          f"{len(done.tables)} tables x CSV+Parquet" + (", report.md" if fmt == "md" else "") + ")")  # fmt: skip
+
+
+@app.command("export")
+@friendly
+def export_cmd(
+    recipe: RecipeArg,
+    out: Annotated[Path, typer.Option("--out", help="Folder to write: dataset/ (datasets), parquet/, README.md.")],
+    quick: QuickOpt = False,
+    no_text: Annotated[bool, typer.Option("--no-text", help="Leave prompt and response text out.")] = False,
+) -> None:
+    """Write the study's responses, judgments and human labels as a Hugging Face datasets folder (loads
+    with datasets.load_from_disk) and Parquet, with a dataset card naming the sources' licences."""
+    from workbench import paths
+    from workbench.exchange import export_study
+
+    r = _load(recipe, quick, allow_downloads=True)
+    done = export_study(paths.study_db_path(r.study.name), r.study.name, out, recipe_toml=r.toml_text or None,
+                        text=not no_text)  # fmt: skip
+    for w in done.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    shown = ", ".join(f"{n} {k}" for k, n in done.rows.items())
+    print(f"exported {shown} -> {out} (dataset/, parquet/, README.md)")
+
+
+@app.command("import-labels")
+@friendly
+def import_labels_cmd(
+    recipe: RecipeArg,
+    source: Annotated[Path, typer.Argument(help="A `workbench export` folder, a datasets folder or a JSONL.")],
+    quick: QuickOpt = False,
+    fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+) -> None:
+    """Merge another annotator's human labels into the study: duplicates skipped, a different label by the
+    same annotator reported and never overwritten."""
+    _check_format(fmt, ("table", "json"))
+    from workbench import paths
+    from workbench.exchange import conflict_lines, import_labels, to_json
+
+    r = _load(recipe, quick, allow_downloads=True)
+    done = import_labels(paths.study_db_path(r.study.name), r.study.name, source)
+    if fmt == "json":
+        print(to_json(done))
+    else:
+        print(f"imported {done.added} label(s); {done.duplicates} already there; {done.unknown} of responses "
+              f"this study does not have; {len(done.conflicts)} conflict(s)")  # fmt: skip
+        for line in conflict_lines(done.conflicts):
+            print(line, file=sys.stderr)
+    if done.conflicts:
+        raise typer.Exit(1)
+
+
+@app.command()
+@friendly
 def translations(
     recipe: RecipeArg,
     quick: QuickOpt = False,

@@ -46,6 +46,8 @@ change (`≠ settings`) and the line below says why.
 `d` cycles the view: rate, its difference vs base (points), its ratio vs base, the refusal rate, its
 difference. Enter opens the selected cell's responses, with each judge's score and evidence.
 
+`R` writes the study's report (the HTML page, heatmaps and tables of `workbench report`) into
+models/STUDY/report and says where; in classroom mode it leaves every response text out.
 `c` cycles the measurement: compliance (the heatmaps), **overrefusal** (how often safe prompts that
 look unsafe are refused, and its change against the base), **capability** (perplexity of held-out benign
 answers per cell and language, and its change against the base paired by item), **choice**
@@ -65,6 +67,7 @@ The same tables as `workbench results --measure ...`.
         Binding("enter", "open_cell", "Responses", show=False),
         Binding("c", "cycle_measure", "Measure"),
         Binding("r", "recompute", "Recompute"),
+        Binding("R", "write_report", "Report"),
     ]
 
     def compose_body(self) -> ComposeResult:
@@ -92,6 +95,7 @@ The same tables as `workbench results --measure ...`.
         # rows of the measurements the stages stored (overrefusal, capability, drift), read in a thread
         # when one of them is first shown
         self.measured: dict[str, list] | None = None
+        self.last_report = None  # the report the R key wrote last (its report.html)
         # The additive counts (analysis.results.counts), read once per study and change of results; a
         # filter change only sums them again. None: to be read.
         self.counts: list[dict] | None = None
@@ -111,6 +115,32 @@ The same tables as `workbench results --measure ...`.
         self._compute(self.app.study, self.app.reader(), self.category, self.lang, self.counts)
         if self.measure in (*MEASURE_READERS, "decoupling"):
             self._load_measured(self.app.study, self.app.reader())
+
+    def action_write_report(self) -> None:
+        """Write the study's report (``workbench report``) beside its artifacts, in a thread; say where."""
+        ref = self.app.study
+        if ref is None:
+            return
+        self.notify("writing the report…")
+        self._write_report(ref, bool(self.app.classroom))
+
+    @work(thread=True, exclusive=True, group="report")
+    def _write_report(self, ref, classroom: bool) -> None:
+        from workbench import paths
+        from workbench.errors import WorkbenchError
+        from workbench.report import write_report
+
+        target = paths.study_models_dir(ref.name) / "report"
+        try:
+            done = write_report(ref.db_path, ref.name, target, classroom=classroom, markdown=True)
+        except WorkbenchError as exc:
+            self.app.call_from_thread(self.app.show_error, exc.message, exc.hint)
+            return
+        where = target / "report.html"
+        self.app.call_from_thread(
+            self.notify, f"report written: {where} ({len(done.written)} files)" + (" · classroom" if classroom else "")
+        )
+        self.app.call_from_thread(setattr, self, "last_report", where)
 
     @work(thread=True, exclusive=True, group="measured")
     def _load_measured(self, ref, db) -> None:
