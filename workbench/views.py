@@ -683,6 +683,8 @@ def _measure_cell(measure: str, d: dict) -> str:
         if d["accuracy"] is None:
             return "not measured" if d["note"].startswith("not measured") else "-"
         text = f"{_pct(d['accuracy'])} [{_pct(d['ci_low'])}, {_pct(d['ci_high'])}] n={d['questions']}"
+        if d.get("top_letter"):
+            text += f"\npicks {d['top_letter']} {_pct(d['top_share'])}"
         if d["delta_vs_base"] is not None:
             lo, hi = d["delta_ci_low"], d["delta_ci_high"]
             ci = f" [{100 * lo:+.0f}, {100 * hi:+.0f}]" if lo is not None else ""
@@ -716,7 +718,9 @@ MEASURE_LEGENDS = {
     "by item [Newcombe 95%], p = exact McNemar; higher: more exaggerated refusal",
     "choice": "multiple-choice accuracy: share of the questions whose right option letter gets the highest "
     "probability [Wilson 95% interval] n = questions (chance: 1 / options, 25% with four); Δ = change against "
-    "the base on the same questions, paired by item [Newcombe 95%], p = exact McNemar",
+    "the base on the same questions, paired by item [Newcombe 95%], p = exact McNemar; picks X = the letter the "
+    "cell chose most and how often (a model that always answers one letter scores the share of questions whose "
+    "answer it is: 25% on the shipped set, whose answers are spread evenly over A-D)",
     "drift": "mean cosine distance between the cell's and its base's pooled last-layer states of each evaluation "
     "prompt [95% t-interval over prompts] n = prompts; 0: represented as the base did",
     "fidelity": "share of the judged responses not in the prompt's language [Wilson 95% interval] n = judged",

@@ -159,6 +159,12 @@ def test_choice_stage_measures_per_language_and_pairs_with_the_base(tiny, worksp
     # right means the best-scored letter is the answer's
     assert all(bool(v) == (m["picked"] == m["answer"]) for v, m in stored)
     assert all(m["picked"] == "ABCD"[max(range(4), key=lambda j: m["logprobs"][j])] for _, m in stored)
+    # the favourite letter and its share, by hand from the stored picks of the base
+    with read.open_for_reading(db_path) as db:
+        picks = [json.loads(r["meta_json"])["picked"] for r in db.query(
+            "SELECT meta_json FROM measurements WHERE cell_id = 'm/base'")]  # fmt: skip
+    most = max(picks.count(x) for x in "ABCD")
+    assert picks.count(base.top_letter) == most and base.top_share == pytest.approx(most / len(picks))
 
 
 @pytest.mark.slow

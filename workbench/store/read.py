@@ -541,3 +541,21 @@ def translation_rows(db, purpose: str | None = None) -> list[dict[str, Any]]:
         return []
     where, args = ("WHERE purpose = ?", [purpose]) if purpose else ("", [])
     return list(db.query(f"SELECT * FROM translations {where} ORDER BY id", args))
+
+
+def current_meta_counts(db, study_id: int, measure: str, field: str) -> list[dict[str, Any]]:
+    """Per (cell, language, value of ``meta_json``'s ``field``): how many current ``measure`` rows have it
+    (the choice stage's picked letters: a model that always says "A" shows here)."""
+    if not scalar(db, "SELECT count(*) FROM sqlite_master WHERE name = 'current_measurements'"):
+        return []
+    return list(
+        db.query(
+            """SELECT cm.cell_id, m.lang, json_extract(m.meta_json, '$.' || ?) AS meta_value, count(*) AS n
+               FROM current_measurements cm JOIN cells c ON c.id = cm.cell_id
+               JOIN measurements m ON m.cell_id = cm.cell_id AND m.measure = cm.measure
+                    AND m.measure_key = cm.measure_key
+               WHERE cm.measure = ? AND c.study_id = ?
+               GROUP BY cm.cell_id, m.lang, meta_value ORDER BY cm.cell_id, m.lang, n DESC""",
+            [field, measure, study_id],
+        )
+    )
