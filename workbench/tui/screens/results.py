@@ -61,7 +61,7 @@ The same tables as `workbench results --measure ...`.
         Binding("m", "cycle_model", "Model"),
         Binding("j", "cycle_judge", "Judge"),
         Binding("d", "cycle_view", "View"),
-        Binding("i", "toggle_intervals", "Intervals"),
+        Binding("i", "toggle_intervals", "CI"),
         Binding("f", "cycle_category", "Category"),
         Binding("l", "cycle_lang", "Language"),
         Binding("enter", "open_cell", "Responses", show=False),
