@@ -142,3 +142,21 @@ def test_coverage_counts_languages_a_judge_reads_through_translation():
         translation={"kind": "nllb", "hub": "facebook/nllb-200-distilled-600M"},
     )
     assert coverage.unread_languages(english) == {}
+
+
+def test_the_study_recipes_judge_every_language_through_back_translation():
+    """paper.toml translates the seven languages SORRY-Bench lacks and judges English back-translations;
+    multijail.toml's ten languages are read by a judge through English, never by one that cannot."""
+    from pathlib import Path
+
+    from workbench.judges import coverage
+    from workbench.recipe import load_recipe
+
+    recipes = Path(__file__).resolve().parents[2] / "recipes"
+    paper = load_recipe(recipes / "paper.toml")
+    assert paper.translation.prompts and paper.backtranslates and len(paper.languages.evaluate) == 9
+    assert coverage.unread_languages(paper) == {}
+    multijail = load_recipe(recipes / "multijail.toml")
+    assert multijail.backtranslates and all(j.input == "english" for j in multijail.judges)
+    assert coverage.unread_languages(multijail) == {} and coverage.warnings(multijail) == []
+    assert all(translation.flores_code(lang) for lang in multijail.languages.evaluate)
