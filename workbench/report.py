@@ -157,17 +157,24 @@ def _example_pairs(db, sid: int, limit: int = 6) -> list[dict[str, Any]]:
 
 
 # -- tables ------------------------------------------------------------------------------------------
-def _compliance_tables(rows, by_category) -> list[Table]:
+def _grids(rows):
+    """Per (model, judge): (model, judge, its rows, evaluation languages, row labels, {(label, lang): row})."""
     from workbench.analysis.results import cell_label
 
-    out = []
     groups: dict[tuple[str, str], list] = {}
     for r in rows:
         groups.setdefault((r.model, r.judge), []).append(r)
     for (model, judge), mine in groups.items():
         langs = list(dict.fromkeys(r.eval_lang for r in mine))
         labels = list(dict.fromkeys(cell_label(r) for r in mine))
-        at = {(cell_label(r), r.eval_lang): r for r in mine}
+        yield model, judge, mine, langs, labels, {(cell_label(r), r.eval_lang): r for r in mine}
+
+
+def _compliance_tables(rows, by_category) -> list[Table]:
+    from workbench.analysis.results import cell_label
+
+    out = []
+    for model, judge, mine, langs, labels, at in _grids(rows):
         body = []
         for label in labels:
             line: list[Any] = [label]
@@ -300,17 +307,9 @@ def _heatmaps(rows, folder: Path) -> list[tuple[str, Path, Path]]:
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from workbench.analysis.results import cell_label
-
     folder.mkdir(parents=True, exist_ok=True)
     out = []
-    groups: dict[tuple[str, str], list] = {}
-    for r in rows:
-        groups.setdefault((r.model, r.judge), []).append(r)
-    for (model, judge), mine in groups.items():
-        langs = list(dict.fromkeys(r.eval_lang for r in mine))
-        every = list(dict.fromkeys(cell_label(r) for r in mine))
-        at = {(cell_label(r), r.eval_lang): r for r in mine}
+    for model, judge, _, langs, every, at in _grids(rows):
         for kind in ("rate", "change"):
             labels = every if kind == "rate" else [x for x in every if x != "base"]  # the base has no change
             if not labels:

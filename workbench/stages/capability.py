@@ -15,9 +15,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from workbench import estimates as est
 from workbench.artifacts import file_digest
-from workbench.cells import Cell, digest
+from workbench.cells import Cell
 from workbench.errors import WorkbenchError
 from workbench.stages import common
 from workbench.stages.base import Stage
@@ -110,40 +109,19 @@ class Capability(Stage):
 
     def estimate(self, recipe, cells, gpu):
         units = self.units(recipe, cells)
-        if not units:
-            return None
-        params = est.params_by_model(recipe)
-        data = common.data_counts(recipe).get("heldout")
-        per_lang = data.total if data is not None else 0
-        tokens = per_lang * TOKENS_PER_ITEM
-        # scoring is prompt processing, not generation: ~4x the generation throughput (one sequence)
-        secs = est.total(
-            [tokens / (4 * est.gen_tokens_per_s(params[c.model], gpu)) if params[c.model] else None for c in units]
-        )
-        return est.Estimate(
-            "capability",
-            len(units),
-            secs,
-            len(units) * per_lang * 200.0,
-            5e8,
-            "RAM" if not est.gpu_class(gpu).is_gpu else "VRAM",
-            note=f"{per_lang:,} held-out answers per cell",
-            counts_from=data.source if data is not None else "",
-        )
+        return common.scoring_estimate("capability", recipe, units, gpu, "heldout", TOKENS_PER_ITEM, "held-out answers")
 
 
 def measure_key(ctx: StageContext, cell: Cell, gguf_sha: str) -> str:
     """What an answer's score depends on: the GGUF, the held-out file and the prompt's rendering."""
-    g = ctx.recipe.generation
-    return digest(
+    return common.scoring_key(
+        ctx,
+        cell,
+        gguf_sha,
         {
             "version": 1,
-            "gguf": gguf_sha,
             "heldout": file_digest(ctx.artifacts.heldout_path()),
-            "system_prompt": g.system_prompt,
-            "chat_template": g.chat_template,
-            "enable_thinking": ctx.artifacts.model_spec(cell.model).enable_thinking,
-        }
+        },
     )
 
 

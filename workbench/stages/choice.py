@@ -16,9 +16,8 @@ import math
 import time
 from typing import TYPE_CHECKING
 
-from workbench import estimates as est
 from workbench.artifacts import file_digest
-from workbench.cells import Cell, digest
+from workbench.cells import Cell
 from workbench.errors import WorkbenchError
 from workbench.stages import common
 from workbench.stages.base import Stage
@@ -149,41 +148,20 @@ class Choice(Stage):
 
     def estimate(self, recipe, cells, gpu):
         units = self.units(recipe, cells)
-        if not units:
-            return None
-        params = est.params_by_model(recipe)
-        data = common.data_counts(recipe).get("choice")
-        per_cell = data.total if data is not None else 0
-        tokens = per_cell * TOKENS_PER_QUESTION
-        # prompt processing, not generation: ~4x the generation throughput (one sequence)
-        secs = est.total(
-            [tokens / (4 * est.gen_tokens_per_s(params[c.model], gpu)) if params[c.model] else None for c in units]
-        )
-        return est.Estimate(
-            "choice",
-            len(units),
-            secs,
-            len(units) * per_cell * 200.0,
-            5e8,
-            "RAM" if not est.gpu_class(gpu).is_gpu else "VRAM",
-            note=f"{per_cell:,} questions per cell",
-            counts_from=data.source if data is not None else "",
-        )
+        return common.scoring_estimate("choice", recipe, units, gpu, "choice", TOKENS_PER_QUESTION, "questions")
 
 
 def measure_key(ctx: StageContext, cell: Cell, gguf_sha: str) -> str:
     """What a question's answer depends on: the GGUF, the question file and the prompt's rendering."""
-    g = ctx.recipe.generation
-    return digest(
+    return common.scoring_key(
+        ctx,
+        cell,
+        gguf_sha,
         {
             "version": 1,
-            "gguf": gguf_sha,
             "questions": file_digest(ctx.artifacts.choice_path()),
             "instructions": INSTRUCTIONS,
-            "system_prompt": g.system_prompt,
-            "chat_template": g.chat_template,
-            "enable_thinking": ctx.artifacts.model_spec(cell.model).enable_thinking,
-        }
+        },
     )
 
 

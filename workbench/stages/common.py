@@ -3,7 +3,7 @@ sequences of generation and judging, and what their estimates read (data counts,
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from workbench.context import StageContext
@@ -63,3 +63,46 @@ def planned_parallel(recipe: Recipe, gpu: GpuClass) -> int:
 
     p = recipe.generation.parallel_sequences
     return default_parallel(gpu.is_gpu) if p == "auto" else int(p)
+
+
+def scoring_estimate(stage: str, recipe, units, gpu, kind: str, tokens_per_item: int, what: str):
+    """The estimate of a stage that scores a data set's items with each cell's GGUF (prompt processing,
+    one sequence: about 4x the generation throughput): ``kind`` names the data count."""
+    from workbench import estimates as est
+
+    if not units:
+        return None
+    params = est.params_by_model(recipe)
+    data = data_counts(recipe).get(kind)
+    per_cell = data.total if data is not None else 0
+    tokens = per_cell * tokens_per_item
+    secs = est.total(
+        [tokens / (4 * est.gen_tokens_per_s(params[c.model], gpu)) if params[c.model] else None for c in units]
+    )
+    return est.Estimate(
+        stage,
+        len(units),
+        secs,
+        len(units) * per_cell * 200.0,
+        5e8,
+        "RAM" if not est.gpu_class(gpu).is_gpu else "VRAM",
+        note=f"{per_cell:,} {what} per cell",
+        counts_from=data.source if data is not None else "",
+    )
+
+
+def scoring_key(ctx: StageContext, cell, gguf_sha: str, data: dict[str, Any]) -> str:
+    """What a scored item depends on: the GGUF, the prompt's rendering and ``data`` (the data file's
+    digest, the stage's version and anything else of its own)."""
+    from workbench.cells import digest
+
+    g = ctx.recipe.generation
+    return digest(
+        {
+            **data,
+            "gguf": gguf_sha,
+            "system_prompt": g.system_prompt,
+            "chat_template": g.chat_template,
+            "enable_thinking": ctx.artifacts.model_spec(cell.model).enable_thinking,
+        }
+    )
