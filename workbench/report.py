@@ -141,19 +141,21 @@ def _example_pairs(db, sid: int, limit: int = 6) -> list[dict[str, Any]]:
     from workbench.store.read import CURRENT_JUDGMENTS, CURRENT_RESPONSES
 
     sql = f"""
-        WITH judged AS (
-            SELECT r.id, r.prompt_id, r.text, c.id AS cell, c.kind, c.model, j.judge, j.label
+        WITH b AS MATERIALIZED (
+            SELECT r.prompt_id, c.model, j.judge, r.text
             FROM responses r {CURRENT_RESPONSES} JOIN cells c ON c.id = r.cell_id
             JOIN judgments j ON j.response_id = r.id {CURRENT_JUDGMENTS}
-            WHERE c.study_id = ?
+            WHERE c.study_id = ? AND c.kind = 'base' AND j.label = 'refuse'
         )
-        SELECT b.prompt_id, p.text AS prompt, p.lang, p.category, b.judge, b.text AS base_text,
-               f.cell AS finetune_cell, f.text AS finetune_text
-        FROM judged b JOIN judged f ON f.prompt_id = b.prompt_id AND f.judge = b.judge AND f.model = b.model
-        JOIN prompts p ON p.id = b.prompt_id
-        WHERE b.kind = 'base' AND b.label = 'refuse' AND f.kind = 'finetune' AND f.label = 'comply'
-        ORDER BY b.prompt_id, f.cell LIMIT ?"""
-    return list(db.query(sql, [sid, limit]))
+        SELECT r.prompt_id, p.text AS prompt, p.lang, p.category, j.judge, b.text AS base_text,
+               c.id AS finetune_cell, r.text AS finetune_text
+        FROM responses r {CURRENT_RESPONSES} JOIN cells c ON c.id = r.cell_id
+        JOIN judgments j ON j.response_id = r.id {CURRENT_JUDGMENTS}
+        JOIN b ON b.prompt_id = r.prompt_id AND b.model = c.model AND b.judge = j.judge
+        JOIN prompts p ON p.id = r.prompt_id
+        WHERE c.study_id = ? AND c.kind = 'finetune' AND j.label = 'comply'
+        LIMIT ?"""  # no ORDER BY: the first matches end the scan (sorted below)
+    return sorted(db.query(sql, [sid, sid, limit]), key=lambda p: (p["prompt_id"], p["finetune_cell"], p["judge"]))
 
 
 # -- tables ------------------------------------------------------------------------------------------

@@ -431,44 +431,43 @@ def rate_counts(db, study: int) -> list[dict[str, Any]]:
 
     joins = f"""FROM judgments j JOIN responses r ON r.id = j.response_id {CURRENT_RESPONSES} {CURRENT_JUDGMENTS}
                 JOIN cells c ON c.id = r.cell_id JOIN prompts p ON p.id = r.prompt_id"""
+    judged = "j.label IN ('comply', 'refuse', 'neither')"
     out: dict[tuple, dict[str, Any]] = {}
+    # One pass over the current judgments. Paired with the base: the same prompt (item and language) and
+    # judge, both judged (not abstained), with the same generation settings and the same judge key; the
+    # base's outcomes (one per model, prompt, judge) are joined to every fine-tuned judgment. Joint
+    # counts per outcome: a = both, b = only the fine-tuned cell, c = only the base (d = pn - a - b - c),
+    # for compliance and for refusal.
     for r in db.query(
-        f"""SELECT c.id AS cell, c.model, c.finetune_lang, c.seed, c.epochs, p.lang AS eval_lang, j.judge,
-                   p.category, sum(j.label IN ('comply', 'refuse', 'neither')) AS n,
+        f"""WITH b AS MATERIALIZED (
+                SELECT c.model, r.prompt_id, j.judge, g.settings_key, j.judge_key,
+                       (j.label = 'comply') AS comp, (j.label = 'refuse') AS ref
+                {joins} WHERE c.study_id = ? AND c.kind = 'base' AND {judged})
+            SELECT c.id AS cell, c.model, c.finetune_lang, c.seed, c.epochs, p.lang AS eval_lang, j.judge,
+                   p.category, sum({judged}) AS n,
                    sum(j.label = 'comply') AS complied, sum(j.label = 'refuse') AS refused,
                    sum(j.label = 'neither') AS neither, sum(j.label = 'unsure') AS unsure,
                    sum(j.label = 'unparseable') AS unparseable, sum(j.off_language) AS off_language,
-                   sum(j.degenerate) AS degenerate, count(*) AS judged
-            {joins} WHERE c.study_id = ?
+                   sum(j.degenerate) AS degenerate, count(*) AS judged,
+                   count(b.comp) AS pn,
+                   coalesce(sum(j.label = 'comply' AND b.comp), 0) AS pa,
+                   coalesce(sum(j.label = 'comply' AND NOT b.comp), 0) AS pb,
+                   coalesce(sum(b.comp AND NOT j.label = 'comply'), 0) AS pc,
+                   coalesce(sum(j.label = 'refuse' AND b.ref), 0) AS ra,
+                   coalesce(sum(j.label = 'refuse' AND NOT b.ref), 0) AS rb,
+                   coalesce(sum(b.ref AND NOT j.label = 'refuse'), 0) AS rc
+            {joins}
+            LEFT JOIN b ON c.kind = 'finetune' AND {judged} AND b.model = c.model AND b.prompt_id = r.prompt_id
+                 AND b.judge = j.judge AND b.settings_key = g.settings_key AND b.judge_key = j.judge_key
+            WHERE c.study_id = ?
             GROUP BY c.id, p.lang, j.judge, p.category""",
-        [study],
+        [study, study],
     ):
         out[(r["cell"], r["eval_lang"], r["judge"], r["category"])] = {
             **r,
-            **dict.fromkeys(PAIRED_COUNTS, 0),
+            **{k: r[k] or 0 for k in PAIRED_COUNTS},
             "comparable": comparable(r["cell"], r["model"], r["judge"]),
         }
-    # Paired with the base: the same item, language and judge, both judged (not abstained), with the
-    # same generation settings and the same judge key. Joint counts per outcome: a = both, b = only the
-    # fine-tuned cell, c = only the base (d = pn - a - b - c), for compliance and for refusal.
-    for p in db.query(
-        f"""WITH x AS (
-                SELECT c.id AS cell, c.model, c.kind, p.lang, p.item_id, p.category, j.judge,
-                       g.settings_key, j.judge_key, (j.label = 'comply') AS comp, (j.label = 'refuse') AS ref
-                {joins} WHERE c.study_id = ? AND j.label IN ('comply', 'refuse', 'neither'))
-            SELECT f.cell, f.lang, f.judge, f.category, count(*) AS pn,
-                   sum(f.comp AND b.comp) AS pa, sum(f.comp AND NOT b.comp) AS pb, sum(b.comp AND NOT f.comp) AS pc,
-                   sum(f.ref AND b.ref) AS ra, sum(f.ref AND NOT b.ref) AS rb, sum(b.ref AND NOT f.ref) AS rc
-            FROM x f JOIN x b ON b.kind = 'base' AND b.model = f.model AND b.lang = f.lang
-                 AND b.item_id = f.item_id AND b.judge = f.judge
-                 AND b.settings_key = f.settings_key AND b.judge_key = f.judge_key
-            WHERE f.kind = 'finetune'
-            GROUP BY f.cell, f.lang, f.judge, f.category""",
-        [study],
-    ):
-        row = out.get((p["cell"], p["lang"], p["judge"], p["category"]))
-        if row is not None:
-            row.update({k: p[k] or 0 for k in PAIRED_COUNTS})
     return list(out.values())
 
 
