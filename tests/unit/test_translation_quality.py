@@ -160,3 +160,20 @@ def test_the_study_recipes_judge_every_language_through_back_translation():
     assert multijail.backtranslates and all(j.input == "english" for j in multijail.judges)
     assert coverage.unread_languages(multijail) == {} and coverage.warnings(multijail) == []
     assert all(translation.flores_code(lang) for lang in multijail.languages.evaluate)
+
+
+def test_overrefusal_is_measured_only_by_judges_that_read_the_answers_as_they_are():
+    from workbench import registry
+    from workbench.cells import cells
+
+    stage = registry.get("overrefusal")
+    english = _recipe(
+        judges=[{"name": "h", "kind": "heuristic", "input": "english"}],
+        translation={"kind": "llm", "embedded": "gemma3-270m"},
+    )
+    assert stage.units(english, cells(english)) == []
+    both = _recipe(
+        judges=[{"name": "h", "kind": "heuristic", "input": "english"}, {"name": "d", "kind": "heuristic"}],
+        translation={"kind": "llm", "embedded": "gemma3-270m"},
+    )
+    assert len(stage.units(both, cells(both))) == len(cells(both))

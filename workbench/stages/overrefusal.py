@@ -42,7 +42,8 @@ class Overrefusal(Stage):
     description = "how often every GGUF refuses safe prompts that look unsafe (XSTest-like), per language"
 
     def applies_to(self, cell: Cell, recipe) -> bool:
-        return recipe.overrefusal.enabled
+        # only judges that read the answers as they are (one that reads English translations is skipped)
+        return recipe.overrefusal.enabled and any(j.input != "english" for j in recipe.judges)
 
     def input_key(self, ctx: StageContext, cell: Cell) -> str:
         return digest({"keys": self._keys(ctx, cell, ctx.artifacts.gguf_sha(cell.id))})
@@ -55,6 +56,8 @@ class Overrefusal(Stage):
 
         out = {}
         for spec in ctx.recipe.judges:
+            if spec.input == "english":
+                continue  # not run here (see run)
             try:
                 judge_key = judges.build(with_hub_file(spec, allow_downloads=False)).key
             except WorkbenchError as exc:
@@ -80,6 +83,13 @@ class Overrefusal(Stage):
             )
         built = []
         for spec in ctx.recipe.judges:
+            if spec.input == "english":  # its answers would need a back-translation, which this stage lacks
+                ctx.log(
+                    f"overrefusal: judge {spec.name!r} reads English translations, and the safe prompts' answers "
+                    "are not translated: it does not measure over-refusal (its table has no rows)",
+                    "warning",
+                )
+                continue
             try:
                 par = spec.parallel_sequences or common.parallel_sequences(ctx)
                 resolved = with_hub_file(spec, allow_downloads=ctx.artifacts.allow_downloads, log=ctx.log)
