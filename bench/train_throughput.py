@@ -1,11 +1,17 @@
 """Training throughput: the workbench's finetune loop against a plain transformers + peft loop.
 
 Same base model (the embedded Gemma 3 270M unless --model is given), same examples, batches, LoRA
-settings and optimizer; each variant runs in its own process (so peak memory is its own), alternating
-A, B, A, B so that machine noise hits both alike. Prints supervised-data tokens/s, their ratio, and peak
-RSS. On a CUDA machine it also compares Unsloth 4-bit against plain peft 4-bit (skipped without CUDA).
+settings and optimizer; each variant runs in its own process (so peak memory is its own), one after
+another in rounds so that machine noise hits all alike. Variants: the float32 loop as it was
+(``fp32``), with length-grouped batches (``fp32-grouped``), bf16 base weights with float32 LoRA
+(``bf16``, what ``precision = "auto"`` picks on a CPU with native bf16), torch autocast over float32
+weights (``bf16-autocast``), plain transformers + peft in float32 (``plain-cpu``), Unsloth's CPU
+fallback (``unsloth-cpu``, run in ``.venv-unsloth``). Prints tokens/s (padding excluded), seconds
+per step, the padding share, peak RSS and the ratio to ``fp32``; then the loss curves of fp32 and
+bf16 over the same batches. On a CUDA machine it also compares Unsloth 4-bit against plain peft
+4-bit.
 
-    .venv/bin/python bench/train_throughput.py [--steps 8] [--rounds 2] [--model HF_DIR]
+    .venv/bin/python bench/train_throughput.py [--steps 8] [--rounds 1] [--curve-steps 30] [--model HF_DIR]
 """
 
 from __future__ import annotations
@@ -21,7 +27,21 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
+# variant -> (backend, precision, group_by_length, 4-bit, autocast); "plain-*" use the model's own loss
+VARIANTS = {
+    "fp32": ("peft", "fp32", False, False, False),  # the loop before precision and grouping
+    "fp32-grouped": ("peft", "fp32", True, False, False),
+    "bf16": ("peft", "bf16", True, False, False),  # bf16 base weights, float32 LoRA (what "auto" picks here)
+    "bf16-autocast": ("peft", "fp32", True, False, True),  # float32 weights, torch.autocast to bf16
+    "plain-cpu": ("peft", "fp32", False, False, False),  # transformers + peft, the model's loss
+    "unsloth-cpu": ("unsloth", "fp32", False, False, False),  # Unsloth's CPU fallback (.venv-unsloth)
+    "unsloth": ("unsloth", "auto", False, True, False),
+    "plain-4bit": ("peft", "auto", False, True, False),
+}
+
+
 def worker(variant: str, model_dir: str, steps: int) -> dict:
+    import contextlib
     import resource
     import time
 
@@ -31,6 +51,7 @@ def worker(variant: str, model_dir: str, steps: int) -> dict:
     from workbench.engines import chat, training
     from workbench.engines.basemodel import BaseModel
 
+    backend, precision, grouped, four_bit, autocast = VARIANTS[variant]
     torch.set_num_threads(torch.get_num_threads())
     family = (
         json.loads((Path(model_dir) / "workbench-base.json").read_text())["family"]
@@ -50,38 +71,54 @@ def worker(variant: str, model_dir: str, steps: int) -> dict:
         lora_r=16,
         lora_alpha=32,
         lora_dropout=0.0,
-        backend="unsloth" if variant == "unsloth" else "peft",
-        load_in_4bit=variant in ("unsloth", "plain-4bit"),
+        backend=backend,
+        load_in_4bit=four_bit,
+        precision=precision,
+        group_by_length=grouped,
     )
     model, tokenizer, _ = training.load_for_training(base, cfg)
     examples = training.build_examples(tokenizer, records, cfg)
     device = next(model.parameters()).device
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=cfg.learning_rate)
-    batches = training._batches(len(examples), cfg, 0)
+    lengths = [len(e.input_ids) for e in examples]
+    batches = [
+        b
+        for epoch in range(steps // max(len(examples) // 4, 1) + 2)
+        for b in training._batches(len(examples), cfg, epoch, lengths)
+    ]
     model.train()
-    tokens = 0
+    tokens = padded = 0
+    losses = []
     t0 = None
-    for step in range(steps + 1):  # step 0 is a warm-up, not timed
+    amp = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if autocast else contextlib.nullcontext
+    for step in range(steps + 1):  # step 0 is a warm-up, not timed (and not in the loss curve)
         if step == 1:
             t0 = time.perf_counter()
-            tokens = 0
-        ids, mask, labels = training._collate(examples, batches[step % len(batches)], tokenizer.pad_token_id, device)
-        if variant.startswith("plain"):
-            loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
-        else:
-            loss = training.supervised_loss(model, ids, mask, labels)
+            tokens = padded = 0
+        ids, mask, labels = training._collate(examples, batches[step], tokenizer.pad_token_id, device)
+        with amp():
+            if variant.startswith("plain"):
+                loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+            else:
+                loss = training.supervised_loss(model, ids, mask, labels)
         loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         opt.zero_grad(set_to_none=True)
         tokens += int(mask.sum())
+        padded += mask.numel()
+        if step:
+            losses.append(float(loss))
     if torch.cuda.is_available():
         torch.cuda.synchronize()
     seconds = time.perf_counter() - t0
     out = {
         "variant": variant,
         "tokens_per_s": tokens / seconds,
-        "seconds": seconds,
+        "seconds_per_step": seconds / steps,
+        "padding": 1 - tokens / padded,
+        "losses": losses,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
     if torch.cuda.is_available():
@@ -89,22 +126,31 @@ def worker(variant: str, model_dir: str, steps: int) -> dict:
     return out
 
 
-def run_variant(variant: str, model_dir: str, steps: int) -> dict:
+def run_variant(variant: str, model_dir: str, steps: int) -> dict | None:
+    python = sys.executable
+    if variant == "unsloth-cpu":
+        python = str(ROOT / ".venv-unsloth" / "bin" / "python")
+        if not Path(python).is_file():
+            print("  unsloth-cpu: .venv-unsloth is missing (scripts/setup-unsloth.sh makes it): skipped")
+            return None
     proc = subprocess.run(
-        [sys.executable, __file__, "--worker", variant, "--model", model_dir, "--steps", str(steps)],
+        [python, __file__, "--worker", variant, "--model", model_dir, "--steps", str(steps)],
         capture_output=True,
         text=True,
         check=False,
     )
     if proc.returncode != 0:
-        raise SystemExit(f"{variant} failed:\n{proc.stderr[-3000:]}")
+        print(f"  {variant} failed: {proc.stderr.strip().splitlines()[-1:]}")
+        return None
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=8)
-    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=1)
+    ap.add_argument("--curve-steps", type=int, default=30, help="steps of the fp32 / bf16 loss-curve comparison")
+    ap.add_argument("--variants", default="fp32,fp32-grouped,bf16,bf16-autocast,plain-cpu,unsloth-cpu")
     ap.add_argument("--model", default=None, help="an HF model folder (default: the embedded model, converted)")
     ap.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -119,28 +165,44 @@ def main() -> None:
         model_dir = str(resolve(ModelSpec(name="gemma3-270m", embedded="gemma3-270m"), allow_downloads=False).hf_dir)
     import torch
 
-    pairs = [("peft", "plain-cpu")]
+    from workbench.environment import cpu_has_fast_bf16, cpu_name
+
+    variants = args.variants.split(",")
     if torch.cuda.is_available():
-        pairs = [("peft", "plain-cpu"), ("unsloth", "plain-4bit")]
-    else:
-        print("CUDA not available: the Unsloth 4-bit vs peft 4-bit comparison is skipped")
-    for ours, theirs in pairs:
-        results: dict[str, list[dict]] = {ours: [], theirs: []}
-        for _ in range(args.rounds):
-            for v in (ours, theirs):
-                results[v].append(run_variant(v, model_dir, args.steps))
-        med = {v: statistics.median(r["tokens_per_s"] for r in rs) for v, rs in results.items()}
-        print(f"\n{'variant':<14}{'tokens/s (median)':>20}{'peak RSS MB':>14}")
-        for v, rs in results.items():
+        variants += ["unsloth", "plain-4bit"]
+    print(f"{cpu_name()}, {torch.get_num_threads()} threads, native bf16: {cpu_has_fast_bf16()}")
+    results: dict[str, list[dict]] = {v: [] for v in variants}
+    for _ in range(args.rounds):  # alternating, so that machine noise hits every variant alike
+        for v in variants:
+            r = run_variant(v, model_dir, args.steps)
+            if r is not None:
+                results[v].append(r)
+    results = {v: rs for v, rs in results.items() if rs}
+    med = {v: statistics.median(r["tokens_per_s"] for r in rs) for v, rs in results.items()}
+    ref = med.get("fp32")
+    print(f"\n{'variant':<15}{'tokens/s':>10}{'s/step':>8}{'padding':>9}{'peak RSS MB':>13}{'vs fp32':>9}")
+    for v, rs in results.items():
+        print(
+            f"{v:<15}{med[v]:>10.1f}{statistics.median(r['seconds_per_step'] for r in rs):>8.2f}"
+            f"{rs[0]['padding']:>9.0%}{max(r['peak_rss_mb'] for r in rs):>13.0f}"
+            + (f"{med[v] / ref:>8.2f}x" if ref else "")
+        )
+    print(f"({args.steps} timed steps after one warm-up, batch 4, LoRA r=16 all-linear, {args.rounds} round(s))")
+    if ref and "bf16" in med:
+        print(f"goal: bf16 (what auto picks here) >= 2x the fp32 loop: {med['bf16'] / ref:.2f}x")
+    if args.curve_steps:
+        print(f"\nloss curves, {args.curve_steps} steps, same seed and batches: fp32-grouped vs bf16")
+        a = run_variant("fp32-grouped", model_dir, args.curve_steps)
+        b = run_variant("bf16", model_dir, args.curve_steps)
+        if a and b:
+            diffs = [abs(x - y) / x for x, y in zip(a["losses"], b["losses"], strict=True)]
+            print("  fp32: " + " ".join(f"{x:.3f}" for x in a["losses"]))
+            print("  bf16: " + " ".join(f"{x:.3f}" for x in b["losses"]))
             print(
-                f"{v:<14}{med[v]:>20.1f}{max(r['peak_rss_mb'] for r in rs):>14.0f}"
-                + (
-                    f"   peak VRAM {max(r.get('peak_vram_mb', 0) for r in rs):.0f} MB"
-                    if torch.cuda.is_available()
-                    else ""
-                )
+                f"  relative difference per step: max {max(diffs):.1%}, mean {statistics.mean(diffs):.1%} "
+                f"(tolerance 5% per step); loss drop {a['losses'][0] - a['losses'][-1]:.3f} (fp32) vs "
+                f"{b['losses'][0] - b['losses'][-1]:.3f} (bf16)"
             )
-        print(f"ratio {ours} / {theirs}: {med[ours] / med[theirs]:.2f}x  ({args.steps} steps, {args.rounds} rounds)")
 
 
 if __name__ == "__main__":

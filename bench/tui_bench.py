@@ -2,8 +2,9 @@
 
 Measured in one run, side by side (the machine is shared and noisy: read the medians and ratios):
 
-1. ``workbench tui`` to the first frame: the real command in a pseudo-terminal, until the footer
-   is drawn, against ``python -c pass``.
+1. ``workbench tui`` (the studies screen) and ``workbench tui RECIPE`` (a study opened) to the first
+   frame: the real command in a pseudo-terminal, until the footer is drawn, against a bare Textual
+   app (header and footer) started the same way.
 2. Recomputing the results heatmap after a filter change: ``analysis.results.compute`` alone, and
    in the TUI (key press to redrawn heatmap, through Pilot).
 3. Opening a cell's response list (all languages: 12,500 rows) and scrolling through 10,000 rows
@@ -78,12 +79,35 @@ def first_frame_seconds(cmd: list[str], cwd: Path, marker: bytes = b"Quit", time
     return elapsed
 
 
-def bench_first_frame(home: Path, repeat: int) -> None:
+BARE_APP = """
+from textual.app import App
+from textual.binding import Binding
+from textual.widgets import Footer, Header
+
+
+class Bare(App):
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit")]
+
+    def compose(self):
+        yield Header()
+        yield Footer()
+
+
+Bare().run()
+"""
+
+
+def bench_first_frame(home: Path, repeat: int, recipe: Path | None = None) -> None:
     py = sys.executable
+    bare = home / "bare_textual_app.py"
+    bare.write_text(BARE_APP)
     cases = {
         "python -c pass": [py, "-c", "pass"],
-        "workbench tui (first frame)": [py, "-m", "workbench", "tui"],
+        "bare Textual app": [py, str(bare)],
+        "workbench tui (studies)": [py, "-m", "workbench", "tui"],
     }
+    if recipe is not None:
+        cases["workbench tui RECIPE (study)"] = [py, "-m", "workbench", "tui", str(recipe)]
     samples: dict[str, list[float]] = {k: [] for k in cases}
     for _ in range(repeat):
         for name, cmd in cases.items():
@@ -93,11 +117,11 @@ def bench_first_frame(home: Path, repeat: int) -> None:
                 samples[name].append(time.perf_counter() - t0)
             else:
                 samples[name].append(first_frame_seconds(cmd, home))
-    base = statistics.median(samples["python -c pass"])
-    print("\n1. start-up to the first frame (pty 140x40, the studies screen)")
-    print(f"   {'case':<32}{'median s':>10}{'min s':>8}{'x python':>10}")
+    bare_s = statistics.median(samples["bare Textual app"])
+    print("\n1. start-up to the first full frame (pty 140x40, footer drawn); goal: <= 2x the bare app")
+    print(f"   {'case':<32}{'median s':>10}{'min s':>8}{'x bare app':>12}")
     for name, s in samples.items():
-        print(f"   {name:<32}{statistics.median(s):>10.3f}{min(s):>8.3f}{statistics.median(s) / base:>10.1f}")
+        print(f"   {name:<32}{statistics.median(s):>10.3f}{min(s):>8.3f}{statistics.median(s) / bare_s:>12.2f}")
 
 
 def bench_compute(db_path: Path, repeat: int) -> None:
@@ -294,7 +318,7 @@ def main() -> None:
         make_study(db_path, args.responses, seed=0, recipe_path=home / "recipes" / "bench.toml")
     print(f"synthetic study: {args.responses:,} responses, 2 judges, 2 annotators ({time.perf_counter() - t0:.1f} s)")
     print(f"workspace: {home}; CPUs: {os.cpu_count()}")
-    bench_first_frame(home, args.repeat)
+    bench_first_frame(home, args.repeat, home / "recipes" / "bench.toml")
     bench_compute(db_path, args.repeat)
     asyncio.run(bench_tui(home, "bench", args.repeat))
     query_plans(db_path)

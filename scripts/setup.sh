@@ -26,24 +26,7 @@ if [ "${1:-}" = "--versions" ]; then
     exit 0
 fi
 CACHE=${WORKBENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/workbench}
-PY="$VENV/bin/python"
-PIP="$PY -m pip --disable-pip-version-check"
-
-say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
-
-# 1. virtual environment ---------------------------------------------------------------------------
-if [ ! -x "$PY" ]; then
-    say "creating virtual environment in $VENV"
-    "$PYTHON" -m venv "$VENV"
-fi
-
-# 2. torch first, pinned ---------------------------------------------------------------------------
-if ! "$PY" -c "import sys, importlib.metadata as m; sys.exit(m.version('torch').split('+')[0] != '$TORCH_VERSION')" 2>/dev/null; then
-    say "installing torch==$TORCH_VERSION"
-    $PIP install -q "torch==$TORCH_VERSION"
-fi
-
-# 3. llama-cpp-python, built for this machine ------------------------------------------------------
+# The llama.cpp flavour and CMake flags for this machine (the wheel and scripts/build-llama-tools.sh).
 if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
     FLAVOUR=cuda
     DEFAULT_CMAKE_ARGS="-DGGML_CUDA=on -DLLAVA_BUILD=OFF"
@@ -62,6 +45,29 @@ else
     fi
 fi
 CMAKE_ARGS_USED=${LLAMA_CMAKE_ARGS:-$DEFAULT_CMAKE_ARGS}
+if [ "${1:-}" = "--cmake-args" ]; then
+    printf 'LLAMA_CPP_VERSION=%q\nFLAVOUR=%q\nCMAKE_ARGS_USED=%q\nCACHE=%q\n' \
+        "$LLAMA_CPP_VERSION" "$FLAVOUR" "$CMAKE_ARGS_USED" "$CACHE"
+    exit 0
+fi
+PY="$VENV/bin/python"
+PIP="$PY -m pip --disable-pip-version-check"
+
+say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+
+# 1. virtual environment ---------------------------------------------------------------------------
+if [ ! -x "$PY" ]; then
+    say "creating virtual environment in $VENV"
+    "$PYTHON" -m venv "$VENV"
+fi
+
+# 2. torch first, pinned ---------------------------------------------------------------------------
+if ! "$PY" -c "import sys, importlib.metadata as m; sys.exit(m.version('torch').split('+')[0] != '$TORCH_VERSION')" 2>/dev/null; then
+    say "installing torch==$TORCH_VERSION"
+    $PIP install -q "torch==$TORCH_VERSION"
+fi
+
+# 3. llama-cpp-python, built for this machine (flavour and flags chosen above) --------------------
 SDIST_DIR="$CACHE/src"
 SDIST="$SDIST_DIR/llama_cpp_python-$LLAMA_CPP_VERSION.tar.gz"
 STAMP="$VENV/.llama-cpp-build"

@@ -192,7 +192,26 @@ class Artifacts:
                 align["languages"] = None  # spelling out the default mix is the same mix: same key
             key["align"] = align
             key["alignment_data"] = file_digest(self.alignment_path())
+            # align trains with [training]'s loop settings: they shape the aligned weights too
+            t = self.recipe.training
+            key["loop"] = {
+                "backend": t.backend,
+                "load_in_4bit": t.load_in_4bit,
+                "precision": t.precision,
+                "group_by_length": t.group_by_length,
+                "max_seq_length": t.max_seq_length,
+            }
         return key
+
+    def training_record(self, cell: str, model: str, kind: str) -> dict[str, Any] | None:
+        """How a cell's weights were trained (``training.json``: the config and the result, with the
+        precision and backend really used): the fine-tune's own, or for a base cell the align run's;
+        None for a base that was not trained here."""
+        folder = self.cell_dir(cell) if kind == "finetune" else self.align_work_dir(model)
+        path = folder / "training.json"
+        if not path.is_file():
+            return None
+        return json.loads(path.read_text(encoding="utf-8"))
 
     # -- exported GGUFs (written by export) -----------------------------------------------------------------
     def manifest_path(self, cell_id: str) -> Path:

@@ -679,14 +679,12 @@ def setup_assets(
     """Place the embedded model in the cache, with its transformers form and vocabulary (run by the set-up)."""
     from workbench import assets
     from workbench.engines.basemodel import resolve
-    from workbench.engines.export import source_vocabulary
     from workbench.recipe.models import ModelSpec
 
     path = assets.assemble_embedded_model(quiet=quiet)
     assets.converter()
     # One-time conversions every study of the embedded model needs (each skipped when cached).
     resolve(ModelSpec(name="gemma3-270m", embedded="gemma3-270m"), allow_downloads=False, log=lambda *a: None)
-    source_vocabulary(path)
     if not quiet:
         print(f"embedded model: {path}")
 

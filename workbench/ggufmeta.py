@@ -29,6 +29,7 @@ MAX_COUNT = 1 << 24  # more keys or tensors than this is far beyond any model: t
 
 # GGUF metadata value types (gguf.constants.GGUFValueType): struct formats of the fixed-size ones
 STRING, ARRAY = 8, 9
+INT32, BOOL = 5, 7
 SCALAR_FORMATS = {
     0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q", 11: "<q", 12: "<d",
 }  # fmt: skip
@@ -146,9 +147,19 @@ class _PastEnd(Exception):
     pass
 
 
-def _walk(path: Path, m: mmap.mmap, size: int, version: int, n_tensors: int, n_kv: int, keep) -> Header:
+def _walk(
+    path: Path,
+    m: mmap.mmap,
+    size: int,
+    version: int,
+    n_tensors: int,
+    n_kv: int,
+    keep,
+    spans: dict[str, tuple[int, int]] | None = None,
+) -> Header:
     """The walk behind :func:`read_header`; an offset past the end raises struct.error, OverflowError or
-    _PastEnd, which it turns into :class:`Truncated`."""
+    _PastEnd, which it turns into :class:`Truncated`. ``spans`` (when given) receives each metadata
+    entry's byte range (key, type and value) by key, in file order, and ``"<tensors>"`` the tensor list's."""
     u32, u64, u32_u64 = _U32.unpack_from, _U64.unpack_from, _U32_U64.unpack_from
     pos = HEADER_BYTES
     alignment = DEFAULT_ALIGNMENT
@@ -160,6 +171,7 @@ def _walk(path: Path, m: mmap.mmap, size: int, version: int, n_tensors: int, n_k
         return pos
 
     for _ in range(n_kv):
+        entry = pos
         (length,) = u64(m, pos)
         if pos + 8 + length + 4 > size:  # before slicing a garbage length (a copy of the rest of the file)
             raise _PastEnd
@@ -193,7 +205,10 @@ def _walk(path: Path, m: mmap.mmap, size: int, version: int, n_tensors: int, n_k
             raise UnknownValueType(_unknown(path, raw, kind))
         if pos > size:
             raise _PastEnd
+        if spans is not None:
+            spans[raw.decode("utf-8", "replace")] = (entry, pos)
     last = 0
+    tensors = pos
     for _ in range(n_tensors):
         pos += 8 + u64(m, pos)[0]  # the name
         (n_dims,) = u32(m, pos)
@@ -210,7 +225,101 @@ def _walk(path: Path, m: mmap.mmap, size: int, version: int, n_tensors: int, n_k
     if pos > size:
         raise _PastEnd
     start = pos + (-pos % alignment if alignment else 0)
+    if spans is not None:
+        spans["<tensors>"] = (tensors, pos)
     return Header(path, size, version, n_tensors, n_kv, alignment, start, start + last, found)
+
+
+# -- rewriting the metadata ----------------------------------------------------------------------------
+def encode_string(value: str) -> bytes:
+    raw = value.encode("utf-8")
+    return _U64.pack(len(raw)) + raw
+
+
+def encode_entry(key: str, kind: int, value, item: int | None = None) -> bytes:
+    """One metadata entry (key, type, value) in the GGUF encoding; arrays need their ``item`` type."""
+    out = encode_string(key) + _U32.pack(kind)
+    if kind == STRING:
+        return out + encode_string(value)
+    if kind in SCALAR_FORMATS:
+        return out + struct.pack(SCALAR_FORMATS[kind], value)
+    if kind != ARRAY or item is None:
+        raise ValueError(f"metadata {key!r}: cannot encode type {kind}")
+    values = list(value)
+    out += _U32_U64.pack(item, len(values))
+    if item == STRING:
+        return out + b"".join(encode_string(v) for v in values)
+    return out + struct.pack(f"<{len(values)}{SCALAR_FORMATS[item][1]}", *values)
+
+
+def entries(path: str | Path, keys: Callable[[str], bool]) -> dict[str, bytes]:
+    """The raw encoded metadata entries of ``path`` whose keys ``keys`` accepts (copied, not decoded:
+    a 262k-token vocabulary is one slice)."""
+    spans: dict[str, tuple[int, int]] = {}
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+        version, n_tensors, n_kv = _header_counts(Path(path), m)
+        _walk(Path(path), m, len(m), version, n_tensors, n_kv, lambda k: False, spans)
+        return {k: m[a:b] for k, (a, b) in spans.items() if k != "<tensors>" and keys(k)}
+
+
+def int32_array(path: str | Path, key: str) -> list[int] | None:
+    """The values of an INT32 array entry (e.g. ``tokenizer.ggml.token_type``), or None without it."""
+    raw = entries(path, lambda k: k == key).get(key)
+    if raw is None:
+        return None
+    head = 8 + len(key.encode()) + 4
+    item, count = _U32_U64.unpack_from(raw, head)
+    if item != 5:
+        raise ValueError(f"{path}: {key} is not an INT32 array (type {item})")
+    return list(struct.unpack_from(f"<{count}i", raw, head + 12))
+
+
+def rewrite_metadata(src: str | Path, dst: str | Path, new: dict[str, bytes]) -> None:
+    """Copy the GGUF ``src`` to ``dst`` with the metadata entries in ``new`` (key -> encoded entry, see
+    :func:`encode_entry` and :func:`entries`) replacing those of the same key or added after the rest.
+
+    The tensor list and data are copied as bytes (their offsets are relative to the data section, which
+    is re-aligned), so this takes the time of a file copy; ``gguf``'s reader and writer decode every
+    vocabulary entry on the way (~15 s for a 262k-token vocabulary). ``dst`` is written whole; the
+    caller renames it into place.
+    """
+    src = Path(src)
+    spans: dict[str, tuple[int, int]] = {}
+    with open(src, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+        version, n_tensors, n_kv = _header_counts(src, m)
+        header = _walk(src, m, len(m), version, n_tensors, n_kv, lambda k: False, spans)
+        if not header.complete:
+            raise Truncated(f"{src}: truncated: its tensors need {header.data_end} bytes, the file has {header.size}")
+        tensors = spans.pop("<tensors>")
+        kept = [(k, m[a:b]) for k, (a, b) in spans.items()]
+        have = {k for k, _ in kept}
+        body = [new.get(k, raw) for k, raw in kept] + [raw for k, raw in new.items() if k not in have]
+        alignment = header.alignment
+        if "general.alignment" in new:  # a new alignment moves the data section: not supported
+            raise ValueError("rewrite_metadata cannot change general.alignment")
+        with open(dst, "wb") as out:
+            out.write(GGUF_MAGIC + struct.pack("<IQQ", version, n_tensors, len(body)))
+            for raw in body:
+                out.write(raw)
+            out.write(m[tensors[0] : tensors[1]])
+            pos = out.tell()
+            out.write(b"\0" * (-pos % alignment if alignment else 0))
+            view = memoryview(m)
+            try:
+                chunk = 64 << 20
+                for start in range(header.data_start, header.size, chunk):  # the data and any end padding
+                    out.write(view[start : min(start + chunk, header.size)])
+            finally:
+                view.release()
+
+
+def _header_counts(path: Path, m) -> tuple[int, int, int]:
+    if m[:4] != GGUF_MAGIC:
+        raise NotGGUF(f"{path}: not a GGUF file ({_looks_like(m[:HEADER_BYTES])})")
+    version, n_tensors, n_kv = struct.unpack_from("<IQQ", m, 4)
+    if version not in VERSIONS:
+        raise UnsupportedVersion(f"{path}: GGUF version {version}, which this llama.cpp does not read (2 or 3)")
+    return version, n_tensors, n_kv
 
 
 def _unknown(path: Path, key: bytes, kind: int) -> str:

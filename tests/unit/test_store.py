@@ -71,6 +71,35 @@ def test_reopening_applies_nothing_twice(tmp_path):
     d.close()
 
 
+def test_read_layer_knows_every_migration(tmp_path):
+    """read.MIGRATIONS (what a current database has, checked with sqlite3 alone) lists the migrations."""
+    assert read.MIGRATIONS == tuple(m.name for m in migrations._migrations)
+    path = tmp_path / "s.sqlite"
+    assert not read.is_current(path)  # no file
+    open_study_db(path).close()
+    assert read.is_current(path)
+    con = sqlite3.connect(path)
+    con.execute("DELETE FROM _sqlite_migrations WHERE name = ?", [read.MIGRATIONS[-1]])
+    con.commit()
+    con.close()
+    assert not read.is_current(path)
+
+
+def test_opening_a_current_study_for_reading_needs_no_sqlite_utils(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "s.sqlite"
+    open_study_db(path).close()
+    code = (
+        "import sys; from pathlib import Path; from workbench.store import read; "
+        f"db = read.open_for_reading(Path({str(path)!r})); db.close(); "
+        "print('sqlite_utils' in sys.modules, 'pandas' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "False"]
+
+
 def test_foreign_keys_are_enforced(db):
     db.ensure_study("s")
     with pytest.raises(sqlite3.IntegrityError):

@@ -24,7 +24,6 @@ from workbench.engines import chat
 from workbench.engines.basemodel import BaseModel
 from workbench.errors import WorkbenchError
 from workbench.events import UnitReporter, null_reporter
-from workbench.fsutil import atomic_write_json
 
 # Every study language, emoji and code: a tokenizer that differs anywhere shows up here.
 TOKEN_SAMPLE = [
@@ -185,37 +184,12 @@ def convert(hf_dir: Path, outfile: Path, outtype: str = "f16") -> Path:
     return outfile
 
 
-def source_vocabulary(source_gguf: Path) -> dict[str, tuple[int, int | None, object]]:
-    """The ``tokenizer.ggml.*`` fields of a GGUF as (value type, array item type, value).
-
-    Parsing a 262k-token vocabulary with gguf-py takes ~15 s, so the result is kept as JSON in the
-    cache, keyed by the file's size and modification time.
-    """
-    st = source_gguf.stat()
-    cache = assets.paths.cache_dir() / "vocab" / f"{source_gguf.stem}-{st.st_size}-{int(st.st_mtime)}.json"
-    if cache.is_file():
-        try:
-            return {k: tuple(v) for k, v in json.loads(cache.read_text(encoding="utf-8")).items()}
-        except (OSError, ValueError):
-            pass
-    import gguf
-
-    out: dict[str, tuple[int, int | None, object]] = {}
-    for name, fld in gguf.GGUFReader(str(source_gguf)).fields.items():
-        if name.startswith("tokenizer.ggml."):
-            vtype = int(fld.types[0])
-            sub = int(fld.types[-1]) if vtype == gguf.GGUFValueType.ARRAY else None
-            out[name] = (vtype, sub, fld.contents())
-    atomic_write_json(cache, out, indent=None)
-    return out
-
-
-def user_defined_types(proto, field) -> list[int] | None:
+def user_defined_types(proto, types: list[int] | None) -> list[int] | None:
     """The GGUF's token types with every piece ``proto`` marks user-defined typed so, or None when
     nothing changes (or the GGUF's vocabulary is not the proto's)."""
-    if field is None:
+    if types is None:
         return None
-    types = [int(t) for t in field.contents()]
+    types = list(types)
     if len(types) < len(proto.pieces):
         return None
     user_defined = 4  # SentencePiece's ModelProto.SentencePiece.USER_DEFINED, GGUF's USER_DEFINED
@@ -239,47 +213,34 @@ def fix_metadata(gguf_file: Path, hf_dir: Path, source_gguf: Path | None, chat_t
       user-defined: the converter takes that type only from ``added_tokens_decoder``, which a tokenizer
       saved without one (transformers 5, a rebuilt vocabulary) lacks, and llama.cpp then splits them.
     - ``tokenizer.chat_template`` is the template training used.
+
+    The entries are copied and written as bytes (:func:`workbench.ggufmeta.rewrite_metadata`): gguf-py's
+    reader decodes every vocabulary entry, ~15 s on a 262k-token vocabulary, where this is a file copy.
     """
-    import logging
+    from workbench import ggufmeta as gm
 
-    import gguf
-    from gguf.scripts.gguf_new_metadata import MetadataDetails, copy_with_new_metadata
-
-    logging.getLogger("gguf").setLevel(logging.WARNING)
-    new: dict[str, MetadataDetails] = {}
-    proto = None
+    new: dict[str, bytes] = {}
     if source_gguf is not None:
-        for name, (vtype, sub, value) in source_vocabulary(source_gguf).items():
-            new[name] = MetadataDetails(
-                gguf.GGUFValueType(vtype), value, sub_type=None if sub is None else gguf.GGUFValueType(sub)
-            )
+        new.update(gm.entries(source_gguf, lambda k: k.startswith("tokenizer.ggml.")))
     elif (hf_dir / "tokenizer.model").is_file():
         from sentencepiece import sentencepiece_model_pb2 as sp
 
         proto = sp.ModelProto()
         proto.ParseFromString((hf_dir / "tokenizer.model").read_bytes())
-        new[gguf.Keys.Tokenizer.ADD_PREFIX] = MetadataDetails(
-            gguf.GGUFValueType.BOOL, bool(proto.normalizer_spec.add_dummy_prefix)
-        )
-    new[gguf.Keys.Tokenizer.CHAT_TEMPLATE] = MetadataDetails(gguf.GGUFValueType.STRING, chat_template)
-    reader = gguf.GGUFReader(str(gguf_file))
-    if source_gguf is None and proto is not None:
-        types = user_defined_types(proto, reader.fields.get(gguf.Keys.Tokenizer.TOKEN_TYPE))
+        key = "tokenizer.ggml.add_space_prefix"
+        new[key] = gm.encode_entry(key, gm.BOOL, bool(proto.normalizer_spec.add_dummy_prefix))
+        key = "tokenizer.ggml.token_type"
+        types = user_defined_types(proto, gm.int32_array(gguf_file, key))
         if types is not None:
-            new[gguf.Keys.Tokenizer.TOKEN_TYPE] = MetadataDetails(
-                gguf.GGUFValueType.ARRAY, types, sub_type=gguf.GGUFValueType.INT32
-            )
-    arch = reader.fields[gguf.Keys.General.ARCHITECTURE].contents()
-    # Not fsutil.atomic_write: GGUFWriter writes the file itself, tensor by tensor from the reader's
-    # memory map (a whole model never sits in memory), so it gets a temporary path of its own beside
-    # the GGUF and the rename makes the rewrite atomic.
+            new[key] = gm.encode_entry(key, gm.ARRAY, types, item=gm.INT32)
+    key = "tokenizer.chat_template"
+    new[key] = gm.encode_entry(key, gm.STRING, chat_template)
+    # Written beside the GGUF under a temporary name, renamed over it when whole: atomic.
     fd, tmp_name = tempfile.mkstemp(dir=gguf_file.parent, prefix=f".{gguf_file.name}.", suffix=".meta.tmp")
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        writer = gguf.GGUFWriter(str(tmp), arch=arch, endianess=reader.endianess)
-        copy_with_new_metadata(reader, writer, new, [])
-        del reader
+        gm.rewrite_metadata(gguf_file, tmp, new)
         os.chmod(tmp, gguf_file.stat().st_mode & 0o777)  # mkstemp's file is private; keep the GGUF's mode
         os.replace(tmp, gguf_file)
     finally:

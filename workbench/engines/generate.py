@@ -44,6 +44,7 @@ class Request:
     temperature: float = 0.0
     top_p: float = 1.0
     seed: int | None = None  # per-request seed for sampling (ignored when greedy)
+    ignore_stop: bool = False  # decode exactly max_new_tokens (benchmarks and calibration of fixed shape)
 
 
 @dataclass
@@ -350,7 +351,7 @@ class Engine:
                         s.first = now
                     if on_token:
                         on_token(tok)
-                    stop = self.is_stop(tok)
+                    stop = self.is_stop(tok) and not s.req.ignore_stop
                     if not stop:
                         s.out.append(tok)
                     if stop or len(s.out) >= s.req.max_new_tokens:

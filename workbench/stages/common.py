@@ -35,17 +35,27 @@ def train_config(ctx: StageContext, settings, *, seed: int, epochs: int):
         save_every_steps=t.save_every_steps,
         backend=t.backend,
         load_in_4bit=t.load_in_4bit,
+        precision=t.precision,
+        group_by_length=t.group_by_length,
     )
 
 
-def parallel_sequences(ctx: StageContext) -> int:
-    """The recipe's ``[generation] parallel_sequences``, with ``auto`` resolved for this machine
-    (generation and LLM judges batch alike)."""
+def parallel_sequences(ctx: StageContext, gguf: str | None = None) -> int:
+    """The recipe's ``[generation] parallel_sequences``, with ``auto`` resolved for this machine: by a
+    short calibration on ``gguf`` (cached per model and machine, :mod:`workbench.engines.calibrate`)
+    when the caller generates with it, else the measured default (LLM judges, translators)."""
     from workbench.engines.generate import gpu_offload_available
     from workbench.estimates import default_parallel
 
-    p = ctx.recipe.generation.parallel_sequences
-    return default_parallel(gpu_offload_available()) if p == "auto" else int(p)
+    g = ctx.recipe.generation
+    if g.parallel_sequences != "auto":
+        return int(g.parallel_sequences)
+    gpu = gpu_offload_available() and g.n_gpu_layers != 0
+    if gguf is None:
+        return default_parallel(gpu)
+    from workbench.engines import calibrate
+
+    return calibrate.parallel_for(gguf, gpu=gpu, n_gpu_layers=g.n_gpu_layers, log=ctx.log)
 
 
 def data_counts(recipe: Recipe) -> dict[str, DataCount]:

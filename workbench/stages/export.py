@@ -76,6 +76,7 @@ class Export(Stage):
                 "export": x.model_dump(mode="json"),
                 "files": files,
                 "gate": asdict(result.gate),
+                "training": _trained(art.training_record(cell.id, cell.model, cell.kind)),
                 "chat_template": base.chat_template,
                 "versions": environment.package_versions(),
                 "key": self.input_key(ctx, cell),
@@ -104,6 +105,17 @@ class Export(Stage):
             "RAM",
             note="merged weights need ~4 bytes/param on disk while exporting",
         )
+
+
+def _trained(record: dict | None) -> dict | None:
+    """The manifest's summary of how the weights were trained (None: not trained here)."""
+    if record is None:
+        return None
+    r = record.get("result", {})
+    return {
+        k: r.get(k)
+        for k in ("precision", "backend", "load_in_4bit", "steps", "final_loss", "tokens_per_s", "padded_tokens")
+    } | {"requested_precision": record.get("config", {}).get("precision", "auto")}
 
 
 STAGE = Export()

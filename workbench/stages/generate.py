@@ -89,7 +89,7 @@ class Generate(Stage):
         spec = ctx.artifacts.model_spec(cell.model)
         artifact_id = read.artifact_id(ctx.db, gguf["sha256"])
         report = ctx.reporter(self.name, cell)
-        par = common.parallel_sequences(ctx)
+        par = common.parallel_sequences(ctx, gguf["path"])
         started = time.perf_counter()
         generated = 0
         with Engine(gguf["path"], n_parallel=par, n_gpu_layers=g.n_gpu_layers, n_ctx_per_seq=g.n_ctx) as engine:

@@ -114,7 +114,7 @@ class Overrefusal(Stage):
         started = time.perf_counter()
         if todo:
             report.progress(len(ident) - len(todo), len(ident), what="safe prompts answered", rate=0.0)
-            par = common.parallel_sequences(ctx)
+            par = common.parallel_sequences(ctx, gguf["path"])
             with Engine(gguf["path"], n_parallel=par, n_gpu_layers=g.n_gpu_layers, n_ctx_per_seq=g.n_ctx) as eng:
                 requests = []
                 for pid in todo:

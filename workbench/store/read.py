@@ -123,6 +123,26 @@ def _wal_pending(path: Path) -> bool:
         return False
 
 
+# The migrations a current database has applied (workbench.store.migrations; a test keeps the two in
+# step). Reading them needs only sqlite3, so opening a current study does not import sqlite-utils.
+MIGRATIONS = ("m001_initial", "m002_current_keys", "m003_neither_and_unsure", "m004_measurements", "m005_translations")
+
+
+def is_current(path: Path) -> bool:
+    """Whether the database at ``path`` has every migration applied (read-only look, no sqlite-utils)."""
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    except sqlite3.Error:
+        return False
+    try:
+        done = {r[0] for r in con.execute("SELECT name FROM _sqlite_migrations WHERE migration_set = 'workbench'")}
+    except sqlite3.Error:
+        return False
+    finally:
+        con.close()
+    return done.issuperset(MIGRATIONS)
+
+
 def open_for_reading(path: Path) -> ReadDB:
     """A reading connection to a study database (migrated first when it can be written).
 
@@ -131,7 +151,7 @@ def open_for_reading(path: Path) -> ReadDB:
     """
     from workbench.errors import StudyDatabaseError, from_sqlite_error
 
-    if writable(path):
+    if writable(path) and not is_current(path):
         from workbench.store import open_study_db
 
         open_study_db(path).close()  # migrates a database written by an older version
