@@ -1,5 +1,7 @@
-"""``parallel_sequences = "auto"``: the number of sequences decoded together, chosen by measurement.
+"""Choices made by measuring this machine, cached per model and machine: how many sequences to decode
+together (``parallel_sequences = "auto"``) and whether bf16 training pays (``precision = "auto"``).
 
+**Parallel sequences.**
 A short calibration on the GGUF that will generate, on this machine: for each candidate count, that many
 sequences of a fixed prompt length decode a fixed number of tokens, and the generated tokens per wall
 second (prefill included) are measured. The pick is the smallest count within ``TOLERANCE`` of the best
@@ -7,8 +9,15 @@ throughput: more sequences cost KV memory and latency, so a count that buys unde
 
 Results are cached per model and machine (``<cache>/calibration/parallel.json``), keyed by what decides
 the speed: the GGUF's architecture, size and tensor types (the fine-tunes of one base share a key), the
-CPU, its core count, the GPU and the llama.cpp version. A calibration takes ~10 s for a 270M model on
+CPU, its core count, the GPU and the llama.cpp version. A calibration takes ~20 s for a 270M model on
 2 CPU cores; a second study on the same model and machine reads the cache.
+
+**bf16 on a CPU.** A CPU that reports native bf16 units (AVX-512 BF16, AMX) is not always faster in
+bf16: measured on two of this project's machine types, torch's bf16 matrix product ran 2.9x the float32
+one on one (AMD EPYC) and 0.8x on the other (an Intel Xeon VM reporting ``avx512_bf16``). So
+``precision = "auto"`` times both on matrices of a LoRA step's shape (~1 s, cached per CPU, core count
+and torch version in ``<cache>/calibration/precision.json``) and trains in bf16 only when its product
+is at least ``BF16_MIN_SPEEDUP`` times the float32 one.
 """
 
 from __future__ import annotations
@@ -25,7 +34,7 @@ CPU_CANDIDATES = (1, 4, 8, 16, 32)
 GPU_CANDIDATES = (8, 16, 32, 64, 128)
 TOLERANCE = 0.05
 PROMPT_TOKENS = 32
-NEW_TOKENS = 16
+NEW_TOKENS = 32
 
 
 def cache_path() -> Path:
@@ -139,3 +148,71 @@ def parallel_for(
     except OSError:
         pass  # an unwritable cache costs a calibration next time, nothing else
     return chosen
+
+
+BF16_MIN_SPEEDUP = 1.3  # a training step gains less than its matrix products (norms, softmax stay float32)
+
+
+def precision_path() -> Path:
+    return paths.cache_dir() / "calibration" / "precision.json"
+
+
+def matmul_speedup(repeats: int = 6) -> float:
+    """bf16 over float32 throughput of ``x @ W.T`` at a LoRA step's shapes (400 tokens x 1024 -> 2048)."""
+    import torch
+
+    x = torch.randn(400, 1024)
+    w = torch.randn(2048, 1024)
+    rates = {}
+    for dtype in (torch.float32, torch.bfloat16):
+        a, b = x.to(dtype), w.to(dtype)
+        for _ in range(2):
+            torch.nn.functional.linear(a, b)
+        best = float("inf")
+        for _ in range(3):  # best of three: the machine is shared
+            start = time.perf_counter()
+            for _ in range(repeats):
+                torch.nn.functional.linear(a, b)
+            best = min(best, time.perf_counter() - start)
+        rates[dtype] = repeats / best
+    return rates[torch.bfloat16] / rates[torch.float32]
+
+
+def cpu_bf16_pays(log=None) -> bool:
+    """Whether bf16 training is faster than float32 on this CPU: no without native bf16 units, else
+    measured once (:func:`matmul_speedup`) and cached."""
+    import torch
+
+    if not environment.cpu_has_fast_bf16():
+        return False
+    key = hashlib.sha256(
+        json.dumps(
+            [environment.cpu_name(), os.cpu_count(), torch.get_num_threads(), torch.__version__], sort_keys=True
+        ).encode()
+    ).hexdigest()[:16]
+    path = precision_path()
+    try:
+        cache = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        cache = {}
+    hit = cache.get(key)
+    if isinstance(hit, dict) and isinstance(hit.get("speedup"), (int, float)):
+        return hit["speedup"] >= BF16_MIN_SPEEDUP
+    speedup = matmul_speedup()
+    cache[key] = {
+        "speedup": round(speedup, 3),
+        "cpu": environment.cpu_name(),
+        "threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+    }
+    if log:
+        verdict = "bf16" if speedup >= BF16_MIN_SPEEDUP else "float32"
+        log(
+            f'precision = "auto": bf16 matrix products run {speedup:.2f}x float32 on this CPU '
+            f"(bf16 needs >= {BF16_MIN_SPEEDUP}x): training in {verdict} (cached in {path})"
+        )
+    try:
+        fsutil.atomic_write_json(path, cache)
+    except OSError:
+        pass
+    return speedup >= BF16_MIN_SPEEDUP

@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -80,6 +81,7 @@ class ExportResult:
     files: dict[str, str]
     gate: GateReport
     merged_dir: str | None
+    seconds: dict[str, float] = field(default_factory=dict)  # per phase: merge, convert, metadata, ...
 
 
 def merge(base: BaseModel, adapter: Path | None, out: Path, *, keep: dict | None = None) -> Path:
@@ -364,22 +366,36 @@ def export_cell(
     work = out_dir / f".export.tmp{os.getpid()}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
+    seconds: dict[str, float] = {}
+    clock = [time.perf_counter()]
+
+    def lap(phase: str) -> None:  # the profile of an export: seconds per phase, in the stage's details
+        now = time.perf_counter()
+        seconds[phase] = round(seconds.get(phase, 0.0) + now - clock[0], 2)
+        clock[0] = now
+
     try:
         report.log(f"{stem}: merging")
         loaded: dict = {}
         merged = merge(base, adapter, work / "merged", keep=loaded)
+        lap("merge")
         report.log(f"{stem}: converting to GGUF")
         reference = convert(merged, work / f"{stem}.f16.gguf", "f16")
+        lap("convert")
         fix_metadata(reference, merged, base.source_gguf, base.chat_template)
+        lap("metadata")
         staged: dict[str, Path] = {}
         for kind in quantizations:
             if kind == "f16":
                 staged[kind] = reference
             elif kind in ("bf16", "f32"):
                 staged[kind] = convert(merged, work / f"{stem}.{kind}.gguf", kind)
+                lap("convert")
                 fix_metadata(staged[kind], merged, base.source_gguf, base.chat_template)
+                lap("metadata")
             else:
                 staged[kind] = quantize(reference, work / f"{stem}.{kind}.gguf", kind)
+                lap("quantize")
         report.log(f"{stem}: verifying")
         report = verify(
             merged,
@@ -391,6 +407,7 @@ def export_cell(
             loaded=loaded,
         )
         loaded.clear()
+        lap("verify")
         if not report.passed:
             raise WorkbenchError(
                 f"export gate failed for {stem}: {report.failure()}",
@@ -415,7 +432,7 @@ def export_cell(
             shutil.rmtree(final_merged, ignore_errors=True)
             os.replace(merged, final_merged)
             merged_dir = str(final_merged)
-        return ExportResult(files, report, merged_dir)
+        return ExportResult(files, report, merged_dir, seconds)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

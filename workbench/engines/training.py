@@ -10,8 +10,8 @@ Backends load the model and attach the adapter; the loop is shared:
 4-bit weights are for training only: the export merges the adapter into the 16/32-bit base loaded
 afresh (:func:`workbench.engines.export.merge`), never into the quantized weights.
 
-The base computes in bfloat16 where that is faster (``precision = "auto"``: CUDA, or a CPU with AVX-512
-BF16 / AMX), with float32 LoRA weights and optimizer state; float32 elsewhere. Batches group examples of
+The base computes in bfloat16 where that is faster (``precision = "auto"``: CUDA, or a CPU where a
+short measurement says so), with float32 LoRA weights and optimizer state; float32 elsewhere. Batches group examples of
 similar length (``group_by_length``), so little of a step is padding.
 
 The loop computes the output head only on supervised (assistant) positions: on a 262k-token
@@ -128,13 +128,16 @@ def use_4bit(requested: bool | str, backend: str, cuda: bool) -> bool:
     return cuda
 
 
-def resolve_precision(requested: str, cuda: bool, four_bit: bool, bf16_ok: bool | None = None) -> str:
+def resolve_precision(requested: str, cuda: bool, four_bit: bool, bf16_ok: bool | None = None, log=None) -> str:
     """The dtype the base model computes in while training: ``"fp32"`` or ``"bf16"``.
 
-    ``"auto"`` is bf16 on a CUDA GPU that supports it and on a CPU with native bf16 matrix units
-    (AVX-512 BF16 or AMX; measured on the embedded model: 1.57x per step against float32), float32
-    elsewhere. A 4-bit base on the CPU computes in float32 under ``"auto"``: bitsandbytes' CPU kernels
-    are not faster in bf16. The LoRA weights and the optimizer state stay float32 in every case.
+    ``"auto"`` is bf16 on a CUDA GPU that supports it, and on a CPU where bf16 is measured to pay
+    (:func:`workbench.engines.calibrate.cpu_bf16_pays`: native bf16 units and a bf16 matrix product
+    >= 1.3x the float32 one; the embedded model then trained 1.57x faster per step on one machine
+    type, while on another the units are there and bf16 is slower), float32 elsewhere. A 4-bit base
+    on the CPU computes in float32 under ``"auto"``: bitsandbytes' CPU kernels are not faster in bf16.
+    The LoRA weights and the optimizer state stay float32 in every case. ``bf16_ok`` overrides the
+    hardware question (tests).
     """
     if requested in ("fp32", "bf16"):
         return requested
@@ -148,9 +151,11 @@ def resolve_precision(requested: str, cuda: bool, four_bit: bool, bf16_ok: bool 
         return "bf16" if bf16_ok else "fp32"
     if four_bit:
         return "fp32"
-    from workbench.environment import cpu_has_fast_bf16
+    if bf16_ok is None:
+        from workbench.engines.calibrate import cpu_bf16_pays
 
-    return "bf16" if (cpu_has_fast_bf16() if bf16_ok is None else bf16_ok) else "fp32"
+        bf16_ok = cpu_bf16_pays(log)
+    return "bf16" if bf16_ok else "fp32"
 
 
 def _bitsandbytes_config(torch, cuda: bool, compute_dtype=None):
@@ -171,14 +176,14 @@ def _bitsandbytes_config(torch, cuda: bool, compute_dtype=None):
     )
 
 
-def load_for_training(base: BaseModel, cfg: TrainConfig):
+def load_for_training(base: BaseModel, cfg: TrainConfig, log=None):
     """(model with a fresh LoRA adapter, tokenizer, backend name); :func:`is_4bit` tells the precision."""
     import torch
 
     backend = pick_backend(cfg.backend)
     cuda = torch.cuda.is_available()
     four_bit = use_4bit(cfg.load_in_4bit, backend, cuda)
-    dtype = torch.bfloat16 if resolve_precision(cfg.precision, cuda, four_bit) == "bf16" else torch.float32
+    dtype = torch.bfloat16 if resolve_precision(cfg.precision, cuda, four_bit, log=log) == "bf16" else torch.float32
     torch.manual_seed(cfg.seed)
     targets = cfg.target_modules
     if backend == "unsloth":
@@ -279,7 +284,12 @@ def build_examples(tokenizer, records: list[dict], cfg: TrainConfig, enable_thin
 
 
 def supervised_loss(model, input_ids, attention_mask, labels):
-    """Cross-entropy over supervised positions, applying the output head only there."""
+    """Cross-entropy over supervised positions, applying the output head only there.
+
+    A frozen bias-free head goes through :func:`linear_cross_entropy` (the head and the loss fused, in
+    chunks of positions); a trainable head or one with a bias through the plain head and
+    ``torch.nn.functional.cross_entropy``.
+    """
     import torch
 
     inner = model.get_base_model() if hasattr(model, "get_base_model") else model
@@ -288,11 +298,91 @@ def supervised_loss(model, input_ids, attention_mask, labels):
     target = labels[:, 1:]
     mask = target != -100
     h = hidden[:, :-1][mask]
-    logits = inner.lm_head(h).float()
     cap = getattr(inner.config, "final_logit_softcapping", None)
+    head = inner.lm_head
+    if FUSED_CE and isinstance(head, torch.nn.Linear) and head.bias is None and not head.weight.requires_grad:
+        return linear_cross_entropy(h, head.weight, target[mask], softcap=cap)
+    logits = head(h).float()
     if cap:
         logits = torch.tanh(logits / cap) * cap
     return torch.nn.functional.cross_entropy(logits, target[mask])
+
+
+FUSED_CE = True  # False: the plain head + cross_entropy (bench/train_throughput.py compares the two)
+CE_CHUNK = 64  # positions per chunk of the fused head + loss: 64 x 262k float32 logits = 67 MB
+
+
+def linear_cross_entropy(hidden, weight, target, *, softcap: float | None = None, chunk: int = CE_CHUNK):
+    """Mean cross-entropy of ``hidden @ weight.T`` (optionally soft-capped, ``tanh(z / c) * c``) against
+    ``target``, for a frozen ``weight``: the same value and gradient as the head followed by
+    ``torch.nn.functional.cross_entropy``, without the full logits or their gradient in memory.
+
+    On a 262k-token vocabulary the plain path spends about a third of a CPU training step outside the
+    matrix products: it writes the logits, their log-softmax, a zero-filled gradient with the targets
+    scattered in, and the log-softmax's gradient, each positions x vocabulary floats. Here each chunk of
+    positions computes its logits once, turns them in place into ``softmax - onehot`` (the gradient of
+    the loss with respect to the logits) and multiplies back by ``weight``: the gradient with respect to
+    ``hidden`` is ready after the forward pass, and backward only scales it (the scheme of Liger Kernel's
+    fused linear cross-entropy).
+    """
+    import torch
+
+    return _LinearCrossEntropy.apply(hidden, weight, target, softcap, chunk)
+
+
+def _linear_ce_class():
+    import torch
+
+    class LinearCrossEntropy(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, hidden, weight, target, softcap, chunk):
+            n = hidden.shape[0]
+            grad = torch.empty_like(hidden) if hidden.requires_grad else None
+            wide = torch.float64 if hidden.dtype == torch.float64 else torch.float32  # logits never in bf16
+            total = torch.zeros((), dtype=wide)
+            w = weight
+            for start in range(0, n, chunk):
+                h = hidden[start : start + chunk]
+                t = target[start : start + chunk]
+                z = (h @ w.T).to(wide)
+                if softcap:
+                    torch.tanh(z.div_(softcap), out=z)
+                    tanh = z.clone() if grad is not None else None
+                    z.mul_(softcap)
+                lse = torch.logsumexp(z, dim=-1)
+                rows = torch.arange(len(t))
+                total += (lse - z[rows, t]).sum()
+                if grad is not None:
+                    z.sub_(lse[:, None]).exp_()  # softmax
+                    z[rows, t] -= 1.0  # d loss_i / d logits_i (before the mean)
+                    if softcap:
+                        z.mul_(1.0 - tanh * tanh)  # through tanh(z / c) * c
+                    grad[start : start + chunk] = (z.to(w.dtype) @ w).to(hidden.dtype)
+            if grad is not None:
+                ctx.save_for_backward(grad)
+            ctx.n = n
+            return total / n
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            (grad,) = ctx.saved_tensors
+            return grad * (grad_output / ctx.n).to(grad.dtype), None, None, None, None
+
+    return LinearCrossEntropy
+
+
+class _Lazy:
+    """The autograd Function, built on first use (this module must not import torch at import time)."""
+
+    cls = None
+
+    def apply(self, *args):
+        if _Lazy.cls is None:
+            _Lazy.cls = _linear_ce_class()
+        return _Lazy.cls.apply(*args)
+
+
+_LinearCrossEntropy = _Lazy()
 
 
 MEGABATCH = 16  # batches whose examples are sorted by length together (group_by_length)
@@ -358,17 +448,17 @@ def train(
     random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)
     try:
-        model, tokenizer, backend = load_for_training(base, cfg)
+        model, tokenizer, backend = load_for_training(base, cfg, log=report.log)
     except torch.OutOfMemoryError as exc:
         raise oom_error(exc, cfg) from None
     four_bit = is_4bit(model)
     # What the base really computed in (Unsloth may pick its own dtype under "auto").
     precision = resolve_precision(cfg.precision, torch.cuda.is_available(), True) if four_bit else precision_of(model)
-    if precision == "bf16" and not torch.cuda.is_available():
-        from workbench.environment import cpu_has_fast_bf16
+    if precision == "bf16" and cfg.precision == "bf16" and not torch.cuda.is_available():
+        from workbench.engines.calibrate import cpu_bf16_pays
 
-        if not cpu_has_fast_bf16():
-            report.log("training in bf16 on a CPU without native bf16 (AVX-512 BF16/AMX): slower than fp32")
+        if not cpu_bf16_pays():
+            report.log('training in bf16 as asked, on a CPU where bf16 is measured slower than float32 (try "auto")')
     examples = build_examples(tokenizer, records, cfg, base.enable_thinking)
     device = next(p for p in model.parameters()).device
     per_epoch = math.ceil(math.ceil(len(examples) / cfg.batch_size) / cfg.gradient_accumulation)

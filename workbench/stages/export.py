@@ -82,7 +82,7 @@ class Export(Stage):
                 "key": self.input_key(ctx, cell),
             },
         )
-        return {"files": files, "gate": asdict(result.gate)}
+        return {"files": files, "gate": asdict(result.gate), "seconds": result.seconds}
 
     def estimate(self, recipe, cells, gpu):
         units = self.units(recipe, cells)
