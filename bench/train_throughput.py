@@ -3,13 +3,14 @@
 Same base model (the embedded Gemma 3 270M unless --model is given), same examples, batches, LoRA
 settings and optimizer; each variant runs in its own process (so peak memory is its own), one after
 another in rounds so that machine noise hits all alike. Variants: the float32 loop as it was
-(``fp32``), with length-grouped batches (``fp32-grouped``), bf16 base weights with float32 LoRA
-(``bf16``, what ``precision = "auto"`` picks on a CPU with native bf16), torch autocast over float32
-weights (``bf16-autocast``), plain transformers + peft in float32 (``plain-cpu``), Unsloth's CPU
-fallback (``unsloth-cpu``, run in ``.venv-unsloth``). Prints tokens/s (padding excluded), seconds
-per step, the padding share, peak RSS and the ratio to ``fp32``; then the loss curves of fp32 and
-bf16 over the same batches. On a CUDA machine it also compares Unsloth 4-bit against plain peft
-4-bit.
+(``fp32``), with length-grouped batches (``fp32-grouped``), and with the output head and loss fused
+as well (``fp32-fused``, the loop as it is now in float32), bf16 base weights with float32 LoRA
+(``bf16``, what ``precision = "auto"`` picks where bf16 is measured to pay), torch autocast over
+float32 weights (``bf16-autocast``), plain transformers + peft in float32 (``plain-cpu``), Unsloth's
+CPU fallback (``unsloth-cpu``, run in ``.venv-unsloth``). Prints tokens/s (padding excluded),
+seconds per step, the padding share, peak RSS and the ratio to ``fp32``; then the loss curves of
+fp32 and bf16 over the same batches. On a CUDA machine it also compares Unsloth 4-bit against plain
+peft 4-bit.
 
     .venv/bin/python bench/train_throughput.py [--steps 8] [--rounds 1] [--curve-steps 30] [--model HF_DIR]
 """
