@@ -37,6 +37,22 @@ PROMPT_TOKENS = 32
 NEW_TOKENS = 32
 
 
+def _read(path: Path) -> dict:
+    """A calibration cache (empty when missing or damaged: it is then measured again)."""
+    try:
+        cache = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return cache if isinstance(cache, dict) else {}
+
+
+def _write(path: Path, cache: dict) -> None:
+    try:
+        fsutil.atomic_write_json(path, cache)
+    except OSError:
+        pass  # an unwritable cache costs a calibration next time, nothing else
+
+
 def cache_path() -> Path:
     return paths.cache_dir() / "calibration" / "parallel.json"
 
@@ -120,10 +136,7 @@ def parallel_for(
     """The calibrated count for ``gguf`` on this machine: from the cache, else measured and cached."""
     key = cache_key(gguf, n_gpu_layers, n_threads)
     path = cache_path()
-    try:
-        cache = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        cache = {}
+    cache = _read(path)
     hit = cache.get(key)
     if isinstance(hit, dict) and isinstance(hit.get("pick"), int):
         return hit["pick"]
@@ -143,10 +156,7 @@ def parallel_for(
         "model": model_signature(gguf),
         "machine": machine_signature(n_gpu_layers, n_threads),
     }
-    try:
-        fsutil.atomic_write_json(path, cache)
-    except OSError:
-        pass  # an unwritable cache costs a calibration next time, nothing else
+    _write(path, cache)
     return chosen
 
 
@@ -191,10 +201,7 @@ def cpu_bf16_pays(log=None) -> bool:
         ).encode()
     ).hexdigest()[:16]
     path = precision_path()
-    try:
-        cache = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        cache = {}
+    cache = _read(path)
     hit = cache.get(key)
     if isinstance(hit, dict) and isinstance(hit.get("speedup"), (int, float)):
         return hit["speedup"] >= BF16_MIN_SPEEDUP
@@ -211,8 +218,5 @@ def cpu_bf16_pays(log=None) -> bool:
             f'precision = "auto": bf16 matrix products run {speedup:.2f}x float32 on this CPU '
             f"(bf16 needs >= {BF16_MIN_SPEEDUP}x): training in {verdict} (cached in {path})"
         )
-    try:
-        fsutil.atomic_write_json(path, cache)
-    except OSError:
-        pass
+    _write(path, cache)
     return speedup >= BF16_MIN_SPEEDUP
