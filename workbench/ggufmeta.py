@@ -18,6 +18,7 @@ import mmap
 import os
 import struct
 from collections.abc import Callable, Collection
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,8 +97,16 @@ def read_header(path: str | Path, wanted: Wanted = ()) -> Header:
     unknown value type) or OSError; a file too short for its tensor data is not an error here, see
     :attr:`Header.complete`.
     """
-    path = Path(path)
     keep = wanted if callable(wanted) else frozenset(wanted).__contains__
+    with _walked(path, keep) as (header, _, _):
+        return header
+
+
+@contextmanager
+def _walked(path: str | Path, keep, spans: dict[str, tuple[int, int]] | None = None):
+    """The checked header walk of :func:`read_header`, with the file still mapped: yields (header,
+    the mmap, ``spans``) and unmaps on exit. Raises like :func:`read_header`."""
+    path = Path(path)
     with open(path, "rb") as f:
         size = os.fstat(f.fileno()).st_size
         head = f.read(HEADER_BYTES)
@@ -112,12 +121,13 @@ def read_header(path: str | Path, wanted: Wanted = ()) -> Header:
             raise NotGGUF(f"{path}: not a GGUF file (its header claims {n_kv} metadata keys and {n_tensors} tensors)")
         with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
             try:
-                return _walk(path, m, size, version, n_tensors, n_kv, keep)
+                header = _walk(path, m, size, version, n_tensors, n_kv, keep, spans)
             except (struct.error, OverflowError, _PastEnd):  # an offset past the end (or past any file)
                 raise Truncated(
                     f"{path}: truncated: its header ({n_kv} metadata keys, {n_tensors} tensors) runs past "
                     f"the end of the file ({size} bytes)"
                 ) from None
+            yield header, m, spans
 
 
 def metadata(path: str | Path, wanted: Wanted = lambda key: True) -> dict[str, object]:
@@ -231,6 +241,10 @@ def _walk(
 
 
 # -- rewriting the metadata ----------------------------------------------------------------------------
+def _keep_none(key: str) -> bool:  # a walk that keeps no values (only the spans)
+    return False
+
+
 def encode_string(value: str) -> bytes:
     raw = value.encode("utf-8")
     return _U64.pack(len(raw)) + raw
@@ -255,10 +269,7 @@ def encode_entry(key: str, kind: int, value, item: int | None = None) -> bytes:
 def entries(path: str | Path, keys: Callable[[str], bool]) -> dict[str, bytes]:
     """The raw encoded metadata entries of ``path`` whose keys ``keys`` accepts (copied, not decoded:
     a 262k-token vocabulary is one slice)."""
-    spans: dict[str, tuple[int, int]] = {}
-    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
-        version, n_tensors, n_kv = _header_counts(Path(path), m)
-        _walk(Path(path), m, len(m), version, n_tensors, n_kv, lambda k: False, spans)
+    with _walked(path, _keep_none, {}) as (_, m, spans):
         return {k: m[a:b] for k, (a, b) in spans.items() if k != "<tensors>" and keys(k)}
 
 
@@ -283,11 +294,7 @@ def rewrite_metadata(src: str | Path, dst: str | Path, new: dict[str, bytes]) ->
     vocabulary entry on the way (~15 s for a 262k-token vocabulary). ``dst`` is written whole; the
     caller renames it into place.
     """
-    src = Path(src)
-    spans: dict[str, tuple[int, int]] = {}
-    with open(src, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
-        version, n_tensors, n_kv = _header_counts(src, m)
-        header = _walk(src, m, len(m), version, n_tensors, n_kv, lambda k: False, spans)
+    with _walked(src, _keep_none, {}) as (header, m, spans):
         if not header.complete:
             raise Truncated(f"{src}: truncated: its tensors need {header.data_end} bytes, the file has {header.size}")
         tensors = spans.pop("<tensors>")
@@ -298,7 +305,7 @@ def rewrite_metadata(src: str | Path, dst: str | Path, new: dict[str, bytes]) ->
         if "general.alignment" in new:  # a new alignment moves the data section: not supported
             raise ValueError("rewrite_metadata cannot change general.alignment")
         with open(dst, "wb") as out:
-            out.write(GGUF_MAGIC + struct.pack("<IQQ", version, n_tensors, len(body)))
+            out.write(GGUF_MAGIC + struct.pack("<IQQ", header.version, header.n_tensors, len(body)))
             for raw in body:
                 out.write(raw)
             out.write(m[tensors[0] : tensors[1]])
@@ -311,15 +318,6 @@ def rewrite_metadata(src: str | Path, dst: str | Path, new: dict[str, bytes]) ->
                     out.write(view[start : min(start + chunk, header.size)])
             finally:
                 view.release()
-
-
-def _header_counts(path: Path, m) -> tuple[int, int, int]:
-    if m[:4] != GGUF_MAGIC:
-        raise NotGGUF(f"{path}: not a GGUF file ({_looks_like(m[:HEADER_BYTES])})")
-    version, n_tensors, n_kv = struct.unpack_from("<IQQ", m, 4)
-    if version not in VERSIONS:
-        raise UnsupportedVersion(f"{path}: GGUF version {version}, which this llama.cpp does not read (2 or 3)")
-    return version, n_tensors, n_kv
 
 
 def _unknown(path: Path, key: bytes, kind: int) -> str:
