@@ -67,8 +67,9 @@ def cpu_flags() -> frozenset[str]:
 
 
 def cpu_has_fast_bf16(flags: frozenset[str] | None = None) -> bool:
-    """Whether the CPU multiplies bfloat16 matrices natively (AVX-512 BF16 or AMX): there, torch's bf16
-    matrix product is ~3x its float32 one; elsewhere bf16 is emulated and slower than float32."""
+    """Whether the CPU reports native bfloat16 matrix units (AVX-512 BF16 or AMX). Without them bf16 is
+    emulated and slower than float32; with them it may still be slower (measured: 2.9x float32 on one
+    machine type, 0.8x on another), so :func:`workbench.engines.calibrate.cpu_bf16_pays` measures."""
     flags = cpu_flags() if flags is None else flags
     return bool({"avx512_bf16", "amx_bf16"} & flags)
 

@@ -22,13 +22,13 @@ is at least ``BF16_MIN_SPEEDUP`` times the float32 one.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
 from pathlib import Path
 
 from workbench import environment, fsutil, paths
+from workbench.cells import digest
 
 CPU_CANDIDATES = (1, 4, 8, 16, 32)
 GPU_CANDIDATES = (8, 16, 32, 64, 128)
@@ -89,10 +89,11 @@ def machine_signature(n_gpu_layers: int | str, n_threads: int | None) -> dict:
 
 
 def cache_key(gguf: str | Path, n_gpu_layers: int | str = "auto", n_threads: int | None = None) -> str:
-    blob = json.dumps(
-        {"model": model_signature(gguf), "machine": machine_signature(n_gpu_layers, n_threads)}, sort_keys=True
-    )
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+    return digest(_signatures(gguf, n_gpu_layers, n_threads))
+
+
+def _signatures(gguf: str | Path, n_gpu_layers: int | str, n_threads: int | None) -> dict:
+    return {"model": model_signature(gguf), "machine": machine_signature(n_gpu_layers, n_threads)}
 
 
 def pick(throughput: dict[int, float], tolerance: float = TOLERANCE) -> int:
@@ -134,7 +135,8 @@ def parallel_for(
     log=None,
 ) -> int:
     """The calibrated count for ``gguf`` on this machine: from the cache, else measured and cached."""
-    key = cache_key(gguf, n_gpu_layers, n_threads)
+    signatures = _signatures(gguf, n_gpu_layers, n_threads)
+    key = digest(signatures)
     path = cache_path()
     cache = _read(path)
     hit = cache.get(key)
@@ -153,8 +155,7 @@ def parallel_for(
     cache[key] = {
         "pick": chosen,
         "tokens_per_s": {str(n): round(t, 1) for n, t in throughput.items()},
-        "model": model_signature(gguf),
-        "machine": machine_signature(n_gpu_layers, n_threads),
+        **signatures,
     }
     _write(path, cache)
     return chosen
@@ -195,23 +196,20 @@ def cpu_bf16_pays(log=None) -> bool:
 
     if not environment.cpu_has_fast_bf16():
         return False
-    key = hashlib.sha256(
-        json.dumps(
-            [environment.cpu_name(), os.cpu_count(), torch.get_num_threads(), torch.__version__], sort_keys=True
-        ).encode()
-    ).hexdigest()[:16]
+    machine = {
+        "cpu": environment.cpu_name(),
+        "cores": os.cpu_count(),
+        "threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+    }
+    key = digest(machine)
     path = precision_path()
     cache = _read(path)
     hit = cache.get(key)
     if isinstance(hit, dict) and isinstance(hit.get("speedup"), (int, float)):
         return hit["speedup"] >= BF16_MIN_SPEEDUP
     speedup = matmul_speedup()
-    cache[key] = {
-        "speedup": round(speedup, 3),
-        "cpu": environment.cpu_name(),
-        "threads": torch.get_num_threads(),
-        "torch": torch.__version__,
-    }
+    cache[key] = {"speedup": round(speedup, 3), **machine}
     if log:
         verdict = "bf16" if speedup >= BF16_MIN_SPEEDUP else "float32"
         log(

@@ -11,8 +11,8 @@ Backends load the model and attach the adapter; the loop is shared:
 afresh (:func:`workbench.engines.export.merge`), never into the quantized weights.
 
 The base computes in bfloat16 where that is faster (``precision = "auto"``: CUDA, or a CPU where a
-short measurement says so), with float32 LoRA weights and optimizer state; float32 elsewhere. Batches group examples of
-similar length (``group_by_length``), so little of a step is padding.
+short measurement says so), with float32 LoRA weights and optimizer state; float32 elsewhere. Batches
+group examples of similar length (``group_by_length``), so little of a step is padding.
 
 The loop computes the output head only on supervised (assistant) positions: on a 262k-token
 vocabulary the head dominates a step, and prompt positions carry no loss anyway. Checkpoints are
@@ -22,6 +22,7 @@ last one when the training key matches. Seeds fix data order, LoRA initialisatio
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import random
@@ -325,19 +326,19 @@ def linear_cross_entropy(hidden, weight, target, *, softcap: float | None = None
     ``hidden`` is ready after the forward pass, and backward only scales it (the scheme of Liger Kernel's
     fused linear cross-entropy).
     """
-    import torch
-
-    return _LinearCrossEntropy.apply(hidden, weight, target, softcap, chunk)
+    return _linear_ce_class().apply(hidden, weight, target, softcap, chunk)
 
 
+@functools.cache
 def _linear_ce_class():
+    """The autograd Function, built on first use (this module does not import torch at import time)."""
     import torch
 
     class LinearCrossEntropy(torch.autograd.Function):
         @staticmethod
         def forward(ctx, hidden, weight, target, softcap, chunk):
             n = hidden.shape[0]
-            grad = torch.empty_like(hidden) if hidden.requires_grad else None
+            grad = torch.empty_like(hidden) if ctx.needs_input_grad[0] else None
             wide = torch.float64 if hidden.dtype == torch.float64 else torch.float32  # logits never in bf16
             total = torch.zeros((), dtype=wide)
             w = weight
@@ -369,20 +370,6 @@ def _linear_ce_class():
             return grad * (grad_output / ctx.n).to(grad.dtype), None, None, None, None
 
     return LinearCrossEntropy
-
-
-class _Lazy:
-    """The autograd Function, built on first use (this module must not import torch at import time)."""
-
-    cls = None
-
-    def apply(self, *args):
-        if _Lazy.cls is None:
-            _Lazy.cls = _linear_ce_class()
-        return _Lazy.cls.apply(*args)
-
-
-_LinearCrossEntropy = _Lazy()
 
 
 MEGABATCH = 16  # batches whose examples are sorted by length together (group_by_length)
