@@ -118,7 +118,7 @@ def times_section(recipe_path: Path) -> str:
             times = {s: (sec, n) for s, sec, n in stage_times(db, sid)}
             span, day = run_span(db, sid)
         columns.append((recipe.study.name, times, span, day))
-    stages = [s for s in dict.fromkeys(s for _, t, _, _ in columns for s in t)]
+    stages = list(dict.fromkeys(s for _, t, _, _ in columns for s in t))
     lines = [
         "Written by `bench/readme_demo.py` from the two studies' databases: the wall time of the newest run "
         "of each unit, summed per stage (units in brackets), and the span from the first stage's start to "

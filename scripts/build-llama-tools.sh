@@ -6,7 +6,7 @@
 #
 #     bash scripts/build-llama-tools.sh     # prints the folder holding the two binaries
 #
-# Needs cmake, ninja (or make) and a C++ compiler; ~3-4 min on 2 cores the first time, seconds after.
+# Needs cmake, ninja (or make) and a C++ compiler; ~6 min on 2 cores the first time, seconds after.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
