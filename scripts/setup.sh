@@ -114,7 +114,7 @@ PKG_STAMP="$VENV/.workbench-install"
 PKG_WANT=$(cat pyproject.toml | sha256sum | cut -c1-16)
 if [ "$(cat "$PKG_STAMP" 2>/dev/null)" != "$PKG_WANT" ] || ! "$PY" -c "import workbench" 2>/dev/null; then
     say "installing the workbench and its dependencies"
-    $PIP install -q -e ".[dev]"
+    $PIP install -q -e ".[dev,cluster]"
     "$PY" -c "import sys, importlib.metadata as m; v=m.version('torch'); sys.exit(0 if v.split('+')[0]=='$TORCH_VERSION' else f'torch changed to {v}')"
     printf '%s' "$PKG_WANT" > "$PKG_STAMP"
 fi

@@ -34,6 +34,16 @@ RecipeArg = Annotated[
 ]  # readability: our own error
 QuickOpt = Annotated[bool, typer.Option("--quick", help="Use the recipe's [quick] profile (smaller, faster).")]
 EventsOpt = Annotated[str | None, typer.Option("--events", help="Print progress events as 'jsonl' on stdout.")]
+ExecutorOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--executor", help="Where cell units run: local (default), ray (RAY_ADDRESS or a local cluster) or slurm."
+    ),
+]
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option("--workers", min=1, help="ray: CPUs of a local cluster; plan: the GPUs (workers) to plan for."),
+]
 DownloadsOpt = Annotated[
     bool, typer.Option("--allow-downloads", help="Allow downloading the hub resources the recipe names.")
 ]
@@ -198,12 +208,15 @@ def plan(
             help="Plan for another machine: cpu, t4, consumer, a100, h100, or a card's memory (8GB ... 80GB).",
         ),
     ] = None,
+    executor: ExecutorOpt = None,
+    workers: WorkersOpt = None,
 ) -> None:
     """Show the grid of cells x stages with time, disk and memory estimates (flagged above this machine)."""
     _check_format(fmt, ("table", "json"))
+    _check_executor(executor)
     from workbench import views
 
-    views.show_plan(_load(recipe, quick, allow_downloads), fmt, gpu=gpu)
+    views.show_plan(_load(recipe, quick, allow_downloads), fmt, gpu=gpu, executor=executor, workers=workers)
 
 
 @app.command()
@@ -245,9 +258,12 @@ def run(
         Path | None,
         typer.Option("--events-file", help="Append the run's events (JSON lines) to this file.", hidden=True),
     ] = None,
+    executor: ExecutorOpt = None,
+    workers: WorkersOpt = None,
 ) -> None:
     """Run the study's stages in order, skipping work that is already complete."""
     _check_events(events)
+    _check_executor(executor)
     r = _load(recipe, quick, allow_downloads)
     from workbench.plan import parse_stages
 
@@ -259,7 +275,17 @@ def run(
         events=events,
         events_file=events_file,
         show_results=events != "jsonl" and "results" in parse_stages(only),
+        executor=executor,
+        workers=workers,
     )
+
+
+def _check_executor(executor: str | None) -> None:
+    from workbench.errors import UsageError
+    from workbench.executors import EXECUTORS
+
+    if executor is not None and executor not in EXECUTORS:
+        raise UsageError(f"--executor: unknown executor {executor!r}", f"use one of: {', '.join(EXECUTORS)}")
 
 
 def _check_events(events: str | None) -> None:
@@ -270,7 +296,16 @@ def _check_events(events: str | None) -> None:
 
 
 def _run_and_report(
-    r, *, only=None, cells_filter=None, allow_downloads=False, events=None, events_file=None, show_results=False
+    r,
+    *,
+    only=None,
+    cells_filter=None,
+    allow_downloads=False,
+    events=None,
+    events_file=None,
+    show_results=False,
+    executor=None,
+    workers=None,
 ) -> None:
     from workbench import paths, preflight
     from workbench.errors import RecipeError
@@ -291,6 +326,8 @@ def _run_and_report(
             allow_downloads=allow_downloads,
             emit=reporter.emit,
             events_file=events_file,
+            executor=executor,
+            workers=workers,
         )
     out = sys.stderr if events == "jsonl" else sys.stdout
     blocked = summary.count("blocked")

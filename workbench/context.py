@@ -54,12 +54,15 @@ class StageContext:
         return registry.get(stage).input_key(self, cell)
 
 
-def open_context(recipe: Recipe, *, allow_downloads: bool = False, emit: Emit | None = None) -> StageContext:
-    """Open the study database, record the recipe snapshot and the environment."""
+def open_context(
+    recipe: Recipe, *, allow_downloads: bool = False, emit: Emit | None = None, db_path: Path | None = None
+) -> StageContext:
+    """Open the study database (or, on a worker, its copy at ``db_path``), record the recipe snapshot
+    and the environment."""
     from workbench import environment
     from workbench.store import open_study_db
 
-    db = open_study_db(paths.study_db_path(recipe.study.name), check=True)
+    db = open_study_db(db_path or paths.study_db_path(recipe.study.name), check=True)
     study_id = db.ensure_study(recipe.study.name, recipe.study.description)
     h = recipe_hash(recipe)
     db.record_recipe(

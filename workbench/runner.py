@@ -71,12 +71,17 @@ def run_plan(
     allow_downloads: bool = False,
     emit: Emit | None = None,
     events_file: Path | None = None,
+    executor: str | None = None,
+    workers: int | None = None,
 ) -> Summary:
     """Run the registry's stages (or those of ``only``) in order; per-cell failures do not stop other cells.
 
     Holds the study's run lock throughout (:class:`workbench.runlock.StudyBusy` when another process
     runs the study) and appends every event, as a JSON line, to ``events_file`` (default: a new
     ``runs/<stamp>.events.jsonl``), so ``workbench status --follow`` and the TUI can follow any run.
+
+    ``executor`` (default: the recipe's ``[run] executor``) sends the cell units to a Ray cluster or
+    Slurm (:mod:`workbench.executors.coordinator`); ``workers`` sizes a local Ray cluster.
     """
     parse_stages(only)  # an unknown stage is a usage error before anything is opened
     selected = filter_cells(cells(recipe), cells_filter)
@@ -97,15 +102,34 @@ def run_plan(
                 if emit is not None:
                     emit(event)
 
-            return _run_locked(recipe, only, selected, allow_downloads, tee)
+            return _run_locked(recipe, only, selected, allow_downloads, tee, executor or recipe.run.executor,
+                               workers, events_path)
 
 
-def _run_locked(recipe: Recipe, only: str | None, selected: list[Cell], allow_downloads: bool, emit: Emit) -> Summary:
+def _run_locked(
+    recipe: Recipe,
+    only: str | None,
+    selected: list[Cell],
+    allow_downloads: bool,
+    emit: Emit,
+    executor: str = "local",
+    workers: int | None = None,
+    events_path: Path | None = None,
+) -> Summary:
     _quiet_libraries()
+    engine = None
+    if executor != "local":  # reach the engine before anything is written
+        from workbench.executors import engines
+
+        engine = engines.make(executor, recipe, workers=workers)
     ctx = open_context(recipe, allow_downloads=allow_downloads, emit=emit)
     summary = Summary()
     try:
         plan = run_plan_for(recipe, only, selected, lambda stage, cell: _done(ctx, stage, cell) is not None)
+        if engine is not None:
+            from workbench.executors.coordinator import run_remote
+
+            return run_remote(recipe, engine, plan, ctx, emit, events_path, allow_downloads)
         summary.notes = plan.notes
         emit(
             RunStarted(

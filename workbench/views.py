@@ -41,9 +41,10 @@ def check_format(fmt: str) -> None:
         raise UsageError(f"--format: unknown format {fmt!r}", "use table or json")
 
 
-def show_plan(r, fmt: str, gpu: str | None = None) -> None:
+def show_plan(r, fmt: str, gpu: str | None = None, executor: str | None = None, workers: int | None = None) -> None:
     """The cells x stages grid, the data counts, the rough estimates per stage with their totals, and
-    what does not fit the machine: this one, or one of GPU class ``gpu`` (``--gpu``; ``cpu`` included)."""
+    what does not fit the machine: this one, or one of GPU class ``gpu`` (``--gpu``; ``cpu`` included).
+    With ``executor`` ray or slurm, also the grid's wall time on ``workers`` workers of that class."""
     check_format(fmt)
     from workbench import machine, paths, registry
     from workbench.cells import cells
@@ -61,6 +62,11 @@ def show_plan(r, fmt: str, gpu: str | None = None) -> None:
 
     warnings = preflight.warnings(r) + context_warnings(r) + coverage.warnings(r)
     notes = run_plan_for(r, None, all_cells, lambda stage, cell: False).notes
+    wall = None
+    if executor not in (None, "local"):
+        from workbench.executors.coordinator import estimate_wall
+
+        wall = estimate_wall(r, target.gpu, workers or 1) | {"executor": executor}
     if fmt == "json":
         print(
             json.dumps(
@@ -74,6 +80,7 @@ def show_plan(r, fmt: str, gpu: str | None = None) -> None:
                     **plan.as_dict(),
                     "notes": notes,
                     "warnings": warnings,
+                    **({"distributed": wall} if wall else {}),
                 },
                 indent=2,
                 ensure_ascii=False,
@@ -131,6 +138,15 @@ def show_plan(r, fmt: str, gpu: str | None = None) -> None:
         "total", "", duration(t["seconds"]), size(t["disk_bytes"]), " / ".join(peaks), "peak memory", style="bold"
     )
     console.print(table)
+    if wall:
+        speedup = f", {wall['serial_seconds'] / wall['seconds']:.1f}x one worker" if wall["seconds"] else ""
+        console.print(
+            f"[bold]{wall['executor']} with {wall['workers']} worker(s) of this class:[/] about "
+            f"{duration(wall['seconds'])} wall time for {wall['tasks']} tasks{speedup} "
+            "(each task starts when its inputs are done and a worker is free; study stages on the coordinator)"
+            + (f"; no estimate for {len(wall['unknown'])} task(s)" if wall["unknown"] else ""),
+            soft_wrap=True,
+        )
     assumed = Table(title="what the estimates assume (measured, counted, read or assumed)", title_justify="left")
     for col in ("assumption", "value", "basis"):
         assumed.add_column(col)

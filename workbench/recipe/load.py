@@ -105,7 +105,8 @@ def load_recipe(
 
 def recipe_hash(recipe: Recipe) -> str:
     """A hash of the validated recipe's content (independent of comments and key order)."""
-    blob = json.dumps(recipe.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    # where units run ([run]) does not change what they compute
+    blob = json.dumps(recipe.model_dump(mode="json", exclude={"run"}), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()
 
 

@@ -359,6 +359,38 @@ class ExportSettings(Strict):
         return v
 
 
+class RaySettings(Strict):
+    """``[run.ray]``: the Ray cluster the units go to."""
+
+    address: str | None = None  # default: RAY_ADDRESS, else a local cluster started for the run
+    workers: int | None = Field(default=None, ge=1)  # a local cluster's CPUs (default: the machine's)
+
+
+class SlurmSettings(Strict):
+    """``[run.slurm]``: the Slurm job arrays the units go to (through submitit)."""
+
+    partition: str | None = None
+    account: str | None = None
+    gpus_per_task: int = Field(default=1, ge=0)
+    cpus_per_task: int = Field(default=4, ge=1)
+    mem_gb: float | None = Field(default=None, gt=0)  # default: from the plan's memory estimate
+    time_limit_min: int | None = Field(default=None, ge=1)  # default: 2x the plan's estimate, at least 30
+    sbatch: dict[str, str | int] = Field(default_factory=dict)  # extra sbatch options, e.g. {qos = "high"}
+    # "slurm": sbatch; "local": submitit's local executor (jobs as processes of this machine, for testing)
+    cluster: Literal["slurm", "local"] = "slurm"
+
+
+class RunSettings(Strict):
+    """``[run]``: where the units run (``workbench run --executor`` overrides ``executor``)."""
+
+    executor: Literal["local", "ray", "slurm"] = "local"
+    retries: int = Field(default=2, ge=0, le=10)  # a lost worker or pre-empted job is run again this often
+    # Where seeds and shards go: a folder every worker can read and write (default: studies/<study>.shards)
+    shared_dir: Path | None = None
+    ray: RaySettings = RaySettings()
+    slurm: SlurmSettings = SlurmSettings()
+
+
 class GenerationSettings(Strict):
     max_new_tokens: int = Field(default=128, gt=0)
     temperature: float = Field(default=0.0, ge=0)
@@ -407,6 +439,7 @@ class Recipe(Strict):
     overrefusal: OverrefusalSettings = OverrefusalSettings()
     translation: TranslationSettings = TranslationSettings()
     judges: list[JudgeSpec] = Field(default_factory=default_judges)
+    run: RunSettings = RunSettings()
     quick: dict | None = None  # a partial recipe merged over this one by --quick
 
     _source: Path | None = PrivateAttr(default=None)

@@ -33,6 +33,9 @@ class Stage:
     # Cheap stages that another stage needs are added to a run by themselves (``--only generate``
     # runs ``prepare`` too when it is not done); any other missing need is reported, not run.
     auto: ClassVar[bool] = False
+    # Run on a cluster worker together with the same cell's unit of its latest need (export with the
+    # fine-tune whose weights it converts), not as a task of its own.
+    runs_with_input: ClassVar[bool] = False
     description: ClassVar[str] = ""
 
     def applies_to(self, cell: Cell, recipe: Recipe) -> bool:

@@ -20,6 +20,7 @@ class Export(Stage):
     name = "export"
     scope = "cell"
     needs = ("prepare", "align", "finetune")  # prepare: the cell rows its runs are recorded under
+    runs_with_input = True  # on a cluster: on the worker that trained the weights it converts
     description = "merge, convert to GGUF, quantize, verify (the gate), write the manifest"
 
     def input_key(self, ctx: StageContext, cell: Cell) -> str:

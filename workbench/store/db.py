@@ -11,6 +11,7 @@ import datetime as _dt
 import hashlib
 import json
 import sqlite3
+import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -174,6 +175,7 @@ class StudyDB:
                         "cell_id": cell_id,
                         "unit": unit,
                         "status": "running",
+                        "uid": uuid.uuid4().hex,
                         "input_key": input_key,
                         "started_at": now(),
                         "pid": pid,

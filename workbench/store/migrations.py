@@ -378,3 +378,18 @@ def m005_translations(db) -> None:
         );
         """,
     )
+
+
+@migrations()
+def m006_stage_run_uids(db) -> None:
+    """A unique id per stage run, so a stage run recorded in a shard database (a unit that ran on a
+    Ray worker or a Slurm job) is merged into the study database once, however often its shard is
+    merged. Runs recorded before get one now."""
+    _run(
+        db,
+        """
+        ALTER TABLE stage_runs ADD COLUMN uid TEXT;
+        UPDATE stage_runs SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL;
+        CREATE UNIQUE INDEX idx_stage_runs_uid ON stage_runs(uid);
+        """,
+    )
