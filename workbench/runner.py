@@ -102,8 +102,9 @@ def run_plan(
                 if emit is not None:
                     emit(event)
 
-            return _run_locked(recipe, only, selected, allow_downloads, tee, executor or recipe.run.executor,
-                               workers, events_path)
+            return _run_locked(
+                recipe, only, selected, allow_downloads, tee, executor or recipe.run.executor, workers, events_path
+            )
 
 
 def _run_locked(

@@ -141,7 +141,7 @@ def show_plan(r, fmt: str, gpu: str | None = None, executor: str | None = None, 
     if wall:
         speedup = f", {wall['serial_seconds'] / wall['seconds']:.1f}x one worker" if wall["seconds"] else ""
         console.print(
-            f"[bold]{wall['executor']} with {wall['workers']} worker(s) of this class:[/] about "
+            f"[bold]{wall['executor']} with {wall['workers']} worker(s) of this class:[/] "
             f"{duration(wall['seconds'])} wall time for {wall['tasks']} tasks{speedup} "
             "(each task starts when its inputs are done and a worker is free; study stages on the coordinator)"
             + (f"; no estimate for {len(wall['unknown'])} task(s)" if wall["unknown"] else ""),

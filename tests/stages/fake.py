@@ -102,6 +102,7 @@ class Finetune(Train):
 class Export(FakeStage):
     name = "export"
     needs = ("prepare", "align", "finetune")
+    runs_with_input = True  # as the real export: with its cell's fine-tune (or alignment) on a cluster
 
     def run(self, ctx, cell: Cell) -> dict:
         step()

@@ -19,6 +19,7 @@ import json
 import os
 import sys
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,6 +65,7 @@ def build_tasks(stages: list[tuple[str, list[Cell | None]]], recipe: Recipe) -> 
     all_cells = cells(recipe)
     tasks: list[Task] = []
     of_unit: dict[tuple[str, str], Task] = {}
+    reads: dict[int, list[Task]] = defaultdict(list)
     for name, units in stages:
         stage = registry.get(name)
         for cell in units:
@@ -78,8 +80,10 @@ def build_tasks(stages: list[tuple[str, list[Cell | None]]], recipe: Recipe) -> 
             for need in stage.needs:
                 for up in upstream_units(need, cell, recipe, all_cells):
                     dep = of_unit.get((need, unit_name(up)))
-                    if dep is not None and dep is not task:
-                        task.deps.add(dep.id)
+                    if dep is not None and dep is not task and all(dep is not d for d in reads[id(task)]):
+                        reads[id(task)].append(dep)
+    for task in tasks:  # by id once every task has its stages (a joined stage changes its host's id)
+        task.deps = {d.id for d in reads[id(task)]}
     return tasks
 
 
@@ -126,8 +130,9 @@ def estimate_wall(recipe: Recipe, gpu, workers: int) -> dict:
             i = min(range(len(free)), key=lambda k: max(free[k], ready))
             start = max(free[i], ready)
             free[i] = start + secs
-        else:
-            start = max([ready, *finish.values()]) if t.deps else ready
+        else:  # the coordinator runs a study unit when no task is out, and hands none out meanwhile
+            start = max([ready, *finish.values(), *free])
+            free = [start + secs] * len(free)
         finish[t.id] = start + secs
     wall = max(finish.values(), default=0.0)
     return {"workers": workers, "tasks": len(tasks), "seconds": wall, "serial_seconds": serial, "unknown": unknown}
@@ -193,13 +198,15 @@ def _spec(task: Task, recipe: Recipe, seed: Path, shared: Path, allow_downloads:
 
 def run_remote(recipe: Recipe, executor, plan, ctx, emit: Emit, events_path: Path, allow_downloads: bool):
     """Run ``plan``'s units: study units here, cell tasks through ``executor``; returns the Summary."""
-    from workbench.executors import worker
     from workbench.runner import Outcome, Summary, _run_unit
     from workbench.store import shards
 
     summary = Summary(notes=plan.notes)
-    emit(RunStarted(study=recipe.study.name, pid=os.getpid(), stages={s: len(u) for s, u in plan.stages},
-                    notes=plan.notes))
+    emit(
+        RunStarted(
+            study=recipe.study.name, pid=os.getpid(), stages={s: len(u) for s, u in plan.stages}, notes=plan.notes
+        )
+    )
     for name, units in plan.stages:
         emit(StageStarted(stage=name, total=len(units)))
     tasks = build_tasks(plan.stages, recipe)
@@ -220,9 +227,15 @@ def run_remote(recipe: Recipe, executor, plan, ctx, emit: Emit, events_path: Pat
     def give_up(task: Task, message: str, hint: str) -> None:
         outs = []
         for name in task.stages:
-            run_id = ctx.db.start_stage_run(ctx.study_id, name, cell_id=task.cell.id if task.cell else None,
-                                            unit=unit_name(task.cell), environment_id=ctx.environment_id,
-                                            recipe_hash=ctx.recipe_hash, pid=os.getpid())
+            run_id = ctx.db.start_stage_run(
+                ctx.study_id,
+                name,
+                cell_id=task.cell.id if task.cell else None,
+                unit=unit_name(task.cell),
+                environment_id=ctx.environment_id,
+                recipe_hash=ctx.recipe_hash,
+                pid=os.getpid(),
+            )
             ctx.db.finish_stage_run(run_id, "failed", error=message, hint=hint)
             emit(UnitEnded(stage=name, unit=unit_name(task.cell), status="failed", error=message, hint=hint))
             outs.append(Outcome(name, unit_name(task.cell), "failed", message, hint=hint))
@@ -277,16 +290,24 @@ def run_remote(recipe: Recipe, executor, plan, ctx, emit: Emit, events_path: Pat
                 task = running.pop(handle)
                 if error is not None:
                     if task.attempts <= recipe.run.retries:
-                        emit(Log(message=f"{task.id}: {error}; handing it over again "
-                                         f"(attempt {task.attempts + 1} of {recipe.run.retries + 1})", level="warning"))
+                        emit(
+                            Log(
+                                message=f"{task.id}: {error}; handing it over again "
+                                f"(attempt {task.attempts + 1} of {recipe.run.retries + 1})",
+                                level="warning",
+                            )
+                        )
                         task.attempts += 1
                         spec = _spec(task, recipe, seed_of(shared, seeds), shared, allow_downloads)
                         new = executor.submit(spec, resources(task, recipe, gpu))
                         running[new] = task
                         state.set(task, "queued", job=executor.describe(new), error=str(error))
                         continue
-                    give_up(task, f"{executor.name}: {error} (after {task.attempts} attempts)",
-                            "the engine lost the task each time: check its logs; rerun to retry")
+                    give_up(
+                        task,
+                        f"{executor.name}: {error} (after {task.attempts} attempts)",
+                        "the engine lost the task each time: check its logs; rerun to retry",
+                    )
                     continue
                 try:
                     stats = shards.merge(db_path, Path(result["shard"]))
@@ -302,8 +323,13 @@ def run_remote(recipe: Recipe, executor, plan, ctx, emit: Emit, events_path: Pat
                 outs = [Outcome(**o) for o in result["outcomes"]]
                 record(task, outs)
                 Path(result["shard"]).unlink(missing_ok=True)
-                state.set(task, status[task.id], where=result["where"]["host"], pid=result["where"]["pid"],
-                          merged_rows=stats.total)
+                state.set(
+                    task,
+                    status[task.id],
+                    where=result["where"]["host"],
+                    pid=result["where"]["pid"],
+                    merged_rows=stats.total,
+                )
             _note_started(shared, running, state)
     finally:
         executor.close()

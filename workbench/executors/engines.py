@@ -56,7 +56,8 @@ class RayEngine:
         except (ConnectionError, RuntimeError, ValueError) as exc:
             raise WorkbenchError(
                 f"ray: cannot reach the cluster at {address or 'a new local cluster'} ({exc})",
-                "check RAY_ADDRESS or [run.ray] address (`ray status` there), or use --executor local",
+                "check RAY_ADDRESS or [run.ray] address (`ray status` there); a cluster with token "
+                "authentication needs RAY_AUTH_MODE=token here too; or use --executor local",
             ) from None
         from workbench.executors.worker import run_task_json
 
@@ -117,7 +118,7 @@ class SlurmEngine:
             if shutil.which("sbatch") is None:
                 raise WorkbenchError(
                     "slurm: sbatch is not on PATH here",
-                    "run on a Slurm login node, or set [run.slurm] cluster = \"local\" to test locally",
+                    'run on a Slurm login node, or set [run.slurm] cluster = "local" to test locally',
                 )
             self.ex = self.submitit.AutoExecutor(folder=str(folder), cluster="slurm")
         from workbench.estimates import gpu_class

@@ -78,8 +78,12 @@ def run_task(spec: dict) -> dict:
             base = shards.marks(con)
         finally:
             con.close()
-        ctx = open_context(recipe, allow_downloads=spec.get("allow_downloads", False),
-                           emit=lambda e: events.append(e.to_json()), db_path=local)
+        ctx = open_context(
+            recipe,
+            allow_downloads=spec.get("allow_downloads", False),
+            emit=lambda e: events.append(e.to_json()),
+            db_path=local,
+        )
         try:
             failed_before = None
             for stage in spec["stages"]:

@@ -126,7 +126,11 @@ def _wal_pending(path: Path) -> bool:
 # The migrations a current database has applied (workbench.store.migrations; a test keeps the two in
 # step). Reading them needs only sqlite3, so opening a current study does not import sqlite-utils.
 MIGRATIONS = (
-    "m001_initial", "m002_current_keys", "m003_neither_and_unsure", "m004_measurements", "m005_translations",
+    "m001_initial",
+    "m002_current_keys",
+    "m003_neither_and_unsure",
+    "m004_measurements",
+    "m005_translations",
     "m006_stage_run_uids",
 )
 
