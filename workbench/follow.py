@@ -93,8 +93,27 @@ def describe(state: RunState, current: str | None, now: float | None = None) -> 
     return out
 
 
+def units_state_path(events: Path) -> Path:
+    """Where a run with an executor keeps its units as the engine sees them, beside its events."""
+    events = Path(events)
+    return events.with_name(events.name.replace(".events.jsonl", ".units.json"))
+
+
+def remote_units(events: Path | str | None) -> dict[str, Any] | None:
+    """The units state of the run writing ``events`` (executor, and per task: stages, unit, state
+    queued | running | done | failed, where, job, attempts), or None for a local run."""
+    if not events:
+        return None
+    import json
+
+    try:
+        return json.loads(units_state_path(Path(events)).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
 def live(study: str) -> dict[str, Any] | None:
-    """The live run of ``study`` (holder and progress), or None when nothing runs it."""
+    """The live run of ``study`` (holder and progress, and its remote units), or None when nothing runs it."""
     h = runlock.holder(study)
     if h is None:
         return None
@@ -104,6 +123,7 @@ def live(study: str) -> dict[str, Any] | None:
         "started": h.started,
         "command": h.command,
         "events": str(h.events) if h.events else None,
+        "remote": remote_units(h.events),
         **describe(state, current),
     }
 

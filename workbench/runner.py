@@ -279,11 +279,25 @@ def status_grid(recipe: Recipe) -> dict:
     from workbench import follow
     from workbench.judges import coverage
 
+    live = follow.live(recipe.study.name)
+    remote = {}  # (stage, cell id) -> the engine's state of a unit out on a worker, not merged yet
+    for task in ((live or {}).get("remote") or {}).get("units", {}).values():
+        if task.get("state") in ("queued", "running"):
+            for s in task["stages"]:
+                remote[(s, task["unit"])] = {
+                    "status": task["state"],
+                    "where": task.get("where") or task.get("job"),
+                    "attempts": task.get("attempts"),
+                }
+
+    def state_of(stage: str, cell_id: str) -> dict:
+        return remote.get((stage, cell_id)) or state(stage, cell_id)
+
     cell_stages = registry.of_scope("cell")
     return {
         "study": recipe.study.name,
         "database": str(db_path),
-        "live": follow.live(recipe.study.name),
+        "live": live,
         "warnings": coverage.warnings(recipe),
         "study_stages": {
             s.name: state(s.name, None) if s.units(recipe, []) else {"status": "-"} for s in registry.of_scope("study")
@@ -296,7 +310,8 @@ def status_grid(recipe: Recipe) -> dict:
                 "seed": c.seed,
                 "epochs": c.epochs,
                 "stages": {
-                    s.name: (state(s.name, c.id) if s.applies_to(c, recipe) else {"status": "-"}) for s in cell_stages
+                    s.name: (state_of(s.name, c.id) if s.applies_to(c, recipe) else {"status": "-"})
+                    for s in cell_stages
                 },
             }
             for c in cells(recipe)

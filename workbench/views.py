@@ -23,6 +23,7 @@ STATUS_COLOURS = {
     "done": "green",
     "failed": "red",
     "running": "yellow",
+    "queued": "blue",
     "interrupted": "magenta",
     "pending": "white",
     "skipped": "cyan",
@@ -192,6 +193,17 @@ def show_status(r, fmt: str) -> None:
             f"  events: {escape(grid['live']['events'] or '-')}  (follow: workbench status RECIPE --follow)",
             soft_wrap=True,
         )
+    remote = (grid.get("live") or {}).get("remote")
+    if remote:
+        out = Table(title=f"units on {remote['executor']} (the engine's view; rows come home as they finish)",
+                    title_justify="left")  # fmt: skip
+        for col in ("task", "state", "where", "attempts"):
+            out.add_column(col)
+        for task_id, u in remote["units"].items():
+            colour = STATUS_COLOURS.get(u["state"], "white")
+            out.add_row(task_id, f"[{colour}]{u['state']}[/]", str(u.get("where") or u.get("job") or "-"),
+                        str(u.get("attempts", "")))  # fmt: skip
+        console.print(out)
     for stage, st in grid["study_stages"].items():
         console.print(
             f"{stage}: [{STATUS_COLOURS.get(st['status'], 'white')}]{st['status']}[/]"

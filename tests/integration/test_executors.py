@@ -33,23 +33,40 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def ray_cluster(tmp_path_factory):
-    """A real Ray head on 127.0.0.1 with two CPUs (two worker processes at a time)."""
+def ray_cluster():
+    """A real Ray head on 127.0.0.1 with two CPUs (two worker processes at a time).
+
+    Started with ``--block`` and stopped by ending that process, so the test stops its own cluster
+    only (``ray stop`` would stop every Ray cluster of the machine)."""
     port = _free_port()
     # Ray's head turns token authentication on when ~/.ray/auth_token exists (written by any earlier
     # local ray.init), while a driver connecting by address does not send it: a known Ray issue. The
     # test cluster runs without it, and so does the driver (RAY_AUTH_MODE reaches both).
     env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}
-    start = subprocess.run(
-        [str(RAY), "start", "--head", "--node-ip-address=127.0.0.1", f"--port={port}", "--num-cpus=2",
+    head = subprocess.Popen(
+        [str(RAY), "start", "--head", "--block", "--node-ip-address=127.0.0.1", f"--port={port}", "--num-cpus=2",
          "--include-dashboard=false", "--disable-usage-stats"],
-        capture_output=True, text=True, timeout=180, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True,
     )  # fmt: skip
-    assert start.returncode == 0, start.stdout + start.stderr
     try:
+        deadline = time.time() + 180
+        while time.time() < deadline:
+            assert head.poll() is None, head.stdout.read()
+            probe = subprocess.run([str(RAY), "status", f"--address=127.0.0.1:{port}"], capture_output=True,
+                                   env=env, timeout=60)  # fmt: skip
+            if probe.returncode == 0:
+                break
+            time.sleep(1)
+        else:
+            pytest.fail("the Ray head did not come up within 3 minutes")
         yield f"127.0.0.1:{port}"
     finally:
-        subprocess.run([str(RAY), "stop", "--force"], capture_output=True, timeout=120, env=env)
+        os.killpg(head.pid, signal.SIGTERM)
+        try:
+            head.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(head.pid, signal.SIGKILL)
+            head.wait()
 
 
 def _state(db: Path) -> dict:
@@ -123,6 +140,26 @@ def test_a_worker_killed_mid_unit_is_retried_and_nothing_is_lost_or_doubled(ray_
 
     t = threading.Thread(target=go)
     t.start()
+    # `workbench status` shows the units out on workers: running, and where (from the engine's state)
+    from tests.stages.fake import STAGES
+    from workbench import registry
+    from workbench.recipe import load_recipe
+    from workbench.runner import status_grid
+
+    seen = None
+    deadline = time.time() + 120
+    with registry.registered(STAGES):
+        recipe = load_recipe(RECIPES / "demo.toml")
+        while time.time() < deadline and seen is None and t.is_alive():
+            grid = status_grid(recipe)
+            for row in grid["cells"]:
+                st = row["stages"]["finetune"]
+                if st["status"] == "running" and st.get("where"):
+                    seen = (row["cell"], st)
+            time.sleep(0.1)
+    assert seen is not None, "no fine-tune was shown running on a worker"
+    assert seen[1]["where"] == socket.gethostname()
+    assert grid["live"]["remote"]["executor"] == "ray"
     killed = None
     deadline = time.time() + 120
     while time.time() < deadline and killed is None:
@@ -177,3 +214,74 @@ def test_plan_estimates_wall_time_for_n_workers(workspace):
     assert outs[4]["seconds"] >= outs[1]["serial_seconds"] / 4 * 0.999
     bad = run_cli("run", RECIPES / "demo.toml", "--executor", "kubernetes", env={"WORKBENCH_HOME": str(workspace)})
     assert bad.returncode == 2 and "unknown executor 'kubernetes'" in bad.stderr
+
+
+TINY_PROFILE = """
+[quick.languages]
+finetune = ["es"]
+evaluate = ["en", "es"]
+
+[quick.align]
+examples_per_language = 8
+epochs = 1
+
+[quick.training]
+examples_per_language = 8
+epochs = [1]
+
+[quick.data.evaluation]
+shipped = "adversarial"
+limit = 6
+
+[quick.generation]
+max_new_tokens = 24
+
+[quick.capability]
+examples_per_language = 4
+
+[quick.choice]
+examples_per_language = 4
+
+[quick.drift]
+prompts_per_language = 4
+
+[quick.overrefusal]
+examples_per_language = 4
+"""
+
+
+def _real_state(home: Path) -> dict:
+    """:func:`_state` of a real run, with artifact paths relative to the workspace."""
+    state = _state(home / "studies" / "cluster.sqlite")
+    state["artifacts"] = sorted(
+        (c, k, str(Path(p).resolve().relative_to(home.resolve())) if Path(p).is_absolute() else p, sha)
+        for c, k, p, sha in state["artifacts"]
+    )
+    return state
+
+
+@pytest.mark.slow
+def test_demo_pipeline_on_ray_equals_a_local_run(ray_cluster, tmp_path, monkeypatch):
+    """The demo recipe's real stages (align, fine-tune, export, generate, judges, measurements, results)
+    on a small profile: dispatched to the Ray cluster, the merged database equals a local run's."""
+    text = (RECIPES / "demo.toml").read_text(encoding="utf-8")
+    text = text[: text.index("# A smaller profile")].replace('name = "demo"', 'name = "cluster"', 1) + TINY_PROFILE
+    path = tmp_path / "cluster.toml"
+    path.write_text(text, encoding="utf-8")
+    from workbench.recipe import load_recipe
+    from workbench.runner import run_plan
+
+    monkeypatch.setenv("RAY_ADDRESS", ray_cluster)
+    monkeypatch.setenv("RAY_AUTH_MODE", "disabled")
+    homes = {}
+    for executor in ("local", "ray"):
+        home = tmp_path / executor
+        monkeypatch.setenv("WORKBENCH_HOME", str(home))
+        t0 = time.time()
+        summary = run_plan(load_recipe(path, quick=True), executor=executor)
+        assert not summary.failed, [o for o in summary.outcomes if o.status == "failed"]
+        homes[executor] = (home, time.time() - t0)
+    local, remote = _real_state(homes["local"][0]), _real_state(homes["ray"][0])
+    assert local["responses"] and local["judgments"] and local["measurements"]
+    for table in local:
+        assert local[table] == remote[table], table

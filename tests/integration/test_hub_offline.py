@@ -227,6 +227,7 @@ def test_cached_model_resolves_and_loads_without_pickles_or_remote_code(hub, wat
     cfg = TrainConfig(
         learning_rate=1e-4, epochs=1, batch_size=1, seed=0, max_seq_length=32,
         lora_r=2, lora_alpha=4, lora_dropout=0.0, backend="peft", load_in_4bit=False,
+        precision="fp32",  # the weights as stored ("auto" picks bf16 on a CPU where it measures faster)
     )  # fmt: skip
     model, tokenizer, backend = load_for_training(base, cfg)
     assert backend == "peft"

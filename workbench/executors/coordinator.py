@@ -26,6 +26,7 @@ from pathlib import Path
 from workbench import fsutil, paths, registry
 from workbench.cells import Cell, cells
 from workbench.events import Emit, Log, RunEnded, RunStarted, StageEnded, StageStarted, UnitEnded, UnitStarted
+from workbench.follow import units_state_path
 from workbench.recipe import Recipe
 from workbench.stages.base import unit_name
 
@@ -149,20 +150,6 @@ class UnitsState:
         entry = self.data["units"].setdefault(task.id, {"stages": task.stages, "unit": unit_name(task.cell)})
         entry.update(state=state, attempts=task.attempts, updated_at=time.time(), **info)
         fsutil.atomic_write_json(self.path, self.data)
-
-
-def units_state_path(events_path: Path) -> Path:
-    return events_path.with_name(events_path.name.replace(".events.jsonl", ".units.json"))
-
-
-def read_units_state(events_path: Path | None) -> dict | None:
-    """The remote units of the run that writes ``events_path`` (None for a local run or none at all)."""
-    if events_path is None:
-        return None
-    try:
-        return json.loads(units_state_path(Path(events_path)).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
 
 
 def shared_dir(recipe: Recipe) -> Path:
@@ -335,7 +322,8 @@ def run_remote(recipe: Recipe, executor, plan, ctx, emit: Emit, events_path: Pat
         executor.close()
         import shutil
 
-        shutil.rmtree(shared / "seeds", ignore_errors=True)
+        for folder in ("seeds", "started"):  # shards are removed as they are merged; a failed merge's stays
+            shutil.rmtree(shared / folder, ignore_errors=True)
     for name, _units in plan.stages:
         failed = sum(1 for o in summary.outcomes if o.stage == name and o.status == "failed")
         emit(StageEnded(stage=name, failed=failed))

@@ -30,6 +30,7 @@ STATUS_STYLE = {
     "failed": "bold red",
     "running": "bold yellow",
     "interrupted": "magenta",
+    "queued": "blue",
     "pending": "white",
     "skipped": "cyan",
     "-": "dim",
@@ -243,6 +244,8 @@ stop or a crash is `a` again: finished units are skipped.
             return
         st = self.status.get((stage, row), {}) if stage else {}
         lines = [f"{row}" + (f" · {stage}: {st.get('status', '-')}" if stage else "")]
+        if st.get("where"):
+            lines.append(f"on {st['where']}" + (f" (attempt {st['attempts']})" if st.get("attempts") else ""))
         if st.get("error"):
             lines.append(f"error: {st['error']}")
         if st.get("hint"):
