@@ -69,6 +69,11 @@ def ray_cluster():
             head.wait()
 
 
+def _sorted(rows) -> list:
+    """Rows in a fixed order (NULLs included)."""
+    return sorted(rows, key=lambda r: tuple((x is None, str(x)) for x in r))
+
+
 def _state(db: Path) -> dict:
     """A study database by natural keys: what a run produced, not the ids it got."""
     con = sqlite3.connect(db)
@@ -86,7 +91,7 @@ def _state(db: Path) -> dict:
         "artifacts": "SELECT cell_id, kind, path, sha256 FROM artifacts",
     }
     try:
-        return {k: sorted(con.execute(sql).fetchall()) for k, sql in q.items()}
+        return {k: _sorted(con.execute(sql).fetchall()) for k, sql in q.items()}
     finally:
         con.close()
 
@@ -253,7 +258,7 @@ examples_per_language = 4
 def _real_state(home: Path) -> dict:
     """:func:`_state` of a real run, with artifact paths relative to the workspace."""
     state = _state(home / "studies" / "cluster.sqlite")
-    state["artifacts"] = sorted(
+    state["artifacts"] = _sorted(
         (c, k, str(Path(p).resolve().relative_to(home.resolve())) if Path(p).is_absolute() else p, sha)
         for c, k, p, sha in state["artifacts"]
     )
@@ -265,7 +270,10 @@ def test_demo_pipeline_on_ray_equals_a_local_run(ray_cluster, tmp_path, monkeypa
     """The demo recipe's real stages (align, fine-tune, export, generate, judges, measurements, results)
     on a small profile: dispatched to the Ray cluster, the merged database equals a local run's."""
     text = (RECIPES / "demo.toml").read_text(encoding="utf-8")
-    text = text[: text.index("# A smaller profile")].replace('name = "demo"', 'name = "cluster"', 1) + TINY_PROFILE
+    text = text[: text.index("# A smaller profile")].replace('name = "demo"', 'name = "cluster"', 1)
+    # Both CPUs per task, as the local run trains with: CPU training is bitwise reproducible only at the
+    # same thread count (the fake-stage tests above cover tasks running side by side).
+    text += "\n[run.ray]\ncpus_per_task = 2\n" + TINY_PROFILE
     path = tmp_path / "cluster.toml"
     path.write_text(text, encoding="utf-8")
     from workbench.recipe import load_recipe

@@ -62,6 +62,7 @@ class RayEngine:
         from workbench.executors.worker import run_task_json
 
         self._task = ray.remote(run_task_json)
+        self.cpus_per_task = settings.cpus_per_task
         total = ray.cluster_resources()
         self.memory = total.get("memory")
         self.has_gpus = total.get("GPU", 0) > 0
@@ -75,7 +76,7 @@ class RayEngine:
             memory = min(memory, 0.9 * self.memory)  # an estimate above the cluster would never be scheduled
         return self._task.options(
             name=spec["task_id"],
-            num_cpus=res.cpus,
+            num_cpus=max(res.cpus, self.cpus_per_task),
             num_gpus=res.gpus if self.has_gpus else 0,
             memory=int(memory) if memory else None,
             max_retries=0,  # the coordinator retries (bounded), with a fresh seed

@@ -364,6 +364,8 @@ class RaySettings(Strict):
 
     address: str | None = None  # default: RAY_ADDRESS, else a local cluster started for the run
     workers: int | None = Field(default=None, ge=1)  # a local cluster's CPUs (default: the machine's)
+    # CPUs each task asks for; torch and llama.cpp use that many threads (Ray sets OMP_NUM_THREADS)
+    cpus_per_task: int = Field(default=1, ge=1)
 
 
 class SlurmSettings(Strict):
