@@ -52,7 +52,7 @@ class RayEngine:
             if address:
                 ray.init(address=address, **kw)
             else:
-                ray.init(num_cpus=workers or settings.workers or os.cpu_count(), **kw)
+                ray.init(address="local", num_cpus=workers or settings.workers or os.cpu_count(), **kw)
         except (ConnectionError, RuntimeError, ValueError) as exc:
             raise WorkbenchError(
                 f"ray: cannot reach the cluster at {address or 'a new local cluster'} ({exc})",
