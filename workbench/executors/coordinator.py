@@ -257,11 +257,11 @@ def run_remote(recipe: Recipe, executor, plan, ctx, emit: Emit, events_path: Pat
             if ready:
                 seeds += 1
                 seed = shards.snapshot(db_path, shared / "seeds" / f"seed-{seeds:04d}.sqlite")
+                items = []
                 for task in ready:
                     task.attempts += 1
-                    spec = _spec(task, recipe, seed, shared, allow_downloads)
-                    res = resources(task, recipe, gpu)
-                    handle = executor.submit(spec, res)
+                    items.append((_spec(task, recipe, seed, shared, allow_downloads), resources(task, recipe, gpu)))
+                for task, handle in zip(ready, executor.submit_many(items), strict=True):
                     running[handle] = task
                     state.set(task, "queued", job=executor.describe(handle))
                     for name in task.stages:

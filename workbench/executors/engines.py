@@ -82,6 +82,9 @@ class RayEngine:
             max_retries=0,  # the coordinator retries (bounded), with a fresh seed
         ).remote(json.dumps(spec))
 
+    def submit_many(self, items: list[tuple[dict, object]]) -> list:
+        return [self.submit(spec, res) for spec, res in items]
+
     def describe(self, handle) -> str:
         return f"ray task {handle.task_id().hex()[:12]}"
 
@@ -102,7 +105,7 @@ class RayEngine:
 
 
 class SlurmEngine:
-    """Tasks as Slurm jobs through submitit, submitted as job arrays (one array per hand-off)."""
+    """Tasks as Slurm jobs through submitit: the tasks of one hand-off that ask alike go as one job array."""
 
     name = "slurm"
 
@@ -111,9 +114,7 @@ class SlurmEngine:
         self.settings = settings
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
-        if settings.cluster == "local":
-            self.ex = self.submitit.LocalExecutor(folder=str(folder))
-        else:
+        if settings.cluster == "slurm":
             import shutil
 
             if shutil.which("sbatch") is None:
@@ -121,11 +122,18 @@ class SlurmEngine:
                     "slurm: sbatch is not on PATH here",
                     'run on a Slurm login node, or set [run.slurm] cluster = "local" to test locally',
                 )
-            self.ex = self.submitit.AutoExecutor(folder=str(folder), cluster="slurm")
         from workbench.estimates import gpu_class
 
         self.gpu_class = gpu_class(settings.gpus_per_task > 0 and settings.cluster == "slurm")
-        self._batch: list = []
+
+    def _executor(self, params: dict):
+        """A submitit executor with exactly ``params`` (parameters stick to an executor once set)."""
+        if self.settings.cluster == "local":
+            ex = self.submitit.LocalExecutor(folder=str(self.folder))
+        else:
+            ex = self.submitit.AutoExecutor(folder=str(self.folder), cluster="slurm")
+        ex.update_parameters(**params)
+        return ex
 
     def _parameters(self, res) -> dict:
         s = self.settings
@@ -138,7 +146,7 @@ class SlurmEngine:
             "timeout_min": timeout,
             "slurm_partition": s.partition,
             "slurm_account": s.account,
-            "gpus_per_node": s.gpus_per_task if res.gpus else 0,
+            "gpus_per_node": s.gpus_per_task if res.gpus and s.gpus_per_task else None,
             "cpus_per_task": s.cpus_per_task,
             "slurm_additional_parameters": {k: v for k, v in s.sbatch.items()},
         }
@@ -149,8 +157,24 @@ class SlurmEngine:
     def submit(self, spec: dict, res) -> object:
         from workbench.executors.worker import run_task_json
 
-        self.ex.update_parameters(**self._parameters(res))
-        return self.ex.submit(run_task_json, json.dumps(spec))
+        return self._executor(self._parameters(res)).submit(run_task_json, json.dumps(spec))
+
+    def submit_many(self, items: list[tuple[dict, object]]) -> list:
+        """One job array per set of parameters (tasks asking alike: a stage's units, usually)."""
+        from workbench.executors.worker import run_task_json
+
+        groups: dict[str, list[int]] = {}
+        params = [self._parameters(res) for _spec, res in items]
+        for i, p in enumerate(params):
+            groups.setdefault(json.dumps(p, sort_keys=True, default=str), []).append(i)
+        jobs: list = [None] * len(items)
+        for members in groups.values():
+            ex = self._executor(params[members[0]])
+            with ex.batch():
+                submitted = [ex.submit(run_task_json, json.dumps(items[i][0])) for i in members]
+            for i, job in zip(members, submitted, strict=True):
+                jobs[i] = job
+        return jobs
 
     def describe(self, handle) -> str:
         return f"slurm job {handle.job_id}"
