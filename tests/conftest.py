@@ -28,6 +28,38 @@ def tiny(tmp_path_factory):
     return {f: make_tiny_model(root / f, f) for f in ("llama3", "qwen3", "gemma3")}
 
 
+TINY_DEMO_PROFILE = """
+[quick.languages]
+finetune = ["es"]
+evaluate = ["en", "es"]
+
+[quick.align]
+examples_per_language = 8
+epochs = 1
+
+[quick.training]
+examples_per_language = 8
+epochs = [1]
+
+[quick.data.evaluation]
+shipped = "adversarial"
+limit = 6
+
+[quick.generation]
+max_new_tokens = 24
+"""
+
+
+def tiny_demo_recipe(folder: Path, study: str, extra: str = "") -> Path:
+    """The demo recipe as study ``study`` with its [quick] profile replaced by a tiny one (a few training
+    steps, six prompts per language) plus ``extra`` TOML; written to ``folder/<study>.toml``."""
+    text = (RECIPES / "demo.toml").read_text(encoding="utf-8")
+    text = text[: text.index("# A smaller profile")].replace('name = "demo"', f'name = "{study}"', 1)
+    path = folder / f"{study}.toml"
+    path.write_text(text + TINY_DEMO_PROFILE + extra, encoding="utf-8")
+    return path
+
+
 def run_cli(*args, env=None, cwd=None, timeout=600):
     """Run the real console entry point in a subprocess; returns CompletedProcess."""
     full_env = {**os.environ, **(env or {})}

@@ -43,6 +43,19 @@ def names() -> list[str]:
     return list(_stages)
 
 
+def entries() -> dict[str, str]:
+    """Every registered stage's ``"module:object"`` target, in run order (what a worker process needs
+    to see the registry as this one does, plugins and tests included)."""
+    return dict(_stages)
+
+
+def use(targets: dict[str, str]) -> None:
+    """Make the registry exactly ``targets`` (from :func:`entries`), in their order."""
+    _stages.clear()
+    _stages.update(targets)
+    _loaded.clear()
+
+
 def get(name: str) -> Stage:
     """The stage called ``name`` (imported on first use)."""
     if name not in _stages:

@@ -144,9 +144,7 @@ def _run_locked(
             for cell in units:
                 blocker = _failed_need(name, cell, recipe, all_cells, failed_units)
                 if blocker is not None:  # its input failed in this run: nothing to run it on
-                    reason = f"not run: {blocker} failed"
-                    emit(UnitEnded(stage=name, unit=unit_name(cell), status="skipped", reason=reason))
-                    outcome = Outcome(name, unit_name(cell), "blocked", reason)
+                    outcome = blocked(emit, name, cell, blocker)
                 else:
                     outcome = _run_unit(ctx, name, cell)
                 if outcome.status in ("failed", "blocked"):
@@ -158,6 +156,13 @@ def _run_locked(
     finally:
         ctx.db.close()
     return summary
+
+
+def blocked(emit: Emit, stage: str, cell: Cell | None, blocker: str) -> Outcome:
+    """A unit not run because ``blocker`` (``"<stage> <unit>"``), an input of it, failed in this run."""
+    reason = f"not run: {blocker} failed"
+    emit(UnitEnded(stage=stage, unit=unit_name(cell), status="skipped", reason=reason))
+    return Outcome(stage, unit_name(cell), "blocked", reason)
 
 
 def _failed_need(

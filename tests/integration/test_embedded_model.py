@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.conftest import RECIPES
+from tests.conftest import tiny_demo_recipe
 from workbench.recipe import load_recipe
 from workbench.runner import run_plan
 
@@ -12,30 +12,7 @@ from workbench.runner import run_plan
 @pytest.mark.slow
 def test_embedded_align_finetune_export_gate(workspace, tmp_path):
     # The demo recipe with its own [quick] profile replaced by a tiny one (a few training steps).
-    text = (RECIPES / "demo.toml").read_text()
-    text = text[: text.index("# A smaller profile")].replace('name = "demo"', 'name = "embedded"', 1)
-    text += """
-[quick.languages]
-finetune = ["es"]
-evaluate = ["en", "es"]
-
-[quick.align]
-examples_per_language = 8
-epochs = 1
-
-[quick.training]
-examples_per_language = 8
-epochs = [1]
-
-[quick.data.evaluation]
-shipped = "adversarial"
-limit = 6
-
-[quick.generation]
-max_new_tokens = 24
-"""
-    path = tmp_path / "embedded.toml"
-    path.write_text(text)
+    path = tiny_demo_recipe(tmp_path, "embedded")
     recipe = load_recipe(path, quick=True)
     summary = run_plan(recipe)
     assert summary.count("failed") == 0, [o for o in summary.outcomes if o.status == "failed"]

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import RECIPES
+from tests.conftest import RECIPES, tiny_demo_recipe
 
 RAY = Path(sys.executable).with_name("ray")
 
@@ -221,26 +221,8 @@ def test_plan_estimates_wall_time_for_n_workers(workspace):
     assert bad.returncode == 2 and "unknown executor 'kubernetes'" in bad.stderr
 
 
-TINY_PROFILE = """
-[quick.languages]
-finetune = ["es"]
-evaluate = ["en", "es"]
-
-[quick.align]
-examples_per_language = 8
-epochs = 1
-
-[quick.training]
-examples_per_language = 8
-epochs = [1]
-
-[quick.data.evaluation]
-shipped = "adversarial"
-limit = 6
-
-[quick.generation]
-max_new_tokens = 24
-
+# the tiny demo profile's measurement stages, as small
+MEASURE_PROFILE = """
 [quick.capability]
 examples_per_language = 4
 
@@ -269,27 +251,19 @@ def _real_state(home: Path) -> dict:
 def test_demo_pipeline_on_ray_equals_a_local_run(ray_cluster, tmp_path, monkeypatch):
     """The demo recipe's real stages (align, fine-tune, export, generate, judges, measurements, results)
     on a small profile: dispatched to the Ray cluster, the merged database equals a local run's."""
-    text = (RECIPES / "demo.toml").read_text(encoding="utf-8")
-    text = text[: text.index("# A smaller profile")].replace('name = "demo"', 'name = "cluster"', 1)
     # Both CPUs per task, as the local run trains with: CPU training is bitwise reproducible only at the
     # same thread count (the fake-stage tests above cover tasks running side by side).
-    text += "\n[run.ray]\ncpus_per_task = 2\n" + TINY_PROFILE
-    path = tmp_path / "cluster.toml"
-    path.write_text(text, encoding="utf-8")
+    path = tiny_demo_recipe(tmp_path, "cluster", MEASURE_PROFILE + "\n[run.ray]\ncpus_per_task = 2\n")
     from workbench.recipe import load_recipe
     from workbench.runner import run_plan
 
     monkeypatch.setenv("RAY_ADDRESS", ray_cluster)
     monkeypatch.setenv("RAY_AUTH_MODE", "disabled")
-    homes = {}
     for executor in ("local", "ray"):
-        home = tmp_path / executor
-        monkeypatch.setenv("WORKBENCH_HOME", str(home))
-        t0 = time.time()
+        monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / executor))
         summary = run_plan(load_recipe(path, quick=True), executor=executor)
         assert not summary.failed, [o for o in summary.outcomes if o.status == "failed"]
-        homes[executor] = (home, time.time() - t0)
-    local, remote = _real_state(homes["local"][0]), _real_state(homes["ray"][0])
+    local, remote = _real_state(tmp_path / "local"), _real_state(tmp_path / "ray")
     assert local["responses"] and local["judgments"] and local["measurements"]
     for table in local:
         assert local[table] == remote[table], table

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from workbench import fsutil, paths, registry
 from workbench.cells import Cell, cells
-from workbench.events import Emit, Log, RunEnded, RunStarted, StageEnded, StageStarted, UnitEnded, UnitStarted
+from workbench.events import Emit, Log, RunEnded, RunStarted, StageEnded, StageStarted, UnitStarted
 from workbench.follow import units_state_path
 from workbench.recipe import Recipe
 from workbench.stages.base import unit_name
@@ -173,7 +173,7 @@ def _spec(task: Task, recipe: Recipe, seed: Path, shared: Path, allow_downloads:
         "toml": recipe.toml_text,
         "source": str(recipe.source) if recipe.source else None,
         "allow_downloads": allow_downloads,
-        "registry": dict(registry._stages),
+        "registry": registry.entries(),
         "sys_path": [p for p in sys.path if p and Path(p).is_dir() and "site-packages" not in p],
         "env": {k: v for k, v in os.environ.items() if k.startswith(keep)}
         | {"WORKBENCH_HOME": str(paths.workspace()), "WORKBENCH_CACHE": str(paths.cache_dir())},
@@ -185,7 +185,8 @@ def _spec(task: Task, recipe: Recipe, seed: Path, shared: Path, allow_downloads:
 
 def run_remote(recipe: Recipe, executor, plan, ctx, emit: Emit, events_path: Path, allow_downloads: bool):
     """Run ``plan``'s units: study units here, cell tasks through ``executor``; returns the Summary."""
-    from workbench.runner import Outcome, Summary, _run_unit
+    from workbench.events import from_json
+    from workbench.runner import Outcome, Summary, _failed, _run_unit, blocked
     from workbench.store import shards
 
     summary = Summary(notes=plan.notes)
@@ -212,6 +213,7 @@ def run_remote(recipe: Recipe, executor, plan, ctx, emit: Emit, events_path: Pat
         status[task.id] = "failed" if any(o.status in ("failed", "blocked") for o in outcomes) else "done"
 
     def give_up(task: Task, message: str, hint: str) -> None:
+        """Record the task's units failed (in the study database, so `status` shows why)."""
         outs = []
         for name in task.stages:
             run_id = ctx.db.start_stage_run(
@@ -223,9 +225,7 @@ def run_remote(recipe: Recipe, executor, plan, ctx, emit: Emit, events_path: Pat
                 recipe_hash=ctx.recipe_hash,
                 pid=os.getpid(),
             )
-            ctx.db.finish_stage_run(run_id, "failed", error=message, hint=hint)
-            emit(UnitEnded(stage=name, unit=unit_name(task.cell), status="failed", error=message, hint=hint))
-            outs.append(Outcome(name, unit_name(task.cell), "failed", message, hint=hint))
+            outs.append(_failed(ctx, run_id, name, unit_name(task.cell), message, hint))
         record(task, outs)
         state.set(task, "failed", error=message)
 
@@ -237,12 +237,7 @@ def run_remote(recipe: Recipe, executor, plan, ctx, emit: Emit, events_path: Pat
                 if any(status.get(d) == "failed" for d in task.deps):
                     pending.remove(task)
                     blocker = next(d for d in task.deps if status.get(d) == "failed")
-                    reason = f"not run: {blocker} failed"
-                    outs = []
-                    for name in task.stages:
-                        emit(UnitEnded(stage=name, unit=unit_name(task.cell), status="skipped", reason=reason))
-                        outs.append(Outcome(name, unit_name(task.cell), "blocked", reason))
-                    record(task, outs)
+                    record(task, [blocked(emit, name, task.cell, blocker) for name in task.stages])
                 elif all(d in status for d in task.deps):
                     if task.remote:
                         pending.remove(task)
@@ -256,7 +251,7 @@ def run_remote(recipe: Recipe, executor, plan, ctx, emit: Emit, events_path: Pat
                 continue
             if ready:
                 seeds += 1
-                seed = shards.snapshot(db_path, shared / "seeds" / f"seed-{seeds:04d}.sqlite")
+                seed = shards.snapshot(db_path, seed_of(shared, seeds))
                 items = []
                 for task in ready:
                     task.attempts += 1
@@ -302,8 +297,6 @@ def run_remote(recipe: Recipe, executor, plan, ctx, emit: Emit, events_path: Pat
                     give_up(task, exc.message, exc.hint or "rerun")
                     continue
                 for line in result["events"]:
-                    from workbench.events import from_json
-
                     event = from_json(line)
                     if not isinstance(event, UnitStarted):  # said when it was handed over
                         emit(event)
@@ -332,7 +325,7 @@ def run_remote(recipe: Recipe, executor, plan, ctx, emit: Emit, events_path: Pat
 
 
 def seed_of(shared: Path, n: int) -> Path:
-    """The newest seed (a retried task reads everything merged so far, like a fresh hand-off)."""
+    """The ``n``-th seed of a run (a retried task reads the newest: everything merged so far)."""
     return shared / "seeds" / f"seed-{n:04d}.sqlite"
 
 

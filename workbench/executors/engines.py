@@ -148,7 +148,7 @@ class SlurmEngine:
             "slurm_account": s.account,
             "gpus_per_node": s.gpus_per_task if res.gpus and s.gpus_per_task else None,
             "cpus_per_task": s.cpus_per_task,
-            "slurm_additional_parameters": {k: v for k, v in s.sbatch.items()},
+            "slurm_additional_parameters": dict(s.sbatch),
         }
         if mem:
             params["mem_gb"] = mem

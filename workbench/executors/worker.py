@@ -17,6 +17,7 @@ import sqlite3
 import sys
 import tempfile
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 
@@ -49,16 +50,12 @@ def run_task(spec: dict) -> dict:
     from workbench import fsutil, registry
     from workbench.cells import cells
     from workbench.context import open_context
-    from workbench.events import UnitEnded
     from workbench.recipe.models import Recipe
-    from workbench.runner import Outcome, _quiet_libraries, _run_unit
-    from workbench.stages.base import unit_name
+    from workbench.runner import _failed_need, _quiet_libraries, _run_unit, blocked
     from workbench.store import shards
 
     _quiet_libraries()
-    registry._stages.clear()
-    registry._stages.update(spec["registry"])
-    registry._loaded.clear()
+    registry.use(spec["registry"])
     shared = Path(spec["shared_dir"])
     where = {"host": socket.gethostname(), "pid": os.getpid(), "started_at": time.time(), "attempt_of": spec["task_id"]}
     fsutil.atomic_write_json(started_path(shared, spec["task_id"]), where)
@@ -85,17 +82,14 @@ def run_task(spec: dict) -> dict:
             db_path=local,
         )
         try:
-            failed_before = None
-            for stage in spec["stages"]:
-                if failed_before is not None:  # the task's earlier stage failed: nothing to run this one on
-                    reason = f"not run: {failed_before} failed"
-                    ctx.emit(UnitEnded(stage=stage, unit=unit_name(cell), status="skipped", reason=reason))
-                    outcomes.append(Outcome(stage, unit_name(cell), "blocked", reason).__dict__)
-                    continue
-                outcome = _run_unit(ctx, stage, cell)
-                outcomes.append(outcome.__dict__)
-                if outcome.status == "failed":
-                    failed_before = f"{stage} {unit_name(cell)}"
+            all_cells = cells(recipe)
+            failed: set[tuple[str, str]] = set()
+            for stage in spec["stages"]:  # as a local run does: a unit whose input failed here is not run
+                blocker = _failed_need(stage, cell, recipe, all_cells, failed)
+                outcome = blocked(ctx.emit, stage, cell, blocker) if blocker else _run_unit(ctx, stage, cell)
+                if outcome.status in ("failed", "blocked"):
+                    failed.add((stage, outcome.unit))
+                outcomes.append(asdict(outcome))
         finally:
             ctx.db.close()
         out = shards.extract(local, base, Path(spec["shard"]))
